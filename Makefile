@@ -1,0 +1,28 @@
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: test demo bench install clean
+
+$(VENV)/.installed: pyproject.toml $(PLUGINS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	EMBER_STRICT_PLUGINS=1 $(PY) -m pytest -q tests
+
+demo: install
+	$(PY) examples/quickstart.py
+
+bench: install
+	test -x .venv-bench/bin/python || ($(PYTHON) -m venv .venv-bench && .venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy)
+	.venv-bench/bin/pip install --quiet --no-deps -e . 
+	.venv-bench/bin/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .venv-bench

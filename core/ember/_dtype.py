@@ -1,0 +1,191 @@
+"""Ember dtypes and PyTorch's type-promotion rules.
+
+A dtype wraps a NumPy dtype. Promotion follows PyTorch, not NumPy: categories
+bool < integer < floating; a higher category wins outright (int32 + float16 ->
+float16); within a category the wider type wins. Zero-dimensional tensors and
+Python scalars only take part when they are of a higher category than every
+dimensioned operand, and a Python float then yields the default dtype.
+"""
+from __future__ import annotations
+
+import builtins as _builtins
+
+import numpy as np
+
+_py_float, _py_int, _py_bool = _builtins.float, _builtins.int, _builtins.bool
+
+__all__ = [
+    "dtype", "float16", "half", "float32", "float", "float64", "double",
+    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+    "set_default_dtype", "get_default_dtype", "promote_types", "result_type",
+    "is_floating_point",
+]
+
+_BOOL, _INT, _FLOAT = 0, 1, 2
+
+
+class dtype:
+    """A tensor element type, e.g. ``ember.float32``."""
+
+    __slots__ = ("name", "np", "category", "itemsize", "is_floating_point", "is_signed", "is_complex")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category
+        self.itemsize = self.np.itemsize
+        self.is_floating_point = category == _FLOAT
+        self.is_signed = name != "uint8" and name != "bool"
+        self.is_complex = False
+
+    def __repr__(self) -> str:
+        return "ember." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return self
+
+
+float16 = half = dtype("float16", np.float16, _FLOAT)
+float32 = float = dtype("float32", np.float32, _FLOAT)
+float64 = double = dtype("float64", np.float64, _FLOAT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = short = dtype("int16", np.int16, _INT)
+int32 = int = dtype("int32", np.int32, _INT)
+int64 = long = dtype("int64", np.int64, _INT)
+uint8 = dtype("uint8", np.uint8, _INT)
+bool = dtype("bool", np.bool_, _BOOL)
+
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+_NAMES = {d.name: d for d in ALL}
+_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+
+# NumPy dtype -> Ember dtype. Keyed by the np.dtype object (hash/eq by value).
+FROM_NP: dict = {d.np: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    try:
+        return FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    try:
+        return FROM_NP[np.dtype(np_dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(
+            f"can't convert NumPy dtype {np_dtype!r}: Ember supports "
+            + ", ".join(d.name for d in ALL)
+        ) from None
+
+
+def to_dtype(obj) -> dtype:
+    """Accept an Ember dtype, a NumPy dtype/type, a name, or Python's float/int/bool."""
+    if type(obj) is dtype:
+        return obj
+    if obj is _py_float:
+        return _default[0]
+    if obj is _py_int:
+        return int64
+    if obj is _py_bool:
+        return bool
+    if isinstance(obj, str):
+        try:
+            return _NAMES[obj.removeprefix("ember.").removeprefix("torch.")]
+        except KeyError:
+            raise TypeError(f"unknown dtype name {obj!r}") from None
+    return from_numpy_dtype(obj)
+
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of floating-point tensors created from Python floats (float32 unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(d) -> None:
+    """Set the default floating-point dtype (``float32`` or ``float64``, or ``float16``)."""
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+    _binary_cache.clear()
+
+
+def is_floating_point(t) -> _py_bool:
+    return t.dtype.is_floating_point
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to, by PyTorch's rules."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return FROM_NP[np.promote_types(a.np, b.np)]
+
+
+# Operand "kinds" for promotion: a tensor with dimensions, a zero-dim tensor, a Python scalar.
+DIM, ZERO_DIM, SCALAR = 0, 1, 2
+
+
+def scalar_dtype(value) -> dtype:
+    t = type(value)
+    if t is _py_bool or t is np.bool_:
+        return bool
+    if t is _py_float or isinstance(value, np.floating):
+        return _default[0]
+    if t is _py_int or isinstance(value, np.integer):
+        return int64
+    raise TypeError(f"unsupported scalar type {t.__name__}")
+
+
+def result_type(*operands) -> dtype:
+    """PyTorch's ``result_type`` over tensors and Python scalars."""
+    best = [None, None, None]  # per kind: promoted dtype
+    from ._tensor import Tensor
+    for op in operands:
+        if isinstance(op, Tensor):
+            kind = DIM if op._data.ndim else ZERO_DIM
+            d = op.dtype
+        else:
+            kind = SCALAR
+            d = scalar_dtype(op)
+        best[kind] = d if best[kind] is None else promote_types(best[kind], d)
+    return _combine(best[DIM], best[ZERO_DIM], best[SCALAR])
+
+
+def _combine(dim, zero, scalar) -> dtype:
+    result = dim
+    for other in (zero, scalar):
+        if other is None:
+            continue
+        if result is None:
+            result = other
+        elif other.category > result.category:
+            # A higher-category scalar/zero-dim operand decides the category; a float
+            # Python scalar maps to the default dtype, a zero-dim tensor keeps its own.
+            result = other
+    return result
+
+
+_binary_cache: dict = {}
+
+
+def binary_result(a_dt: dtype, a_kind: int, b_dt: dtype, b_kind: int) -> dtype:
+    """Cached two-operand ``result_type`` keyed by dtype and operand kind."""
+    key = (a_dt, a_kind, b_dt, b_kind)
+    r = _binary_cache.get(key)
+    if r is None:
+        slots = [None, None, None]
+        slots[a_kind] = a_dt
+        slots[b_kind] = b_dt if slots[b_kind] is None else promote_types(slots[b_kind], b_dt)
+        r = _binary_cache[key] = _combine(*slots)
+    return r

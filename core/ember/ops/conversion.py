@@ -1,0 +1,207 @@
+"""dtype and device conversion (``Tensor.to``, ``.float()``, ``.cuda()``, ...), ``clone`` and ``contiguous``."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype as dt
+from .._tensor import Tensor, _make
+from ..autograd.function import Function
+from ..backend import CPU, Device
+from ._dispatch import record, xp_of
+from .creation import resolve_device
+
+__all__ = ["clone"]
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype by the engine."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x._data.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class ToDevice(Function):
+    """Move to another device; the gradient moves back."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.src = x._device
+        return _make(_transfer(x._data, x._device, device), device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(ctx.src), None
+
+
+def _transfer(data, src: Device, dst: Device):
+    if src is dst:
+        return data
+    if src.type == dst.type:
+        return dst.backend.move(data, dst.index)
+    host = data if src is CPU else src.backend.to_host(data)
+    return host if dst is CPU else dst.backend.from_host(np.ascontiguousarray(host), dst.index)
+
+
+class Clone(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x._data.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of ``input`` with its own storage; gradients flow back to ``input``."""
+    d = input._data.copy()
+    if input._rg and _grad_enabled():
+        return record(Clone, d, input._device, (input,))
+    return _make(d, input._device)
+
+
+def _grad_enabled():
+    from ..autograd.grad_mode import STATE
+    return STATE.enabled
+
+
+def _contiguous(self: Tensor, memory_format=None) -> Tensor:
+    if self._data.flags.c_contiguous:
+        return self
+    return clone(self)
+
+
+def _parse_to_args(args, kwargs):
+    """Tensor.to(device=None, dtype=None, non_blocking=False, copy=False) and its overloads."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a._device, a.dtype
+        elif isinstance(a, dt.dtype) or a in (float, int, bool) or (isinstance(a, type) and issubclass(a, np.generic)):
+            dtype = a
+        elif isinstance(a, (str, Device, int)) and not isinstance(a, bool):
+            device = a
+        elif isinstance(a, bool):
+            continue  # non_blocking / copy passed positionally
+        else:
+            raise TypeError(f"to() received an invalid argument {a!r}")
+    return device, dtype, copy
+
+
+def _to(self: Tensor, *args, **kwargs) -> Tensor:
+    """Convert dtype and/or device: ``t.to("cuda")``, ``t.to(ember.float64)``, ``t.to(other)``.
+
+    Returns ``self`` when nothing changes (unless ``copy=True``). Differentiable.
+    """
+    device, dtype, copy = _parse_to_args(args, kwargs)
+    out = self
+    if device is not None:
+        d = resolve_device(device)
+        if d is not self._device:
+            out = ToDevice.apply(out, d)
+    if dtype is not None:
+        d = dt.to_dtype(dtype)
+        if d.np != out._data.dtype:
+            out = Cast.apply(out, d)
+    if copy and out is self:
+        out = clone(self)
+    return out
+
+
+def _cast_method(d: dt.dtype):
+    def method(self, memory_format=None):
+        return self if self._data.dtype == d.np else Cast.apply(self, d)
+    method.__name__ = d.name
+    return method
+
+
+def _type(self: Tensor, dtype=None, non_blocking=False):
+    if dtype is None:
+        return f"ember.{'cuda.' if self._device.type == 'cuda' else ''}{_LEGACY[self.dtype]}"
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        inv = {v: k for k, v in _LEGACY.items()}
+        if name in inv:
+            return self.to(inv[name])
+    return self.to(dtype)
+
+
+_LEGACY = {dt.float32: "FloatTensor", dt.float64: "DoubleTensor", dt.float16: "HalfTensor",
+           dt.int64: "LongTensor", dt.int32: "IntTensor", dt.int16: "ShortTensor", dt.int8: "CharTensor",
+           dt.uint8: "ByteTensor", dt.bool: "BoolTensor"}
+
+
+def _cpu(self, memory_format=None):
+    return self.to(CPU)
+
+
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    if device is None:
+        device = "cuda"
+    elif isinstance(device, int):
+        device = f"cuda:{device}"
+    return self.to(device)
+
+
+def _type_as(self, other):
+    return self.to(other.dtype)
+
+
+def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
+    """Copy ``src`` into ``self`` (broadcasting, casting, across devices)."""
+    from .elementwise import inplace, inplace_source
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    moved = src.to(self._device) if src._device is not self._device else src
+    if moved._rg and _grad_enabled():
+        base = inplace_source(self)
+        value = moved.to(self.dtype) + base * 0
+        return inplace(self, value, "copy_")
+    from .._tensor import _bump_version
+    from .elementwise import check_inplace_allowed, raise_leaf_inplace
+    if self._rg and _grad_enabled():
+        if self.grad_fn is None:
+            raise_leaf_inplace()
+        check_inplace_allowed(self)
+    xp_of(self).copyto(self._data, moved._data.astype(self._data.dtype, copy=False))
+    if self._rg and _grad_enabled():
+        # Overwritten with a constant: no gradient reaches the old value.
+        self.grad_fn = None
+        self._rg = False
+    _bump_version(self)
+    return self
+
+
+def _attach():
+    T = Tensor
+    T.to = _to
+    T.clone = clone
+    T.contiguous = _contiguous
+    T.cpu = _cpu
+    T.cuda = _cuda
+    T.type = _type
+    T.type_as = _type_as
+    T.copy_ = _copy_
+    for name, d in dict(float=dt.float32, double=dt.float64, half=dt.float16, long=dt.int64, int=dt.int32,
+                        short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool).items():
+        setattr(T, name, _cast_method(d))
+
+
+_attach()

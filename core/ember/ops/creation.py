@@ -1,0 +1,306 @@
+"""Tensor creation: tensor, as_tensor, from_numpy, zeros/ones/full/empty (+ _like), arange, linspace, eye."""
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from .. import _dtype as dt
+from .._tensor import Tensor, _make
+from ..backend import CPU, Device
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace",
+           "eye", "scalar_tensor"]
+
+
+def resolve_device(device) -> Device:
+    """An indexed, available device (``None`` -> CPU); raises a clear error for unavailable ones."""
+    if device is None:
+        return CPU
+    d = device if type(device) is Device else Device(device)
+    if d is CPU:
+        return d
+    d = d.resolved()
+    backend = d.backend
+    if not backend.is_available():
+        raise RuntimeError(backend.unavailable_reason())
+    n = backend.device_count()
+    if d.index >= n:
+        raise RuntimeError(f"invalid device {d}: only {n} {d.type} device(s) available (indices 0..{n - 1})")
+    return d
+
+
+def place(array: np.ndarray, device) -> Tensor:
+    """Put a host array on ``device`` and wrap it."""
+    d = resolve_device(device)
+    if d is CPU:
+        return _make(array, CPU)
+    return _make(d.backend.from_host(array, d.index), d)
+
+
+def parse_shape(args) -> tuple:
+    """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(ember.Size)``."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        args = args[0]
+    try:
+        shape = tuple(builtins.int(s) for s in args)
+    except TypeError:
+        raise TypeError(f"size must be a sequence of integers, got {args!r}") from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"negative dimension in size {list(shape)}")
+    return shape
+
+
+def _finish(t: Tensor, requires_grad: bool) -> Tensor:
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_numpy(data) -> np.ndarray:
+    """Convert Python data to NumPy with PyTorch's dtype inference."""
+    if isinstance(data, Tensor):
+        return data._host()
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data)
+        return arr if arr.dtype in dt.FROM_NP else _convert_unsupported(arr)
+    try:
+        arr = np.array(data)
+    except ValueError as e:
+        raise ValueError(f"could not build a tensor from the given data: {e}") from None
+    if arr.dtype == object:
+        raise TypeError(f"could not infer a dtype for a tensor from {type(data).__name__} data "
+                        "(ragged nested sequences or non-numeric elements?)")
+    if arr.dtype.kind == "f":
+        return arr.astype(dt.get_default_dtype().np, copy=False) if _has_python_floats(data) else arr
+    if arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "U" or arr.dtype.kind == "S":
+        raise TypeError(f"new(): invalid data type '{arr.dtype.kind == 'U' and 'str' or 'bytes'}'")
+    return arr if arr.dtype in dt.FROM_NP else _convert_unsupported(arr)
+
+
+def _has_python_floats(data) -> bool:
+    # A list of float32 tensors/arrays keeps float32; Python floats use the default dtype.
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return not isinstance(data, (Tensor, np.ndarray, np.generic))
+
+
+def _convert_unsupported(arr: np.ndarray) -> np.ndarray:
+    conv = {"uint16": np.int32, "uint32": np.int64, "float128": np.float64, "longdouble": np.float64}
+    target = conv.get(arr.dtype.name)
+    if target is None:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{arr.dtype.name}. The only supported types are: "
+                        + ", ".join(d.name for d in dt.ALL))
+    return arr.astype(target)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or tensors).
+
+    >>> ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    """
+    arr = _infer_numpy(data)
+    if dtype is not None:
+        arr = arr.astype(dt.to_dtype(dtype).np)
+    else:
+        arr = arr.copy()
+    if device is None and isinstance(data, Tensor):
+        device = data._device
+    return _finish(place(np.ascontiguousarray(arr), device), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor` but shares memory with ``data`` when dtype and device already match."""
+    if isinstance(data, Tensor):
+        t = data
+        if dtype is not None and dt.to_dtype(dtype) is not t.dtype:
+            t = t.to(dt.to_dtype(dtype))
+        if device is not None and resolve_device(device) is not t._device:
+            t = t.to(device)
+        return t
+    arr = _infer_numpy(data)
+    if dtype is not None:
+        arr = arr.astype(dt.to_dtype(dtype).np, copy=False)
+    return place(arr, device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with a NumPy array (writes through both ways)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype not in dt.FROM_NP:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{array.dtype.name}. The only supported types are: "
+                        + ", ".join(d.name for d in dt.ALL))
+    return _make(array, CPU)
+
+
+def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
+    return _finish(place(np.asarray(value, dtype=d.np), device), requires_grad)
+
+
+def _filled(shape, value, dtype, device, requires_grad) -> Tensor:
+    d = resolve_device(device)
+    npd = dtype.np
+    if d is CPU:
+        if value is None:
+            arr = np.empty(shape, npd)
+        elif value == 0:
+            arr = np.zeros(shape, npd)
+        else:
+            arr = np.full(shape, value, npd)
+        return _finish(_make(arr, CPU), requires_grad)
+    xp = d.xp
+    with _on(d):
+        arr = xp.empty(shape, npd) if value is None else xp.full(shape, value, npd)
+    return _finish(_make(arr, d), requires_grad)
+
+
+def _on(d: Device):
+    import contextlib
+    if d.type == "cuda" and hasattr(d.xp, "cuda"):
+        return d.xp.cuda.Device(d.index)
+    return contextlib.nullcontext()
+
+
+def _dtype_or_default(dtype):
+    return dt.get_default_dtype() if dtype is None else dt.to_dtype(dtype)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False) -> Tensor:
+    """A tensor of zeros: ``ember.zeros(2, 3)`` or ``ember.zeros((2, 3))``."""
+    return _filled(parse_shape(size), 0, _dtype_or_default(dtype), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False) -> Tensor:
+    """A tensor of ones."""
+    return _filled(parse_shape(size), 1, _dtype_or_default(dtype), device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False,
+          memory_format=None) -> Tensor:
+    """An uninitialised tensor."""
+    return _filled(parse_shape(size), None, _dtype_or_default(dtype), device, requires_grad)
+
+
+def _fill_dtype(value):
+    if isinstance(value, Tensor):
+        return value.dtype
+    return dt.scalar_dtype(value)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, out=None,
+         pin_memory=False) -> Tensor:
+    """A tensor filled with ``fill_value``; the dtype follows the value (bool, int64 or default float)."""
+    d = _fill_dtype(fill_value) if dtype is None else dt.to_dtype(dtype)
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    return _filled(parse_shape((size,)), value, d, device, requires_grad)
+
+
+def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
+    dtype = input.dtype if dtype is None else dtype
+    device = input._device if device is None else device
+    return fn(*args, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
+    return _like(lambda **k: zeros(input._data.shape, **k), input, dtype, device, requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
+    return _like(lambda **k: ones(input._data.shape, **k), input, dtype, device, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
+    return _like(lambda **k: empty(input._data.shape, **k), input, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None) -> Tensor:
+    return _like(lambda **k: full(input._data.shape, fill_value, **k), input, dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless any bound is a float."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        d = dt.get_default_dtype() if any(isinstance(v, float) for v in vals) else dt.int64
+    else:
+        d = dt.to_dtype(dtype)
+    n = max(0, math.ceil((end - start) / step))
+    arr = (start + step * np.arange(n, dtype=np.float64 if d.is_floating_point or not all(
+        isinstance(v, int) for v in vals) else np.int64)).astype(d.np)
+    return _finish(place(arr, device), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    d = _dtype_or_default(dtype)
+    arr = np.linspace(float(start), float(end), int(steps), dtype=np.float64).astype(d.np)
+    return _finish(place(arr, device), requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    d = _dtype_or_default(dtype)
+    arr = np.power(base, np.linspace(float(start), float(end), int(steps), dtype=np.float64)).astype(d.np)
+    return _finish(place(arr, device), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
+    """A 2-D tensor with ones on the diagonal."""
+    d = _dtype_or_default(dtype)
+    return _finish(place(np.eye(n, n if m is None else m, dtype=d.np), device), requires_grad)
+
+
+# ---- Tensor.new_* -----------------------------------------------------------------------
+def _new_kwargs(self, dtype, device):
+    return (self.dtype if dtype is None else dtype), (self._device if device is None else device)
+
+
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
+    dtype, device = _new_kwargs(self, dtype, device)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
+    dtype, device = _new_kwargs(self, dtype, device)
+    return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
+    dtype, device = _new_kwargs(self, dtype, device)
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
+    dtype, device = _new_kwargs(self, dtype, device)
+    return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
+    dtype, device = _new_kwargs(self, dtype, device)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+Tensor.new_zeros = _new_zeros
+Tensor.new_ones = _new_ones
+Tensor.new_empty = _new_empty
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor

@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+import ember
+from ember import backend
+from ember.testing import NumpyAccelerator
+
+
+@pytest.fixture
+def accel():
+    """A NumPy-backed stand-in accelerator registered as device type ``accel`` (2 devices)."""
+    b = NumpyAccelerator("accel", count=2)
+    backend.register_backend(b)
+    yield b
+    backend.unregister_backend("accel")
+
+
+@pytest.fixture
+def fake_cuda():
+    """Pretend CUDA: the stand-in accelerator registered under ``cuda`` (restored afterwards)."""
+    previous = backend.registered_backends()["cuda"]
+    b = NumpyAccelerator("cuda", count=2)
+    backend.register_backend(b)
+    yield b
+    backend.register_backend(previous)
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_default_dtype():
+    np.random.seed(0)
+    yield
+    ember.set_default_dtype(ember.float32)
+
+
+def pytest_collection_modifyitems(config, items):
+    has_gpu = False
+    try:
+        has_gpu = backend.get_backend("cuda").is_available() and type(backend.get_backend("cuda")).__name__ == "CuPyBackend"
+    except Exception:
+        pass
+    if not has_gpu:
+        skip = pytest.mark.skip(reason="needs a real CUDA GPU with CuPy (ember.cuda.is_available() is False)")
+        for item in items:
+            if "cuda" in item.keywords:
+                item.add_marker(skip)
