@@ -17,16 +17,15 @@ def _float_formatter(values: np.ndarray):
         return lambda v: _special(v) or f"{v:.4f}"
     absf = np.abs(finite.astype(np.float64))
     nonzero = absf[absf > 0]
-    if np.all(finite == np.round(finite)) and (nonzero.size == 0 or nonzero.max() < 1e8):
+    sci = nonzero.size > 0 and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8)
+    if np.all(finite == np.round(finite)) and not sci:
         width = max(len(f"{v:.0f}") for v in finite) + 1
-        return lambda v: _special(v) or f"{v:.0f}.".rjust(width)
-    sci = nonzero.size > 0 and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4)
-    if sci:
+        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
+    if sci or (nonzero.size > 0 and nonzero.min() < 1e-4):
         fmt = lambda v: f"{v:.4e}"  # noqa: E731
     else:
         fmt = lambda v: f"{v:.4f}"  # noqa: E731
     width = max(len(fmt(v)) for v in finite)
-    width = max(width, *(len(_special(v) or "") for v in values[~np.isfinite(values)]), 0) if values.size else width
     return lambda v: (_special(v) or fmt(v)).rjust(width)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype as dt
-from .autograd.grad_mode import STATE
 from .backend import CPU, Device
 
 __all__ = ["Tensor", "Size"]
@@ -244,6 +243,7 @@ class Tensor:
         if self.grad_fn is None or self.retains_grad:
             return
         import weakref
+        from .autograd.grad_mode import STATE
         ref = weakref.ref(self)
 
         def hook(g):

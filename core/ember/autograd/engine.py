@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import heapq
 
+from .. import _dtype as dt
+from .._tensor import Tensor, _make
 from .function import _RELEASED, Node
 from .grad_mode import STATE
 
 __all__ = ["backward", "grad"]
-
-
-def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
 
 
 def _sum_to(g, shape):
@@ -45,13 +42,8 @@ def _fit(g, shape, dtype):
     if g._data.shape != shape:
         g = _sum_to(g, shape)
     if g._data.dtype != dtype:
-        g = g.to(_dtype_of(dtype))
+        g = g.to(dt.FROM_NP[dtype])
     return g
-
-
-def _dtype_of(np_dtype):
-    from .._dtype import FROM_NP
-    return FROM_NP[np_dtype]
 
 
 def _run_hooks(hooks, g):
@@ -85,7 +77,6 @@ def _accumulate_leaf(t, g, create_graph):
 
 
 def _detached_copy(g):
-    from .._tensor import _make
     return _make(g._data.copy(), g._device)
 
 
@@ -96,7 +87,6 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
     capture: dict mapping a leaf tensor's id or a (node, output_nr) pair to a result slot.
     needed:  the set of nodes that lead to a captured input (others are skipped).
     """
-    Tensor = _tensor_cls()
     captured = {} if capture is not None else None
     heap: list = []
     buffers: dict = {}
@@ -212,7 +202,6 @@ def _apply_pre_hooks(node, grads):
 
 
 def _materialize(node, grads):
-    from .._tensor import _make
     for i, g in enumerate(grads):
         if g is None and node._out_meta and node._out_meta[i] is not None:
             shape, dt, dev = node._out_meta[i]
@@ -220,7 +209,6 @@ def _materialize(node, grads):
 
 
 def _make_root_grads(tensors, grad_tensors, what="backward"):
-    from .._tensor import Tensor, _make
     out = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not isinstance(t, Tensor):
@@ -245,7 +233,6 @@ def _make_root_grads(tensors, grad_tensors, what="backward"):
 
 
 def _as_list(x):
-    from .._tensor import Tensor
     if x is None:
         return None
     if isinstance(x, Tensor):
@@ -282,8 +269,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
     >>> (gx,) = ember.autograd.grad(y.sum(), x, create_graph=True)   # differentiable again
     """
-    from .._tensor import Tensor
-    single = isinstance(inputs, Tensor)
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     grads = _as_list(grad_outputs) or [None] * len(outputs)
@@ -309,7 +294,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured.get(key)
         if g is None:
             if materialize_grads:
-                from .._tensor import _make
                 g = _make(t._device.xp.zeros(t._data.shape, t._data.dtype), t._device)
             elif not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) appears to not have been "

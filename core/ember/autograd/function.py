@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 
+from .._tensor import Tensor, _make
+from ..backend import CPU
 from .grad_mode import STATE, no_grad
 
 __all__ = ["Function", "Node", "FunctionCtx", "once_differentiable"]
@@ -152,7 +154,6 @@ def _version_counter(t) -> list:
 
 
 def _pack(ctx: Node, outputs: tuple, saved: tuple) -> tuple:
-    from .._tensor import Tensor
     packed = []
     for s in saved:
         if s is None:
@@ -180,7 +181,6 @@ def _pack(ctx: Node, outputs: tuple, saved: tuple) -> tuple:
 
 
 def _unpack(ctx: Node, s):
-    from .._tensor import _make
     if s is None or type(s) in _PY_SCALARS:
         return s
     if type(s) is tuple:
@@ -241,7 +241,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
-        from .._tensor import Tensor
         device = None
         needs = False
         for a in args:
@@ -269,8 +268,6 @@ class Function:
 
 def wrap_outputs(ctx: Node, out, args, device, needs: bool):
     """Wrap forward's outputs as tensors and, when ``needs``, link them into the graph."""
-    from .._tensor import Tensor, _make
-    from ..backend import CPU
     if device is None:
         device = CPU
     single = not isinstance(out, tuple)

@@ -48,7 +48,7 @@ def _transfer(data, src: Device, dst: Device):
     if src.type == dst.type:
         return dst.backend.move(data, dst.index)
     host = data if src is CPU else src.backend.to_host(data)
-    return host if dst is CPU else dst.backend.from_host(np.ascontiguousarray(host), dst.index)
+    return host if dst is CPU else dst.backend.from_host(host, dst.index)
 
 
 class Clone(Function):

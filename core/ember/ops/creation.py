@@ -104,13 +104,10 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
     >>> ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     """
     arr = _infer_numpy(data)
-    if dtype is not None:
-        arr = arr.astype(dt.to_dtype(dtype).np)
-    else:
-        arr = arr.copy()
+    arr = np.array(arr, dtype=None if dtype is None else dt.to_dtype(dtype).np, order="C", copy=True)
     if device is None and isinstance(data, Tensor):
         device = data._device
-    return _finish(place(np.ascontiguousarray(arr), device), requires_grad)
+    return _finish(place(arr, device), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
