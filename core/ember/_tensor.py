@@ -207,7 +207,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
-        return bool(self._hooks) and any(getattr(h, "_retains", False) for h in self._hooks_list())
+        return any(getattr(h, "_retains", False) for h in self._hooks_list())
 
     def _hooks_list(self):
         if self.grad_fn is None:
@@ -228,11 +228,7 @@ class Tensor:
             hooks = self._hooks
         else:
             self.grad_fn._add_pre_hook(self._output_nr, hook)
-            hooks = self.grad_fn._pre_hooks[self._output_nr]
-            if self._hooks is None:
-                self._hooks = []  # marks that hooks exist (for retains_grad)
-            if hooks is not None and hook in hooks:
-                return _RemovableHandle(hooks, hook)
+            return _RemovableHandle(self.grad_fn._pre_hooks[self._output_nr], hook)
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 

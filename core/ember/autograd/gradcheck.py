@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from .engine import grad
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import enable_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
@@ -32,30 +32,32 @@ def _diff_outputs(func, inputs):
 
 
 def _numerical_jacobians(func, inputs, diff_idx, eps):
-    """For each differentiable input: array of shape (n_in, total_out) by central differences."""
-    with no_grad():
-        base = _diff_outputs(func, inputs)
-        sizes = [o._data.size for o in base]
-        jacs = []
-        for i in diff_idx:
-            x = inputs[i]
-            if x._device.type == "cpu" and not x._data.flags.c_contiguous:
-                x._data = np.ascontiguousarray(x._data)
-            host = x._host()
-            flat = host.reshape(-1)
-            jac = np.zeros((flat.size, sum(sizes)), dtype=np.float64)
-            for k in range(flat.size):
-                orig = flat[k].item()
-                vals = []
-                for delta in (eps, -eps):
-                    flat[k] = orig + delta
-                    _write_back(x, host)
-                    vals.append(np.concatenate([o._host().astype(np.float64).reshape(-1)
-                                                for o in _diff_outputs(func, inputs)]))
-                flat[k] = orig
+    """For each differentiable input: array of shape (n_in, total_out) by central differences.
+
+    ``func`` runs with grad mode as the caller has it: it may itself differentiate (gradgradcheck).
+    """
+    base = _diff_outputs(func, inputs)
+    sizes = [o._data.size for o in base]
+    jacs = []
+    for i in diff_idx:
+        x = inputs[i]
+        if x._device.type == "cpu" and not x._data.flags.c_contiguous:
+            x._data = np.ascontiguousarray(x._data)
+        host = x._host()
+        flat = host.reshape(-1)
+        jac = np.zeros((flat.size, sum(sizes)), dtype=np.float64)
+        for k in range(flat.size):
+            orig = flat[k].item()
+            vals = []
+            for delta in (eps, -eps):
+                flat[k] = orig + delta
                 _write_back(x, host)
-                jac[k] = (vals[0] - vals[1]) / (2 * eps)
-            jacs.append(jac)
+                vals.append(np.concatenate([o._host().astype(np.float64).reshape(-1)
+                                            for o in _diff_outputs(func, inputs)]))
+            flat[k] = orig
+            _write_back(x, host)
+            jac[k] = (vals[0] - vals[1]) / (2 * eps)
+        jacs.append(jac)
     return jacs, base
 
 
