@@ -18,6 +18,7 @@ test: install
 
 demo: install
 	$(PY) examples/quickstart.py
+	$(PY) examples/train_digits.py
 
 bench: install
 	test -x .venv-bench/bin/python || ($(PYTHON) -m venv .venv-bench && .venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy)

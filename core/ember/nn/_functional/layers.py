@@ -1,6 +1,8 @@
 """Functional forms of the basic layers: linear, bilinear."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..._tensor import Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
@@ -65,3 +67,261 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
                            f"and {tuple(input2.shape[:-1])}")
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out + bias if bias is not None else out
+
+
+# ---- dropout ---------------------------------------------------------------------------------
+def _keep_mask(input: Tensor, p: float, shape) -> Tensor:
+    """A constant tensor of 0 and 1/(1-p) (kept with probability 1-p), from the device's generator."""
+    from ...ops.random import _draw
+    npdt = input._data.dtype
+    u = _draw(None, input._device, lambda rng, xp: rng.random(size=shape, dtype=npdt if npdt.itemsize >= 4 else None))
+    return _make(((u >= p) * (1.0 / (1.0 - p))).astype(npdt), input._device)
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_mask(input: Tensor, mask: Tensor, inplace: bool) -> Tensor:
+    if inplace:
+        return input.mul_(mask)
+    return input * mask
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (training only)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input.mul_(0) if inplace else input * 0
+    return _apply_mask(input, _keep_mask(input, p, input._data.shape), inplace)
+
+
+def _channel_dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool, spatial: int) -> Tensor:
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but received a {nd}D input. "
+                           f"Note that {name} zeroes whole channels.")
+    if not training or p == 0.0:
+        return input
+    # Whole channels are dropped: the mask has size 1 over the spatial dimensions.
+    shape = input.shape[:nd - spatial] + (1,) * spatial
+    if p == 1.0:
+        return input.mul_(0) if inplace else input * 0
+    return _apply_mask(input, _keep_mask(input, p, shape), inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) inputs."""
+    return _channel_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs."""
+    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's self-normalising mean and variance."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    alpha = -1.7580993408473766
+    keep = _keep_mask(input, p, input._data.shape) * (1 - p)  # 0/1 mask
+    a = ((1 - p) * (1 + p * alpha ** 2)) ** -0.5
+    b = -a * alpha * p
+    out = (input * keep + alpha * (1 - keep)) * a + b
+    return input.copy_(out) if inplace else out
+
+
+# ---- embedding -------------------------------------------------------------------------------
+class Embedding(Function):
+    """Row lookup; the weight gradient accumulates rows (repeated indices add up)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, indices, weight, padding_idx):
+        ctx.save_for_backward(indices)
+        ctx.num_weights, ctx.padding_idx = weight._data.shape[0], padding_idx
+        return weight._data[indices._data]
+
+    @staticmethod
+    def backward(ctx, g):
+        (indices,) = ctx.saved_tensors
+        return None, EmbeddingWeightGrad.apply(g, indices, ctx.num_weights, ctx.padding_idx), None
+
+
+class EmbeddingWeightGrad(Function):
+    """Scatter-add rows of ``g`` into a (num_weights, D) gradient; its own gradient is a lookup."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, indices, num_weights, padding_idx):
+        ctx.save_for_backward(indices)
+        ctx.padding_idx = padding_idx
+        xp = g._device.xp
+        gd = g._data
+        dim = gd.shape[-1]
+        out = xp.zeros((num_weights, dim), dtype=gd.dtype)
+        xp.add.at(out, indices._data.reshape(-1), gd.reshape(-1, dim))
+        if padding_idx is not None:
+            out[padding_idx] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        (indices,) = ctx.saved_tensors
+        if ctx.padding_idx is not None:
+            gg = gg.clone()
+            gg[ctx.padding_idx] = 0
+        return embedding(indices, gg), None, None, None
+
+
+def _normalize_padding_idx(padding_idx, num_embeddings: int):
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
+def _renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> None:
+    # Rows looked up are rescaled in place to norm <= max_norm (PyTorch does this without grad).
+    xp = weight._device.xp
+    rows = xp.unique(indices._data.reshape(-1))
+    w = weight._data
+    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
+
+
+def _check_indices(input: Tensor, num_embeddings: int) -> None:
+    d = input._data
+    if d.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding)")
+    if d.size and (int(d.max()) >= num_embeddings or int(d.min()) < 0):
+        bad = int(d.max()) if int(d.max()) >= num_embeddings else int(d.min())
+        raise IndexError(f"index {bad} is out of range for an embedding with {num_embeddings} rows")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Look up rows of ``weight`` by the integer ``input`` (any shape); output ``input.shape + (D,)``."""
+    num = weight._data.shape[0]
+    _check_indices(input, num)
+    if max_norm is not None:
+        _renorm_(weight, input, max_norm, norm_type)
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported by Ember")
+    return Embedding.apply(input, weight, _normalize_padding_idx(padding_idx, num))
+
+
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode: str = "mean", sparse=False, per_sample_weights=None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embeddings: rows of a 2-D ``input``, or 1-D ``input`` split at ``offsets``."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights is only supported for mode='sum' (got mode='{mode}')")
+    num = weight._data.shape[0]
+    padding_idx = _normalize_padding_idx(padding_idx, num)
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None")
+        bags, length = input.shape
+        positions = input.reshape(-1)
+        bag_ids = np.repeat(np.arange(bags), length)
+    elif input.dim() == 1:
+        if offsets is None or offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        off = offsets._host().astype(np.int64)
+        if include_last_offset:
+            off = off[:-1]
+        bags = len(off)
+        positions = input
+        bag_ids = np.searchsorted(off, np.arange(input.shape[0]), side="right") - 1
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    _check_indices(positions, num)
+    rows = embedding(positions, weight, None, max_norm, norm_type)
+    if padding_idx is not None:
+        bag_ids = np.where(positions._host() == padding_idx, -1, bag_ids)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    counts = np.bincount(bag_ids[bag_ids >= 0], minlength=bags)
+    if mode == "max":
+        return _bag_max(rows, bag_ids, counts, bags)
+    out = SegmentSum.apply(rows, bag_ids, bags)
+    if mode == "mean":
+        out = out / rows.new_tensor(np.maximum(counts, 1)[:, None])
+    return out
+
+
+class SegmentSum(Function):
+    """Sum rows into segments by id (id -1: row left out); the gradient gathers rows back."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, rows, seg_ids, segments):
+        ctx.seg_ids = seg_ids
+        xp = rows._device.xp
+        rd = rows._data
+        keep = seg_ids >= 0
+        out = xp.zeros((segments,) + rd.shape[1:], dtype=rd.dtype)
+        xp.add.at(out, xp.asarray(seg_ids[keep]), rd[xp.asarray(keep)])
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return GatherSegments.apply(g, ctx.seg_ids), None, None
+
+
+class GatherSegments(Function):
+    """Row ``i`` of the result is row ``seg_ids[i]`` of ``g`` (zero where the id is -1)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, seg_ids):
+        ctx.seg_ids, ctx.segments = seg_ids, g._data.shape[0]
+        xp = g._device.xp
+        ids = xp.asarray(seg_ids)
+        out = g._data[xp.maximum(ids, 0)]
+        out[ids < 0] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return SegmentSum.apply(gg, ctx.seg_ids, ctx.segments), None
+
+
+def _bag_max(rows: Tensor, bag_ids, counts, bags: int) -> Tensor:
+    """Per-bag maximum: pad each bag to the longest with -inf rows, then reduce the padded axis."""
+    from ...ops.creation import tensor as _tensor
+    from ...ops.shape import cat
+    dim = rows.shape[-1]
+    kept = np.nonzero(bag_ids >= 0)[0]
+    ids = bag_ids[kept]
+    longest = max(int(counts.max()) if counts.size else 0, 1)
+    # Bag ids are non-decreasing, so a row's slot in its bag is its distance from the bag's first row.
+    slot = np.arange(len(ids)) - np.searchsorted(ids, ids, side="left")
+    gather = np.full((bags, longest), len(bag_ids), dtype=np.int64)
+    gather[ids, slot] = kept
+    padded = cat([rows, _make(rows._device.xp.full((1, dim), -np.inf, rows._data.dtype), rows._device)])
+    out = padded[_tensor(gather.reshape(-1), device=rows.device)].reshape(bags, longest, dim).amax(1)
+    return out.masked_fill(_tensor((counts == 0)[:, None], device=rows.device), 0.0)
+
+
+__all__ += ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "embedding", "embedding_bag"]
