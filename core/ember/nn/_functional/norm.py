@@ -1,2 +1,203 @@
-"""(being written)"""
-__all__: list = []
+"""Normalisation: batch_norm, layer_norm, group_norm, instance_norm, rms_norm, normalize.
+
+All but rms_norm share one fused node, ``Normalize``: it standardises ``x`` over some axes in one
+pass forward and uses the closed-form backward
+``dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`` (with batch statistics) or ``g * rstd`` (with
+fixed statistics). For second derivatives the statistics are recomputed with Ember ops, so the
+backward is itself differentiable.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor, _bump_version, _make
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
+           "local_response_norm"]
+
+
+class Normalize(Function):
+    """``(x - mean) * rstd`` over ``axes``; statistics from the batch or given (``stats``)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, axes, eps, stats=None):
+        xp = x._device.xp
+        d = x._data
+        if stats is None:
+            mean = d.mean(axis=axes, keepdims=True)
+            centered = d - mean
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+        else:
+            mean, var = stats
+            centered = d - mean
+        rstd = (1.0 / xp.sqrt(var + eps)).astype(d.dtype, copy=False)
+        xhat = centered * rstd
+        ctx.save_for_backward(x)
+        ctx.axes, ctx.eps, ctx.batch_stats = axes, eps, stats is None
+        ctx.xhat, ctx.rstd = xhat, rstd
+        ctx.mean, ctx.var = mean, var  # read by batch_norm for the running statistics
+        return xhat
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        axes = ctx.axes
+        if STATE.enabled:  # create_graph: statistics as functions of x, so this backward is differentiable
+            if ctx.batch_stats:
+                mean = x.mean(axes, keepdim=True)
+                var = ((x - mean) ** 2).mean(axes, keepdim=True)
+                rstd = (var + ctx.eps).rsqrt()
+                xhat = (x - mean) * rstd
+            else:
+                rstd = _make(ctx.rstd, x._device)
+                xhat = None
+        else:
+            rstd = _make(ctx.rstd, x._device)
+            xhat = _make(ctx.xhat, x._device)
+        if not ctx.batch_stats:
+            return g * rstd, None, None, None
+        gx = (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)) * rstd
+        return gx, None, None, None
+
+
+def _affine(y: Tensor, weight, bias, shape) -> Tensor:
+    if weight is not None:
+        y = y * (weight.reshape(shape) if shape is not None else weight)
+    if bias is not None:
+        y = y + (bias.reshape(shape) if shape is not None else bias)
+    return y
+
+
+def _channel_shape(ndim: int) -> tuple:
+    return (1, -1) + (1,) * (ndim - 2)
+
+
+def _update_running(running: Tensor, batch_value, momentum: float) -> None:
+    """``running = (1 - momentum) * running + momentum * batch`` in place, without autograd."""
+    d = running._data
+    d *= 1 - momentum
+    d += (momentum * batch_value).astype(d.dtype, copy=False)
+    _bump_version(running)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) over the batch and spatial dims; update running stats when training."""
+    if input.dim() < 2:
+        raise ValueError(f"batch_norm: expected an input with at least 2 dimensions (N, C, ...), got {input.dim()}D")
+    axes = (0,) + tuple(range(2, input.dim()))
+    n = input.numel() // input.shape[1]
+    shape = _channel_shape(input.dim())
+    if training:
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        y = Normalize.apply(input, axes, eps)
+        if running_mean is not None or running_var is not None:
+            ctx_mean, ctx_var = _batch_stats(input, axes, y)
+            if running_mean is not None:
+                _update_running(running_mean, ctx_mean.reshape(-1), momentum)
+            if running_var is not None:
+                _update_running(running_var, ctx_var.reshape(-1) * (n / (n - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+        stats = (running_mean._data.reshape(shape), running_var._data.reshape(shape))
+        y = Normalize.apply(input, axes, eps, stats)
+    return _affine(y, weight, bias, shape)
+
+
+def _batch_stats(input: Tensor, axes, y: Tensor):
+    node = y.grad_fn
+    if node is not None:
+        return node.mean, node.var
+    d = input._data
+    mean = d.mean(axis=axes, keepdims=True)
+    return mean, ((d - mean) ** 2).mean(axis=axes, keepdims=True)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each (sample, channel) over its spatial dims."""
+    if input.dim() < 3:
+        raise ValueError(f"instance_norm: expected an input with at least 3 dimensions (N, C, ...), got {input.dim()}D")
+    axes = tuple(range(2, input.dim()))
+    shape = _channel_shape(input.dim())
+    if use_input_stats:
+        y = Normalize.apply(input, axes, eps)
+        if running_mean is not None or running_var is not None:
+            mean, var = _batch_stats(input, axes, y)
+            n = int(np.prod(input.shape[2:]))
+            if running_mean is not None:
+                _update_running(running_mean, mean.mean(axis=0).reshape(-1), momentum)
+            if running_var is not None:
+                _update_running(running_var, (var * (n / max(n - 1, 1))).mean(axis=0).reshape(-1), momentum)
+    else:
+        stats = (running_mean._data.reshape(shape), running_var._data.reshape(shape))
+        y = Normalize.apply(input, axes, eps, stats)
+    return _affine(y, weight, bias, shape)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift element-wise."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.dim() - k:]) != normalized_shape or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    axes = tuple(range(input.dim() - k, input.dim()))
+    return _affine(Normalize.apply(input, axes, eps), weight, bias, None)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over groups of channels (and spatial dims), then scale and shift per channel."""
+    if input.dim() < 2:
+        raise RuntimeError(f"group_norm: expected at least 2 dimensions (N, C, ...), got {input.dim()}D")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups != 0:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {input.shape} and num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    y = Normalize.apply(grouped, (2,), eps).reshape(input.shape)
+    return _affine(y, weight, bias, _channel_shape(input.dim()))
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` dims."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.dim() - k:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    axes = tuple(range(input.dim() - k, input.dim()))
+    y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    norm = input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return input / norm
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Normalise over ``size`` neighbouring channels (AlexNet's LRN)."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} dimensions)")
+    sq = input * input
+    c = input.shape[1]
+    pad_front, pad_back = size // 2, (size - 1) // 2
+    from ...ops.shape import cat
+    zeros = sq.new_zeros((input.shape[0], pad_front) + tuple(input.shape[2:]))
+    zeros_b = sq.new_zeros((input.shape[0], pad_back) + tuple(input.shape[2:]))
+    padded = cat([zeros, sq, zeros_b], 1)
+    window = sum(padded.narrow(1, i, c) for i in range(size))
+    return input / (k + alpha / size * window) ** beta

@@ -1,0 +1,138 @@
+"""BatchNorm, InstanceNorm, LayerNorm, GroupNorm, RMSNorm: forward vs NumPy, gradients, running stats, keys."""
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+from ember.nn import functional as F
+from ember.testing import assert_close
+
+
+def rnd(*shape, seed=0):
+    return ember.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+def np_norm(x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+def test_batchnorm2d_training_forward_and_running_stats():
+    bn = nn.BatchNorm2d(3)
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    x = ember.randn(4, 3, 5, 5) * 2 + 1
+    y = bn(x)
+    xn = x.numpy()
+    assert_close(y, np_norm(xn, (0, 2, 3), 1e-5), atol=1e-5, rtol=1e-4)
+    batch_mean = xn.mean(axis=(0, 2, 3))
+    batch_var = xn.var(axis=(0, 2, 3), ddof=1)
+    assert_close(bn.running_mean, 0.1 * batch_mean, atol=1e-6, rtol=1e-5)
+    assert_close(bn.running_var, 0.9 + 0.1 * batch_var, atol=1e-6, rtol=1e-5)
+    assert bn.num_batches_tracked.item() == 1 and bn.num_batches_tracked.dtype is ember.int64
+    bn.eval()
+    y_eval = bn(x)
+    ref = (xn - bn.running_mean.numpy().reshape(1, 3, 1, 1)) / np.sqrt(bn.running_var.numpy().reshape(1, 3, 1, 1) + 1e-5)
+    assert_close(y_eval, ref, atol=1e-5, rtol=1e-4)
+    assert repr(bn) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+
+
+def test_batchnorm_cumulative_average_when_momentum_none():
+    bn = nn.BatchNorm1d(2, momentum=None)
+    xs = [ember.randn(8, 2) for _ in range(3)]
+    for x in xs:
+        bn(x)
+    means = np.mean([x.numpy().mean(0) for x in xs], axis=0)
+    assert_close(bn.running_mean, means, atol=1e-6, rtol=1e-5)
+
+
+def test_batchnorm_errors_and_no_tracking():
+    with pytest.raises(ValueError, match="expected 2D or 3D input \\(got 4D input\\)"):
+        nn.BatchNorm1d(3)(ember.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when training"):
+        nn.BatchNorm1d(3)(ember.randn(1, 3))
+    bn = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert list(bn.state_dict()) == []
+    bn.eval()
+    x = ember.randn(6, 3)
+    assert_close(bn(x), np_norm(x.numpy(), (0,), 1e-5), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck(training):
+    x = rnd(4, 2, 3).double()
+    x = x.detach().requires_grad_()
+    w = ember.tensor([1.5, -0.5], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([0.1, 0.2], dtype=ember.float64, requires_grad=True)
+    rm, rv = ember.tensor([0.1, -0.2], dtype=ember.float64), ember.tensor([1.5, 0.7], dtype=ember.float64)
+
+    def fn(x, w, b):
+        return F.batch_norm(x, rm.clone(), rv.clone(), w, b, training=training)
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+
+
+def test_layer_norm_forward_gradients_and_errors():
+    ln = nn.LayerNorm(4)
+    assert list(ln.state_dict()) == ["weight", "bias"]
+    x = ember.randn(2, 3, 4)
+    assert_close(ln(x), np_norm(x.numpy(), (2,), 1e-5), atol=1e-5, rtol=1e-4)
+    xd = ember.randn(2, 3, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    b = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, (3,), w, b), (xd, w, b))
+    assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (3,), w, b), (xd, w, b))
+    with pytest.raises(RuntimeError, match="Given normalized_shape=\\[3\\], expected input with shape \\[\\*, 3\\], "
+                                           "but got input of size\\[2, 4\\]"):
+        F.layer_norm(ember.randn(2, 4), (3,))
+    assert repr(nn.LayerNorm((2, 3))) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True)"
+
+
+def test_group_norm_and_instance_norm():
+    gn = nn.GroupNorm(2, 4)
+    x = ember.randn(3, 4, 2, 2)
+    ref = np_norm(x.numpy().reshape(3, 2, -1), (2,), 1e-5).reshape(3, 4, 2, 2)
+    assert_close(gn(x), ref, atol=1e-5, rtol=1e-4)
+    assert list(gn.state_dict()) == ["weight", "bias"]
+    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+        nn.GroupNorm(3, 4)
+    xd = ember.randn(2, 4, 3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda x: F.group_norm(x, 2), (xd,))
+    inorm = nn.InstanceNorm2d(4)
+    assert list(inorm.state_dict()) == []
+    assert_close(inorm(x), np_norm(x.numpy(), (2, 3), 1e-5), atol=1e-5, rtol=1e-4)
+    assert inorm(x[0]).shape == (4, 2, 2)  # unbatched input
+    tracked = nn.InstanceNorm2d(4, affine=True, track_running_stats=True)
+    assert list(tracked.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    tracked(x)
+    assert_close(tracked.running_mean, 0.1 * x.numpy().mean(axis=(2, 3)).mean(0), atol=1e-6, rtol=1e-5)
+
+
+def test_rms_norm():
+    rms = nn.RMSNorm(3, eps=1e-6)
+    assert list(rms.state_dict()) == ["weight"]
+    x = ember.randn(2, 3)
+    xn = x.numpy()
+    assert_close(rms(x), xn / np.sqrt((xn ** 2).mean(-1, keepdims=True) + 1e-6), atol=1e-6, rtol=1e-5)
+    xd = ember.randn(2, 3, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda x, w: F.rms_norm(x, (3,), w), (xd, w))
+    assert gradgradcheck(lambda x, w: F.rms_norm(x, (3,), w), (xd, w))
+
+
+def test_normalize_and_lrn():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    xn = x.detach().numpy()
+    assert_close(F.normalize(x), xn / np.linalg.norm(xn, axis=1, keepdims=True))
+    assert gradcheck(lambda t: F.normalize(t, dim=0), (x,))
+    lrn = nn.LocalResponseNorm(3)
+    y = lrn(ember.ones(1, 5, 2, 2))
+    assert y.shape == (1, 5, 2, 2)
+
+
+def test_load_old_checkpoint_without_num_batches_tracked():
+    bn = nn.BatchNorm1d(2)
+    sd = bn.state_dict()
+    del sd["num_batches_tracked"]
+    nn.BatchNorm1d(2).load_state_dict(sd)
