@@ -630,7 +630,7 @@ class _BackwardHookState:
         self.input_has_grad = any(t.requires_grad for t in tensors)
         if not self.input_has_grad:
             return args
-        wrapped = iter(_Identity.apply(self._on_grad_input, *tensors))
+        wrapped = iter(_as_tuple(_Identity.apply(self._on_grad_input, *tensors)))
         return tuple(next(wrapped) if isinstance(a, Tensor) else a for a in args)
 
     def wrap_outputs(self, out):
@@ -639,9 +639,7 @@ class _BackwardHookState:
         if not isinstance(outs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad for o in outs):
             return out
         tensors = [o for o in outs if isinstance(o, Tensor)]
-        res = _Identity.apply(self._on_grad_output, *tensors)
-        res = res if isinstance(res, tuple) else (res,)
-        it = iter(res)
+        it = iter(_as_tuple(_Identity.apply(self._on_grad_output, *tensors)))
         new = tuple(next(it) if isinstance(o, Tensor) else o for o in outs)
         return new[0] if single else new
 
@@ -667,6 +665,10 @@ class _BackwardHookState:
                                        f"but expected {len(grad_inputs)}")
                 grad_inputs = tuple(res)
         return grad_inputs
+
+
+def _as_tuple(x) -> tuple:
+    return x if isinstance(x, tuple) else (x,)
 
 
 class _Identity(Function):
