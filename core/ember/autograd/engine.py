@@ -12,7 +12,7 @@ import heapq
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
-from .function import _RELEASED, Node
+from .function import _FREED_MSG, _RELEASED, Node
 from .grad_mode import STATE
 
 __all__ = ["backward", "grad"]
@@ -112,6 +112,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
         else:
             _accumulate_leaf(target, g, create_graph)
 
+    heappop, heappush = heapq.heappop, heapq.heappush
     prev = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -121,7 +122,7 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
             else:
                 deliver(t.grad_fn, t._output_nr, g)
         while heap:
-            _, node = heapq.heappop(heap)
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if node._pre_hooks:
                 _apply_pre_hooks(node, grads)
@@ -133,43 +134,48 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
                 if needed is not None and node in needed and not _leads_further(node, needed, capture):
                     _release(node, retain_graph)
                     continue
-            if node.materialize_grads and node._n_out > 1:
+            if node._n_out > 1 and node.materialize_grads:
                 _materialize(node, grads)
-            saved = node._saved
-            if saved is _RELEASED:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access saved tensors "
-                    "after they have already been freed). Saved intermediate values of the graph are freed "
-                    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-                    "backward through the graph a second time or if you need to access saved tensors after "
-                    "calling backward."
-                )
+            if node._saved is _RELEASED:
+                raise RuntimeError(_FREED_MSG)
             in_grads = node._fn.backward(node, *grads)
-            if not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
             edges = node.next_edges
             if len(in_grads) != len(edges):
-                if len(in_grads) > len(edges) and all(g is None for g in in_grads[len(edges):]):
-                    in_grads = in_grads[: len(edges)]
-                else:
-                    raise RuntimeError(
-                        f"function {node.name()} returned an incorrect number of gradients "
-                        f"(expected {len(edges)}, got {len(in_grads)})"
-                    )
-            _release(node, retain_graph)
+                in_grads = _check_grad_count(node, in_grads, edges)
+            if not retain_graph and node._saved is not None:
+                node._saved = _RELEASED
             for edge, g in zip(edges, in_grads):
                 if edge is None or g is None:
                     continue
-                if not isinstance(g, Tensor):
+                if type(g) is not Tensor and not isinstance(g, Tensor):
                     raise TypeError(f"function {node.name()} returned a gradient of type "
                                     f"{type(g).__name__}; expected a Tensor or None")
                 target, idx, shape, dtype = edge
-                if g._data.shape != shape or g._data.dtype != dtype:
+                d = g._data
+                if d.shape != shape or d.dtype != dtype:
                     g = _fit(g, shape, dtype)
-                deliver(target, idx, g)
+                if type(target) is Node and needed is None:
+                    # The common case, inlined: accumulate into the target node's buffer.
+                    buf = buffers.get(target)
+                    if buf is None:
+                        buf = buffers[target] = [None] * target._n_out
+                        heappush(heap, (-target._seq, target))
+                    old = buf[idx]
+                    buf[idx] = g if old is None else old + g
+                else:
+                    deliver(target, idx, g)
     finally:
         STATE.enabled = prev
     return captured
+
+
+def _check_grad_count(node, in_grads, edges):
+    if len(in_grads) > len(edges) and all(g is None for g in in_grads[len(edges):]):
+        return in_grads[: len(edges)]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {len(edges)}, got {len(in_grads)})")
 
 
 def _leads_further(node, needed, capture) -> bool:

@@ -17,6 +17,7 @@ from ..backend import CPU
 _ndarray = np.ndarray
 _FROM_NP = dt.FROM_NP
 _SCALARS = (int, float, bool)
+_new_node = object.__new__
 
 
 def as_array(out):
@@ -53,9 +54,10 @@ def save(t) -> tuple:
 
 def record(cls, out, device, inputs, saved=None, save_output=False) -> Tensor:
     """Wrap ``out`` as the output of a new ``cls`` node over ``inputs`` (tensors or constants)."""
-    node = Node(cls)
-    node.next_edges = tuple(edge(x) if type(x) is not tuple and isinstance(x, Tensor) and x._rg else None
-                            for x in inputs)
+    node = _new_node(Node)
+    node._fn = cls
+    node.next_edges = tuple([(x.grad_fn or x, x._output_nr, x._data.shape, x._data.dtype)
+                             if isinstance(x, Tensor) and x._rg else None for x in inputs])
     node._seq = _next_seq()
     node._device = device
     res = _make(out, device, True, node)
@@ -63,7 +65,7 @@ def record(cls, out, device, inputs, saved=None, save_output=False) -> Tensor:
         vc = res._vc = [0]
         so = _SavedOutput(out, vc, 0, device, True)
         node._saved = (so,) if saved is None else saved + (so,)
-    elif saved is not None:
+    else:
         node._saved = saved
     return res
 
