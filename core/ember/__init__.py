@@ -37,3 +37,7 @@ def is_floating_point(input: Tensor) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
+
+
+from . import nn, optim  # noqa: E402
+from .serialization import load, save  # noqa: E402
