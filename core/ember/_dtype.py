@@ -123,13 +123,22 @@ def is_floating_point(t) -> _py_bool:
     return t.dtype.is_floating_point
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both ``a`` and ``b`` convert to, by PyTorch's rules."""
-    if a is b:
-        return a
+def _promote(a: dtype, b: dtype) -> dtype:
     if a.category != b.category:
         return a if a.category > b.category else b
+    # Within a category PyTorch's table agrees with NumPy's (uint8 + int8 -> int16).
     return FROM_NP[np.promote_types(a.np, b.np)]
+
+
+_PROMOTE = {(a, b): _promote(a, b) for a in ALL for b in ALL}
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` convert to, by PyTorch's rules."""
+    try:
+        return _PROMOTE[a, b]
+    except KeyError:
+        return _PROMOTE[to_dtype(a), to_dtype(b)]
 
 
 # Operand "kinds" for promotion: a tensor with dimensions, a zero-dim tensor, a Python scalar.
@@ -147,18 +156,25 @@ def scalar_dtype(value) -> dtype:
     raise TypeError(f"unsupported scalar type {t.__name__}")
 
 
+def _operand(op):
+    """(dtype, kind) of a tensor or a Python/NumPy scalar."""
+    t = type(op)
+    if t is _py_float or t is _py_int or t is _py_bool or isinstance(op, np.generic):
+        return scalar_dtype(op), SCALAR
+    data = getattr(op, "_data", None)  # a Tensor's array
+    if data is None:
+        raise TypeError(f"result_type() expects tensors and numbers, got {t.__name__}")
+    return FROM_NP[data.dtype], DIM if data.ndim else ZERO_DIM
+
+
 def result_type(*operands) -> dtype:
     """PyTorch's ``result_type`` over tensors and Python scalars."""
+    if len(operands) == 2:
+        return binary_result(*_operand(operands[0]), *_operand(operands[1]))
     best = [None, None, None]  # per kind: promoted dtype
-    from ._tensor import Tensor
     for op in operands:
-        if isinstance(op, Tensor):
-            kind = DIM if op._data.ndim else ZERO_DIM
-            d = op.dtype
-        else:
-            kind = SCALAR
-            d = scalar_dtype(op)
-        best[kind] = d if best[kind] is None else promote_types(best[kind], d)
+        d, kind = _operand(op)
+        best[kind] = d if best[kind] is None else _PROMOTE[best[kind], d]
     return _combine(best[DIM], best[ZERO_DIM], best[SCALAR])
 
 
@@ -186,6 +202,6 @@ def binary_result(a_dt: dtype, a_kind: int, b_dt: dtype, b_kind: int) -> dtype:
     if r is None:
         slots = [None, None, None]
         slots[a_kind] = a_dt
-        slots[b_kind] = b_dt if slots[b_kind] is None else promote_types(slots[b_kind], b_dt)
+        slots[b_kind] = b_dt if slots[b_kind] is None else _PROMOTE[slots[b_kind], b_dt]
         r = _binary_cache[key] = _combine(*slots)
     return r

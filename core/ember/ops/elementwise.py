@@ -6,6 +6,8 @@ scalars, in-place variants and graph recording for all of them.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _dtype as dt
@@ -13,8 +15,8 @@ from .._tensor import Tensor, _bump_version, _make
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU
-from ._dispatch import (align_devices, as_array, promote_pair, promote_scalar, record, result_dtype_check,
-                        save, scalar_value, to_float, xp_of)
+from ._dispatch import (align_devices, as_array, promote_pair, record, result_dtype_check, save, scalar_value,
+                        to_float, xp_of)
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
@@ -102,7 +104,15 @@ def _zero_grad(g, saved):
     return g * 0
 
 
-Neg = _unary_op("Neg", lambda xp, x: -x, lambda g, x: -g, save=None, float_only=False)
+def _neg(xp, x):
+    try:
+        return -x
+    except TypeError:  # NumPy refuses to negate bools; PyTorch raises this error
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.") from None
+
+
+Neg = _unary_op("Neg", _neg, lambda g, x: -g, save=None, float_only=False)
 Abs = _unary_op("Abs", lambda xp, x: xp.abs(x), lambda g, x: g * x.sign(), float_only=False)
 Exp = _unary_op("Exp", lambda xp, x: xp.exp(x), lambda g, y: g * y, save="output")
 Exp2 = _unary_op("Exp2", lambda xp, x: xp.exp2(x), lambda g, y: g * y * 0.6931471805599453, save="output")
@@ -113,7 +123,9 @@ Log1p = _unary_op("Log1p", lambda xp, x: xp.log1p(x), lambda g, x: g / (x + 1))
 Expm1 = _unary_op("Expm1", lambda xp, x: xp.expm1(x), lambda g, y: g * (y + 1), save="output")
 Sqrt = _unary_op("Sqrt", lambda xp, x: xp.sqrt(x), lambda g, y: g / (y * 2), save="output")
 Rsqrt = _unary_op("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda g, y: g * y * y * y * -0.5, save="output")
-Square = _unary_op("Square", lambda xp, x: x * x, lambda g, x: g * x * 2, float_only=False)
+# bool squares to int64, as in PyTorch (square is x ** 2, and an int scalar lifts bool to int64).
+Square = _unary_op("Square", lambda xp, x: x * x if x.dtype.kind != "b" else x.astype(np.int64),
+                   lambda g, x: g * x * 2, float_only=False)
 Sin = _unary_op("Sin", lambda xp, x: xp.sin(x), lambda g, x: g * x.cos())
 Cos = _unary_op("Cos", lambda xp, x: xp.cos(x), lambda g, x: -(g * x.sin()))
 Tan = _unary_op("Tan", lambda xp, x: xp.tan(x), lambda g, y: g * (y * y + 1), save="output")
@@ -128,33 +140,41 @@ Acosh = _unary_op("Acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * (x * x 
 Atanh = _unary_op("Atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x))
 Reciprocal = _unary_op("Reciprocal", lambda xp, x: 1 / x, lambda g, y: -(g * y * y), save="output")
 Relu = _unary_op("Relu", lambda xp, x: xp.maximum(x, 0), lambda g, y: g * (y > 0), save="output", float_only=False)
-Sign = _unary_op("Sign", lambda xp, x: xp.sign(x), float_only=False)
-Floor = _unary_op("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x, float_only=False)
-Ceil = _unary_op("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x, float_only=False)
-Trunc = _unary_op("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x, float_only=False)
+Sign = _unary_op("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy(), float_only=False)
+# Integers are already whole: a copy (never the input's own storage).
+Floor = _unary_op("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
+Ceil = _unary_op("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
+Trunc = _unary_op("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
 Frac = _unary_op("Frac", lambda xp, x: x - xp.trunc(x), lambda g, x: g, save=None)
 
 
 def _sigmoid(xp, x):
-    # exp of a non-positive argument only, so large |x| neither overflows nor warns.
+    # exp of a non-positive argument only, so large |x| neither overflows nor warns:
+    # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below.
+    dtype = x.dtype
+    if dtype.itemsize < 4:
+        x = x.astype(np.float32)  # half precision is computed in single precision, as in PyTorch
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    r = 1 / (1 + e)
+    return xp.where(x >= 0, r, e * r).astype(dtype, copy=False)
 
 
 Sigmoid = _unary_op("Sigmoid", _sigmoid, lambda g, y: g * y * (1 - y), save="output")
 
 
 _TWO_OVER_SQRT_PI = 1.1283791670955126
-Erf = _unary_op("Erf", lambda xp, x: _erf_precise(xp, x), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-Erfc = _unary_op("Erfc", lambda xp, x: 1 - _erf_precise(xp, x), lambda g, x: -(g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI))
+Erf = _unary_op("Erf", lambda xp, x: _math_fn(xp, x, math.erf), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+# erfc directly, not 1 - erf (which cancels to 0 for large x, where erfc is tiny but not 0).
+Erfc = _unary_op("Erfc", lambda xp, x: _math_fn(xp, x, math.erfc),
+                 lambda g, x: -(g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI))
 
 
-def _erf_precise(xp, x):
-    import math
+def _math_fn(xp, x, fn):
     if xp is np:
-        # math.erf is exact to double precision; frompyfunc vectorises it (NumPy has no erf).
-        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
-    return xp.asarray(_erf_precise(np, xp.asnumpy(x)))
+        # math.erf/erfc are exact to double precision; frompyfunc maps them over the array
+        # (NumPy has no erf).
+        return np.asarray(np.frompyfunc(fn, 1, 1)(x), dtype=x.dtype)
+    return xp.asarray(_math_fn(np, xp.asnumpy(x), fn))
 
 
 def neg(input):
@@ -331,6 +351,8 @@ class BinaryOp(Function):
 
     _array_forward = True
     int_to_float = False   # integer operands are computed in the default float dtype (true division)
+    no_bool = False        # bool operands are an error (subtraction)
+    ufunc = None           # NumPy ufunc for the no-autograd in-place fast path (same-dtype float tensors)
     save_inputs = True
     save_out = False
 
@@ -368,22 +390,24 @@ def binary(cls, a, b):
                 ad, bd = align_devices(cls.__name__, a, b)
                 dev = a._device if a._device is not CPU else b._device
             if ad.dtype is not bd.dtype:
+                if cls.no_bool and "b" in (ad.dtype.kind, bd.dtype.kind):
+                    raise _bool_error(ad.dtype.kind == bd.dtype.kind)
                 ad, bd = promote_pair(a, b)
             rg = a._rg or b._rg
         else:
-            if type(b) not in (int, float, bool):
+            if type(b) not in _PY_SCALARS:
                 b = scalar_value(b)
                 if isinstance(b, Tensor):
                     return binary(cls, a, b)
-            ad = promote_scalar(ad, b)
+            ad = _with_scalar(cls, ad, b)
             bd = b
             rg = a._rg
     else:
-        if type(a) not in (int, float, bool):
+        if type(a) not in _PY_SCALARS:
             a = scalar_value(a)
             if isinstance(a, Tensor):
                 return binary(cls, a, b)
-        bd = promote_scalar(b._data, a)
+        bd = _with_scalar(cls, b._data, a)
         ad = a
         dev = b._device
         rg = b._rg
@@ -392,7 +416,10 @@ def binary(cls, a, b):
             ad = to_float(ad)
         if type(bd) not in _PY_SCALARS and bd.dtype.kind != "f":
             bd = to_float(bd)
-    out = cls.compute(ad, bd)
+    try:
+        out = cls.compute(ad, bd)
+    except (OverflowError, TypeError) as e:
+        out = _compute_again(cls, ad, bd, e)
     if type(out) is not np.ndarray:
         out = as_array(out)
     if rg and _STATE.enabled:
@@ -403,10 +430,61 @@ def binary(cls, a, b):
     return _make(out, dev)
 
 
-def _binary_op(name, compute, grad, save_inputs=True, save_out=False, int_to_float=False, doc=""):
+def _with_scalar(cls, d, s):
+    """Array ``d`` cast so that combining it with Python scalar ``s`` gives PyTorch's result dtype:
+    a float scalar lifts integer/bool tensors to the default dtype; an int scalar lifts bool to int64."""
+    k = d.dtype.kind
+    if type(s) is float:
+        if k == "f":
+            return d
+        if k == "b" and cls.no_bool:
+            raise _bool_error(False)
+        return d.astype(dt.get_default_dtype().np)
+    if k == "b" or type(s) is bool:
+        if cls.no_bool:
+            raise _bool_error(k == "b" and type(s) is bool)
+        if k == "b" and type(s) is int:
+            return d.astype(np.int64)
+    return d
+
+
+def _compute_again(cls, ad, bd, err):
+    """Slow path for operand combinations NumPy rejects but PyTorch defines (or rejects differently)."""
+    if isinstance(err, OverflowError):
+        # A Python int outside the tensor dtype's range: converted as PyTorch converts it.
+        if type(bd) is int and type(ad) is not int:
+            return cls.compute(ad, _fit_int(ad, bd))
+        if type(ad) is int:
+            return cls.compute(_fit_int(bd, ad), bd)
+    elif cls.no_bool and _kind(ad) == "b" and _kind(bd) == "b":
+        raise _bool_error(True) from None
+    raise err
+
+
+def _wrap_int(value: int, dtype) -> int:
+    """``value`` reduced modulo 2**bits into ``dtype``'s range (C-style integer conversion)."""
+    if not -(1 << 63) <= value < (1 << 64):
+        raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
+    bits = dtype.itemsize * 8
+    value &= (1 << bits) - 1
+    if dtype.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return value
+
+
+def _bool_error(both: bool) -> RuntimeError:
+    # PyTorch refuses subtraction with bool operands (``-`` on a mask is usually a bug).
+    if both:
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                            "Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                        "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _binary_op(name, compute, grad, save_inputs=True, save_out=False, int_to_float=False, no_bool=False, doc=""):
     return type(name, (BinaryOp,), {
         "compute": staticmethod(compute), "grad": staticmethod(grad), "save_inputs": save_inputs,
-        "save_out": save_out, "int_to_float": int_to_float, "__doc__": doc,
+        "save_out": save_out, "int_to_float": int_to_float, "no_bool": no_bool, "__doc__": doc,
     })
 
 
@@ -424,7 +502,8 @@ def _pow_grad(g, a, b, out, needs):
     ga = gb = None
     if needs[0]:
         if isinstance(b, Tensor):
-            ga = g * b * pow(a, b - 1)
+            # Zero where the exponent is 0 (not 0 * inf at a == 0), as in PyTorch.
+            ga = where(b == 0, 0.0, g * b * pow(a, b - 1))
         else:
             ga = g * b * pow(a, b - 1) if b != 0 else g * 0
     if needs[1]:
@@ -456,8 +535,8 @@ def _minmax_grad(select):
 
 def _fminmax_grad(select):
     def grad(g, a, b, out, needs):
-        a_nan, b_nan = isnan(a), isnan(b)
-        take_a = (select(a, b) | b_nan) & ~a_nan
+        # a wins ties and where b is NaN (so a gets the gradient when both are NaN), as in PyTorch.
+        take_a = select(a, b) | isnan(b)
         return (where(take_a, g, 0.0) if needs[0] else None, where(take_a, 0.0, g) if needs[1] else None)
     return grad
 
@@ -466,10 +545,73 @@ def _hypot_grad(g, a, b, out, needs):
     return (g * a / out if needs[0] else None, g * b / out if needs[1] else None)
 
 
+def _integral(a, b) -> bool:
+    """Both operands integer/bool: division by zero is an error, as in PyTorch."""
+    if _kind(a) == "f" or _kind(b) == "f":
+        return False
+    if (b == 0) if type(b) in _PY_SCALARS else bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+    return True
+
+
 def _floor_div(a, b):
-    if _kind(a) != "f" and _kind(b) != "f":
-        return np.floor_divide(a, b)
-    return np.floor(np.true_divide(a, b))
+    # floor_divide (not floor(a / b)) keeps Python's identity a == b * (a // b) + a % b for floats.
+    _integral(a, b)
+    return _xp(a, b).floor_divide(a, b)
+
+
+def _trunc_div(a, b):
+    xp = _xp(a, b)
+    if not _integral(a, b):
+        return xp.trunc(xp.true_divide(a, b))
+    # Exact integer quotient rounded toward zero: the floor quotient, plus one where the signs
+    # differ and the division is inexact.
+    q = xp.floor_divide(a, b)
+    return q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+
+def _remainder(a, b):
+    _integral(a, b)
+    return _xp(a, b).remainder(a, b)
+
+
+def _fmod(a, b):
+    _integral(a, b)
+    return _xp(a, b).fmod(a, b)
+
+
+def _pow(a, b):
+    xp = _xp(a, b)
+    try:
+        out = xp.power(a, b)
+    except (ValueError, OverflowError) as e:
+        # NumPy refuses negative integer exponents: an error for a Python-number exponent, as in
+        # PyTorch, but defined element-wise for a tensor exponent.
+        if type(b) is int and b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.") from None
+        if isinstance(e, OverflowError):
+            raise
+        return _int_pow(xp, a, b)
+    if out.dtype is _INT8 and _is_bool(a) and _is_bool(b):
+        return out.astype(bool)  # NumPy gives int8 for bool ** bool; PyTorch keeps bool
+    return out
+
+
+_INT8 = np.dtype(np.int8)
+
+
+def _is_bool(x) -> bool:
+    return type(x) is bool or (type(x) not in _PY_SCALARS and x.dtype.kind == "b")
+
+
+def _int_pow(xp, a, b):
+    """Integer powers with a tensor of exponents, some negative: as in PyTorch, 1 for base 1,
+    +-1 for base -1 and 0 otherwise where the exponent is negative."""
+    neg = b < 0
+    out = xp.power(a, xp.where(neg, 0, b))
+    odd = (b & 1) == 1
+    at_neg = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(neg, at_neg, out).astype(out.dtype, copy=False)
 
 
 def _kind(x):
@@ -498,10 +640,10 @@ def _xp(*arrays):
 
 Add = _binary_op("Add", lambda a, b: a + b, lambda g, a, b, out, needs: (g, g), save_inputs=False)
 Sub = _binary_op("Sub", lambda a, b: a - b, lambda g, a, b, out, needs: (g, -g if needs[1] else None),
-                 save_inputs=False)
+                 save_inputs=False, no_bool=True)
 Mul = _binary_op("Mul", lambda a, b: a * b, _mul_grad)
 Div = _binary_op("Div", lambda a, b: a / b, _div_grad, int_to_float=True)
-Pow = _binary_op("Pow", lambda a, b: _xp(a, b).power(a, b), _pow_grad)
+Pow = _binary_op("Pow", _pow, _pow_grad)
 Atan2 = _binary_op("Atan2", lambda a, b: _xp(a, b).arctan2(a, b), _atan2_grad, int_to_float=True)
 Maximum = _binary_op("Maximum", lambda a, b: _xp(a, b).maximum(a, b), _minmax_grad(lambda x, y: x > y))
 Minimum = _binary_op("Minimum", lambda a, b: _xp(a, b).minimum(a, b), _minmax_grad(lambda x, y: x < y))
@@ -509,22 +651,36 @@ Fmax = _binary_op("Fmax", lambda a, b: _xp(a, b).fmax(a, b), _fminmax_grad(lambd
 Fmin = _binary_op("Fmin", lambda a, b: _xp(a, b).fmin(a, b), _fminmax_grad(lambda x, y: x <= y))
 Hypot = _binary_op("Hypot", lambda a, b: _xp(a, b).hypot(a, b), _hypot_grad, save_out=True, int_to_float=True)
 FloorDivide = _binary_op("FloorDivide", _floor_div, _no_grad_binary)
-Remainder = _binary_op("Remainder", lambda a, b: _xp(a, b).remainder(a, b), _remainder_grad)
-Fmod = _binary_op("Fmod", lambda a, b: _xp(a, b).fmod(a, b), _fmod_grad)
+TruncDivide = _binary_op("TruncDivide", _trunc_div, _no_grad_binary)
+Remainder = _binary_op("Remainder", _remainder, _remainder_grad)
+Fmod = _binary_op("Fmod", _fmod, _fmod_grad)
 
 
-def _with_alpha(other, alpha):
-    return other if alpha == 1 else other * alpha
+def _with_alpha(input, other, alpha):
+    """``alpha * other`` for add/sub. As in PyTorch, ``alpha`` takes no part in type promotion:
+    the product is kept in the result type of ``input`` and ``other``."""
+    if alpha == 1 and alpha is not True:
+        return other
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.dtype is other._data.dtype:
+        r = dt.FROM_NP[input._data.dtype]
+    else:
+        r = dt.result_type(input, other)
+    if type(alpha) is bool and r is not dt.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not r.is_floating_point:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    scaled = other * alpha
+    return scaled.to(r) if isinstance(scaled, Tensor) and scaled.dtype is not r else scaled
 
 
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
-    return binary(Add, input, _with_alpha(other, alpha))
+    return binary(Add, input, _with_alpha(input, other, alpha))
 
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
-    return binary(Sub, input, _with_alpha(other, alpha))
+    return binary(Sub, input, _with_alpha(input, other, alpha))
 
 
 def mul(input, other, *, out=None):
@@ -538,11 +694,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
-        q = binary(Div, input, other)
-        both_int = all(_kind(x._data if isinstance(x, Tensor) else x) != "f" for x in (input, other))
-        q = trunc(q)
-        return q.to(dt.promote_types(*[x.dtype if isinstance(x, Tensor) else dt.scalar_dtype(x)
-                                       for x in (input, other)])) if both_int else q
+        return binary(TruncDivide, input, other)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
@@ -614,13 +766,34 @@ def _compare(ufunc, a, b):
                 ad, bd = align_devices(ufunc.__name__, a, b)
                 dev = a._device if a._device is not CPU else b._device
         else:
-            bd = b if type(b) in (int, float, bool) else scalar_value(b)
-            if isinstance(bd, Tensor):
-                return _compare(ufunc, a, bd)
+            tb = type(b)
+            if tb is int:
+                if b < 0 or b > 127:  # cheap test first: most scalars fit every integer dtype
+                    b = _fit_int(ad, b)
+            elif tb is not float and tb is not bool:
+                b = scalar_value(b)
+                if isinstance(b, Tensor):
+                    return _compare(ufunc, a, b)
+                if type(b) is int:
+                    b = _fit_int(ad, b)
+            bd = b
     else:
         return _compare(_SWAPPED.get(ufunc, ufunc), b, a)
-    xp = np if dev is CPU else dev.xp
-    return _make(as_array(getattr(xp, ufunc.__name__)(ad, bd)), dev)
+    if dev is CPU:
+        return _make(as_array(ufunc(ad, bd)), dev)
+    return _make(as_array(getattr(dev.xp, ufunc.__name__)(ad, bd)), dev)
+
+
+def _fit_int(d, value: int):
+    """A Python int operand converted for array ``d`` as PyTorch converts scalars to the tensor's
+    dtype: wrapped around into an integer dtype's range; a float beyond int64 for floating point."""
+    k = d.dtype.kind
+    if k in "iu":
+        info = np.iinfo(d.dtype)
+        return value if info.min <= value <= info.max else _wrap_int(value, d.dtype)
+    if k == "f" and not -(1 << 63) <= value < (1 << 63):
+        return float(value)  # NumPy won't convert such ints to a floating-point dtype itself
+    return value
 
 
 _SWAPPED = {np.less: np.greater, np.greater: np.less, np.less_equal: np.greater_equal,
@@ -686,7 +859,13 @@ def _bitwise(ufunc, a, b):
         else:
             bd = b._data
     else:
-        ad, bd = promote_scalar(ad, b), b
+        if type(b) is not bool and not isinstance(b, (int, np.integer)):
+            raise TypeError(f"{ufunc.__name__}(): expected a Tensor or an integer, got {type(b).__name__}")
+        if type(b) is not bool:
+            b = _fit_int(ad, int(b))
+            if ad.dtype.kind == "b":
+                ad = ad.astype(np.int64)
+        bd = b
     xp = xp_of(a)
     return _make(as_array(getattr(xp, ufunc.__name__)(ad, bd)), a._device)
 
@@ -807,36 +986,47 @@ class Clamp(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x, lo, hi)
+        # The result type promotes over the input and both bounds (numbers included), as in PyTorch;
+        # a float input with number bounds (the common case) keeps its dtype.
         xd = x._data
+        fit = False  # int bounds must be fitted to an integer result dtype
+        if xd.dtype.kind == "f" and not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
+            r = xd.dtype
+        else:
+            r = dt.result_type(*(v for v in (x, lo, hi) if v is not None)).np
+            if r.kind == "b":
+                raise NotImplementedError("clamp is not implemented for bool tensors")
+            xd = xd.astype(r, copy=False)
+            fit = r.kind in "iu"
+        ctx.save_for_backward(x, lo, hi)
         xp = xp_of(x)
-        lod = lo._data if isinstance(lo, Tensor) else lo
-        hid = hi._data if isinstance(hi, Tensor) else hi
-        if (isinstance(lo, float) or isinstance(hi, float)) and xd.dtype.kind != "f":
-            xd = to_float(xd)
         out = xd
-        if lod is not None:
-            out = xp.maximum(out, lod)
-        if hid is not None:
-            out = xp.minimum(out, hid)
-        if out is xd:
-            out = xd.copy()
-        return as_array(out.astype(xd.dtype, copy=False))
+        for bound, fn in ((lo, xp.maximum), (hi, xp.minimum)):
+            if bound is not None:
+                if isinstance(bound, Tensor):
+                    bound = bound._data
+                elif fit and type(bound) is int:
+                    bound = _fit_int(out, bound)
+                out = fn(out, bound)
+        return as_array(out.astype(r, copy=False))
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch's rule: x gets the gradient where min <= x <= max; a tensor min where x < min < max;
+        # a tensor max where x > max, and everywhere when max < min (the output is then max).
         x, lo, hi = ctx.saved_tensors
         e = ctx.next_edges
-        mask = None
-        if lo is not None:
-            mask = x >= lo
-        if hi is not None:
-            m = x <= hi
-            mask = m if mask is None else mask & m
         zero = g * 0
-        gx = where(mask, g, zero) if e[0] is not None else None
-        glo = where(x < lo, g, zero) if lo is not None and e[1] is not None else None
-        ghi = where(x > hi, g, zero) if hi is not None and e[2] is not None else None
+        gx = glo = ghi = None
+        if e[0] is not None:
+            mask = x >= lo if lo is not None else None
+            if hi is not None:
+                mask = x <= hi if mask is None else mask & (x <= hi)
+            gx = where(mask, g, zero)
+        if e[1] is not None:
+            glo = where((x < lo) & (lo < hi) if hi is not None else x < lo, g, zero)
+        if e[2] is not None:
+            ghi = where((x > hi) | (hi < lo) if lo is not None else x > hi, g, zero)
         return gx, glo, ghi
 
 
@@ -859,7 +1049,18 @@ def clamp_max(input, max):
 
 
 def lerp(input, end, weight):
-    """``input + weight * (end - input)`` (composite: its gradient follows from the ops)."""
+    """``input + weight * (end - input)`` (composite: its gradient follows from the ops).
+
+    ``end`` (and a tensor ``weight`` with dimensions) must have ``input``'s floating-point dtype.
+    """
+    if not input.is_floating_point():
+        raise NotImplementedError(f"lerp is only implemented for floating-point tensors, got {input.dtype}")
+    for name, v in (("end", end), ("weight", weight)):
+        if isinstance(v, Tensor) and v.dtype is not input.dtype and (name == "end" or v.ndim):
+            raise RuntimeError(f"expected dtype {input.dtype} for `{name}` but got dtype {v.dtype}")
+    if not isinstance(weight, Tensor) and weight >= 0.5:
+        # From the end point for large weights, so that weight == 1 gives exactly ``end``.
+        return end - (end - input) * (1 - weight)
     return input + weight * (end - input)
 
 
@@ -944,8 +1145,6 @@ def _fast_inplace(self, other, cls, name):
 
 
 Add.ufunc, Sub.ufunc, Mul.ufunc, Div.ufunc = np.add, np.subtract, np.multiply, np.divide
-for _c in (Pow, Atan2, Maximum, Minimum, Fmax, Fmin, Hypot, FloorDivide, Remainder, Fmod):
-    _c.ufunc = None
 
 
 def _make_inplace_unary(fn, name):
@@ -956,12 +1155,20 @@ def _make_inplace_unary(fn, name):
 
 
 def _make_inplace_binary(cls, name, pre=None):
-    def method(self, other, *args, **kwargs):
-        if pre is not None:
-            other = pre(other, *args, **kwargs)
-        return _fast_inplace(self, other, cls, name)
+    if pre is None:
+        def method(self, other):
+            return _fast_inplace(self, other, cls, name)
+    else:
+        def method(self, other, *args, **kwargs):
+            return _fast_inplace(self, pre(self, other, *args, **kwargs), cls, name)
     method.__name__ = name
     return method
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _fast_inplace(self, other, Div, "div_")
+    return inplace(self, div(inplace_source(self), other, rounding_mode=rounding_mode), "div_")
 
 
 def _make_inplace_fn(fn, name):
@@ -971,8 +1178,8 @@ def _make_inplace_fn(fn, name):
     return method
 
 
-def _alpha_pre(other, alpha=1):
-    return _with_alpha(other, alpha)
+def _alpha_pre(self, other, alpha=1):
+    return _with_alpha(self, other, alpha)
 
 
 def _reflect(fn):
@@ -1033,11 +1240,12 @@ def _attach():
     for name, fn in methods.items():
         setattr(T, name, fn)
 
-    for name, cls in dict(add_=Add, sub_=Sub, subtract_=Sub, mul_=Mul, multiply_=Mul, div_=Div,
-                          divide_=Div, true_divide_=Div, pow_=Pow, atan2_=Atan2, remainder_=Remainder,
-                          fmod_=Fmod, floor_divide_=FloorDivide).items():
+    for name, cls in dict(add_=Add, sub_=Sub, subtract_=Sub, mul_=Mul, multiply_=Mul, true_divide_=Div,
+                          pow_=Pow, atan2_=Atan2, remainder_=Remainder, fmod_=Fmod,
+                          floor_divide_=FloorDivide).items():
         pre = _alpha_pre if name in ("add_", "sub_", "subtract_") else None
         setattr(T, name, _make_inplace_binary(cls, name, pre))
+    T.div_ = T.divide_ = _div_
     T.__iadd__ = _make_inplace_binary(Add, "__iadd__")
     T.__isub__ = _make_inplace_binary(Sub, "__isub__")
     T.__imul__ = _make_inplace_binary(Mul, "__imul__")
