@@ -249,9 +249,12 @@ class Function:
                 if device is None:
                     device = d
                 elif d is not device:
-                    raise device_mismatch(cls.__name__, device, d)
+                    args, device = _align_scalar_tensors(cls.__name__, args)
+                    break
                 if a._rg:
                     needs = True
+        if device is not None and not needs:
+            needs = any(isinstance(a, Tensor) and a._rg for a in args)
         needs = needs and STATE.enabled
         ctx = Node(cls)
         if needs:
@@ -264,6 +267,19 @@ class Function:
             with no_grad():
                 out = cls.forward(ctx, *args)
         return wrap_outputs(ctx, out, args, device, needs)
+
+
+def _align_scalar_tensors(name: str, args):
+    """Mixed devices are allowed only for 0-dim CPU tensors next to one other device (as in
+    PyTorch); those are moved to that device. Returns the new args and the device."""
+    devices = {a._device for a in args if isinstance(a, Tensor) and not (a._device is CPU and a._data.ndim == 0)}
+    if len(devices) > 1 or not devices:
+        ds = [a._device for a in args if isinstance(a, Tensor)]
+        first = ds[0]
+        other = next(d for d in ds if d is not first)
+        raise device_mismatch(name, first, other)
+    (device,) = devices
+    return tuple(a.to(device) if isinstance(a, Tensor) and a._device is not device else a for a in args), device
 
 
 def wrap_outputs(ctx: Node, out, args, device, needs: bool):

@@ -113,8 +113,13 @@ def result_dtype_check(name: str, result, target) -> None:
     """In-place ops may not write a higher-category result into a lower-category tensor."""
     r, t = _FROM_NP[result.dtype], _FROM_NP[target.dtype]
     if r.category > t.category:
-        raise RuntimeError(f"result type {r.name.capitalize()} can't be cast to the desired output type "
-                           f"{t.name.capitalize()} (in {name})")
+        raise RuntimeError(f"result type {_SCALAR_TYPE_NAMES[r.name]} can't be cast to the desired output type "
+                           f"{_SCALAR_TYPE_NAMES[t.name]} (in {name})")
+
+
+# PyTorch's C++ scalar type names, used in its error messages.
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
 
 
 def mark_view(result: Tensor, base: Tensor) -> Tensor:

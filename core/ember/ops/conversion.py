@@ -170,21 +170,12 @@ def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     moved = src.to(self._device) if src._device is not self._device else src
-    if moved._rg and _grad_enabled():
-        base = inplace_source(self)
-        value = moved.to(self.dtype) + base * 0
+    if (moved._rg or self._rg) and _grad_enabled():
+        # Through autograd: the old value gets a zero gradient, ``src`` the copied one.
+        value = moved.to(self.dtype) + inplace_source(self) * 0
         return inplace(self, value, "copy_")
     from .._tensor import _bump_version
-    from .elementwise import check_inplace_allowed, raise_leaf_inplace
-    if self._rg and _grad_enabled():
-        if self.grad_fn is None:
-            raise_leaf_inplace()
-        check_inplace_allowed(self)
     xp_of(self).copyto(self._data, moved._data.astype(self._data.dtype, copy=False))
-    if self._rg and _grad_enabled():
-        # Overwritten with a constant: no gradient reaches the old value.
-        self.grad_fn = None
-        self._rg = False
     _bump_version(self)
     return self
 

@@ -59,8 +59,9 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_numpy(data) -> np.ndarray:
-    """Convert Python data to NumPy with PyTorch's dtype inference."""
+def _infer_numpy(data, dtype=None) -> np.ndarray:
+    """Convert Python data to NumPy with PyTorch's dtype inference (``dtype``, when given, wins
+    and Python floats go straight to it, without rounding through the default dtype)."""
     if isinstance(data, Tensor):
         return data._host()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -74,6 +75,8 @@ def _infer_numpy(data) -> np.ndarray:
         raise TypeError(f"could not infer a dtype for a tensor from {type(data).__name__} data "
                         "(ragged nested sequences or non-numeric elements?)")
     if arr.dtype.kind == "f":
+        if dtype is not None:
+            return arr
         return arr.astype(dt.get_default_dtype().np, copy=False) if _has_python_floats(data) else arr
     if arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
         return arr.astype(np.int64)
@@ -103,7 +106,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
 
     >>> ember.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     """
-    arr = _infer_numpy(data)
+    arr = _infer_numpy(data, dtype)
     arr = np.array(arr, dtype=None if dtype is None else dt.to_dtype(dtype).np, order="C", copy=True)
     if device is None and isinstance(data, Tensor):
         device = data._device
@@ -119,7 +122,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         if device is not None and resolve_device(device) is not t._device:
             t = t.to(device)
         return t
-    arr = _infer_numpy(data)
+    arr = _infer_numpy(data, dtype)
     if dtype is not None:
         arr = arr.astype(dt.to_dtype(dtype).np, copy=False)
     return place(arr, device)

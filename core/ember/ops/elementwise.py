@@ -13,7 +13,7 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _bump_version, _make
 from ..autograd.function import Function, device_mismatch
-from ..autograd.grad_mode import STATE
+from ..autograd.grad_mode import STATE, no_grad
 from ..backend import CPU
 from ._dispatch import (align_devices, as_array, promote_pair, record, result_dtype_check, save, scalar_value,
                         to_float, xp_of)
@@ -363,7 +363,11 @@ class BinaryOp(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         # Only reached through Function.apply (e.g. by user code); the operators use binary().
-        return binary(cls, a, b)._data
+        with no_grad():
+            out = binary(cls, a, b)._data
+        saved = (a, b) if cls.save_inputs else ()
+        ctx.save_for_backward(*(saved + (out,) if cls.save_out else saved))
+        return out
 
     @staticmethod
     def backward(ctx, g):
