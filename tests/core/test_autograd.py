@@ -363,3 +363,36 @@ def test_functional_jacobian_hessian_vjp_hvp():
     assert_close(v, [3.0, 3.0])
     out, hv = F.hvp(lambda t: (t ** 3).sum(), x, ember.ones(2, dtype=ember.float64))
     assert_close(hv, [6.0, 12.0])
+
+
+def test_inplace_through_views_rebases_the_base():
+    x = f64(1.0, 2.0, 3.0, 4.0, 5.0, 6.0).reshape(3, 2).detach().requires_grad_()
+    w = f64(2.0, 3.0)
+
+    def fn(x, w):
+        y = x * 2
+        y[0] += 1                 # Python: tmp = y[0]; tmp += 1; y[0] = tmp
+        y[1] *= w
+        y[:, 1].mul_(w[0])        # strided (non-contiguous) view
+        y.narrow(0, 2, 1).add_(w)  # view through another op
+        return y
+
+    y = fn(x, w)
+    xn, wn = x.detach().numpy(), w.detach().numpy()
+    ref = xn * 2
+    ref[0] += 1
+    ref[1] *= wn
+    ref[:, 1] *= wn[0]
+    ref[2] += wn
+    assert_close(y, ref)
+    assert gradcheck(fn, (x, w))
+    assert gradgradcheck(fn, (x, w))
+
+
+def test_inplace_on_view_of_leaf_raises():
+    x = f64(1.0, 2.0)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place"):
+        x[0].mul_(2)
+    with ember.no_grad():
+        x[0].mul_(2)
+    assert x.tolist() == [2.0, 2.0]

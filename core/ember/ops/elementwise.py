@@ -1097,11 +1097,14 @@ def inplace(self: Tensor, result: Tensor, name: str) -> Tensor:
             raise RuntimeError(f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(rd.shape)}")
     result_dtype_check(name, rd, sd)
     if result.grad_fn is not None:
-        check_inplace_allowed(self)
-        sd[...] = rd
-        self.grad_fn = result.grad_fn
-        self._output_nr = result._output_nr
-        self._rg = True
+        if self._base is not None:
+            _inplace_on_view(self, result)
+        else:
+            check_inplace_allowed(self)
+            sd[...] = rd
+            self.grad_fn = result.grad_fn
+            self._output_nr = result._output_nr
+            self._rg = True
     else:
         if self._rg and _STATE.enabled and self.grad_fn is None:
             raise_leaf_inplace()
@@ -1111,15 +1114,21 @@ def inplace(self: Tensor, result: Tensor, name: str) -> Tensor:
 
 
 def check_inplace_allowed(self: Tensor) -> None:
-    if self.grad_fn is None and self._rg:
+    if self.grad_fn is None and self._rg and self._base is None:
         raise_leaf_inplace()
     base = self._base
-    if base is not None and (base._rg or self._rg):
+    if base is not None and base.grad_fn is None and base._rg:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _inplace_on_view(self: Tensor, result: Tensor) -> None:
+    """An in-place op through a view: the view's base takes the change into its graph."""
+    from ._views import rebase_view
+    check_inplace_allowed(self)
+    if not rebase_view(self, result):
         raise RuntimeError(
-            "Ember does not support in-place operations that need autograd on a view of a tensor that "
-            "requires grad (PyTorch rebases the view's base here). Apply the op out of place, e.g. "
-            "x = x.clone(); x[...] = ..., or modify the base tensor instead of the view."
-        )
+            "Ember cannot record this in-place operation on a view for autograd: the view's base is not "
+            "stored contiguously. Apply the op out of place, or call .contiguous() on the base first.")
 
 
 def raise_leaf_inplace():
