@@ -17,6 +17,18 @@ def _new(shape, device, dtype, fill):
     return full(shape, fill, dtype=dtype or dt.get_default_dtype(), device=device)
 
 
+def _register_affine(module: Module, shape, weight: bool, bias: bool, device, dtype) -> None:
+    """``weight`` (ones) and ``bias`` (zeros) parameters of ``shape``, or None placeholders."""
+    if weight:
+        module.weight = Parameter(_new(shape, device, dtype, 1.0))
+    else:
+        module.register_parameter("weight", None)
+    if weight and bias:
+        module.bias = Parameter(_new(shape, device, dtype, 0.0))
+    else:
+        module.register_parameter("bias", None)
+
+
 class _NormBase(Module):
     """Affine parameters and running statistics shared by batch and instance norm."""
 
@@ -27,12 +39,7 @@ class _NormBase(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(_new((num_features,), device, dtype, 1.0))
-            self.bias = Parameter(_new((num_features,), device, dtype, 0.0))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, True, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", _new((num_features,), device, dtype, 0.0))
             self.register_buffer("running_var", _new((num_features,), device, dtype, 1.0))
@@ -146,15 +153,7 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_new(self.normalized_shape, device, dtype, 1.0))
-            if bias:
-                self.bias = Parameter(_new(self.normalized_shape, device, dtype, 0.0))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -172,12 +171,7 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(_new((num_channels,), device, dtype, 1.0))
-            self.bias = Parameter(_new((num_channels,), device, dtype, 0.0))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, True, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -194,10 +188,7 @@ class RMSNorm(Module):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_new(self.normalized_shape, device, dtype, 1.0))
-        else:
-            self.register_parameter("weight", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, False, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
