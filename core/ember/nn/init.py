@@ -68,7 +68,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
     """Fill with N(mean, std^2) values truncated to [a, b] (inverse-CDF sampling, as PyTorch)."""
-    from ..ops.elementwise import _erf_precise
+    from ..ops._erf import _erf
     with no_grad():
         def cdf(x):
             return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -81,7 +81,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         y = xp.clip(y, -1 + 1e-12, 1 - 1e-12)
         x = _erfinv_initial(xp, y)
         for _ in range(4):
-            err = _erf_precise(xp, x) - y
+            err = _erf(xp, x) - y
             x = x - err / (2 / math.sqrt(math.pi) * xp.exp(-x * x))
         x = x * (std * math.sqrt(2.0)) + mean
         d[...] = xp.clip(x, a, b).astype(d.dtype)
