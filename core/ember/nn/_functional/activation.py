@@ -28,7 +28,7 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "selu",
     "selu_", "celu", "celu_", "gelu", "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "hardtanh_",
     "tanh", "sigmoid", "softplus", "softsign", "tanhshrink", "logsigmoid", "threshold", "threshold_", "glu",
-    "softmin", "softmax2d", "hardshrink", "softshrink",
+    "softmin", "softmax", "log_softmax", "softmax2d", "hardshrink", "softshrink",
 ]
 
 _SQRT1_2 = 0.7071067811865476            # 1 / sqrt(2)
@@ -491,6 +491,20 @@ def _legacy_softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
                   "dim=X as an argument.", stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """Softmax along ``dim`` (PyTorch's legacy implicit dim, with its warning, when omitted)."""
+    if dim is None:
+        dim = _legacy_softmax_dim("softmax", input.ndim, _stacklevel)
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """Log-softmax along ``dim`` (PyTorch's legacy implicit dim, with its warning, when omitted)."""
+    if dim is None:
+        dim = _legacy_softmax_dim("log_softmax", input.ndim, _stacklevel)
+    return _log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
