@@ -56,8 +56,13 @@ def measure(step, *, min_time: float = 0.2, repeats: int = 7) -> float:
 def main() -> int:
     args = _parse()
     _set_threads(args.threads)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import workloads  # noqa: E402  (after thread settings)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    import importlib
+
+    # Every benchmarks/workloads*.py contributes its ALL list (imported after the thread settings).
+    modules = sorted(f[:-3] for f in os.listdir(here) if f.startswith("workloads") and f.endswith(".py"))
+    all_workloads = [wl for m in modules for wl in importlib.import_module(m).ALL]
 
     libs = {"ember": __import__("ember")}
     try:
@@ -68,7 +73,7 @@ def main() -> int:
         print("PyTorch is not installed in this environment: timing Ember only (run `make bench` for ratios)")
 
     rows = []
-    for wl in workloads.ALL:
+    for wl in all_workloads:
         if args.only and not any(s in wl.name for s in args.only):
             continue
         times = {}

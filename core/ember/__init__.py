@@ -39,5 +39,13 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
-from . import nn, optim  # noqa: E402
+from . import nn, optim, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402
+
+
+def __getattr__(name: str):
+    # ember.hub and ember.plugins are imported on first access, so `import ember` loads no plugin machinery.
+    if name in ("hub", "plugins"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
