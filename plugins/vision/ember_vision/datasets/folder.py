@@ -1,0 +1,156 @@
+"""Datasets over a directory tree with one sub-directory per class (torchvision's ``DatasetFolder``)::
+
+    root/dog/xxx.png
+    root/dog/nested/xxy.png
+    root/cat/123.png
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from .vision import VisionDataset
+
+__all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "pil_loader", "find_classes",
+           "make_dataset", "has_file_allowed_extension", "is_image_file"]
+
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+def has_file_allowed_extension(filename: str, extensions: str | tuple[str, ...]) -> bool:
+    """Whether ``filename`` ends with one of ``extensions`` (case-insensitive)."""
+    return filename.lower().endswith(extensions if isinstance(extensions, str) else tuple(extensions))
+
+
+def is_image_file(filename: str) -> bool:
+    return has_file_allowed_extension(filename, IMG_EXTENSIONS)
+
+
+def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
+    """The sorted names of the sub-directories of ``directory`` and their indices."""
+    classes = sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
+    if not classes:
+        raise FileNotFoundError(f"Couldn't find any class folder in {os.fspath(directory)}.")
+    return classes, {name: i for i, name in enumerate(classes)}
+
+
+def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | None = None,
+                 extensions: str | tuple[str, ...] | None = None, is_valid_file: Callable[[str], bool] | None = None,
+                 allow_empty: bool = False) -> list[tuple[str, int]]:
+    """``(path, class_index)`` for every valid file under ``directory/<class>/`` (recursively, sorted).
+
+    Exactly one of ``extensions`` and ``is_valid_file`` must be given. A class without any valid file
+    is an error unless ``allow_empty``.
+    """
+    directory = os.path.expanduser(os.fspath(directory))
+    if class_to_idx is None:
+        _, class_to_idx = find_classes(directory)
+    elif not class_to_idx:
+        raise ValueError("'class_to_index' must have at least one entry to collect any samples.")
+    if (extensions is None) == (is_valid_file is None):
+        raise ValueError("Both extensions and is_valid_file cannot be None or not None at the same time")
+    if extensions is not None:
+        def is_valid_file(path: str) -> bool:
+            return has_file_allowed_extension(path, extensions)
+
+    instances, found = [], set()
+    for target_class in sorted(class_to_idx):
+        class_index = class_to_idx[target_class]
+        target_dir = os.path.join(directory, target_class)
+        if not os.path.isdir(target_dir):
+            continue
+        for folder, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
+            for fname in sorted(fnames):
+                path = os.path.join(folder, fname)
+                if is_valid_file(path):
+                    instances.append((path, class_index))
+                    found.add(target_class)
+    empty = set(class_to_idx) - found
+    if empty and not allow_empty:
+        msg = f"Found no valid file for the classes {', '.join(sorted(empty))}. "
+        if extensions is not None:
+            msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
+        raise FileNotFoundError(msg)
+    return instances
+
+
+class DatasetFolder(VisionDataset):
+    """A generic dataset over ``root/<class>/**/<file>``; ``loader(path)`` reads a sample.
+
+    Args:
+        root: the root directory.
+        loader: reads a sample from its path.
+        extensions: the allowed file extensions (exclusive with ``is_valid_file``).
+        transform, target_transform: applied to the sample and to the target.
+        is_valid_file: takes a path and says whether it is a sample (exclusive with ``extensions``).
+        allow_empty: allow class folders without any valid file.
+
+    Attributes: ``classes`` (sorted class names), ``class_to_idx``, ``samples`` (list of
+    ``(path, class_index)``), ``targets`` (the class index of each sample). Override
+    :meth:`find_classes` to derive classes differently.
+    """
+
+    def __init__(self, root: str | os.PathLike, loader: Callable[[str], Any],
+                 extensions: str | tuple[str, ...] | None = None, transform: Callable | None = None,
+                 target_transform: Callable | None = None, is_valid_file: Callable[[str], bool] | None = None,
+                 allow_empty: bool = False) -> None:
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        classes, class_to_idx = self.find_classes(self.root)
+        samples = self.make_dataset(self.root, class_to_idx=class_to_idx, extensions=extensions,
+                                    is_valid_file=is_valid_file, allow_empty=allow_empty)
+        self.loader = loader
+        self.extensions = extensions
+        self.classes = classes
+        self.class_to_idx = class_to_idx
+        self.samples = samples
+        self.targets = [s[1] for s in samples]
+
+    @staticmethod
+    def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int],
+                     extensions: str | tuple[str, ...] | None = None,
+                     is_valid_file: Callable[[str], bool] | None = None,
+                     allow_empty: bool = False) -> list[tuple[str, int]]:
+        """See :func:`make_dataset`; here ``class_to_idx`` is required."""
+        if class_to_idx is None:
+            raise ValueError("The class_to_idx parameter cannot be None.")
+        return make_dataset(directory, class_to_idx, extensions=extensions, is_valid_file=is_valid_file,
+                            allow_empty=allow_empty)
+
+    def find_classes(self, directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
+        """The class names and indices (default: the sorted sub-directories of ``directory``)."""
+        return find_classes(directory)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        path, target = self.samples[index]
+        return self._apply_transforms(self.loader(path), target)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+def pil_loader(path: str) -> Any:
+    """Open an image file with Pillow and convert it to ``"RGB"``."""
+    from PIL import Image
+    with open(path, "rb") as f:
+        return Image.open(f).convert("RGB")
+
+
+def default_loader(path: str) -> Any:
+    return pil_loader(path)
+
+
+class ImageFolder(DatasetFolder):
+    """A :class:`DatasetFolder` of images (``IMG_EXTENSIONS``) loaded as ``"RGB"`` PIL images.
+
+    >>> ds = ImageFolder("photos")            # photos/cat/1.png, photos/dog/2.jpg, ...
+    >>> img, target = ds[0]; ds.classes       # (PIL image, 0), ['cat', 'dog']
+
+    ``imgs`` is an alias of ``samples``.
+    """
+
+    def __init__(self, root: str | os.PathLike, transform: Callable | None = None,
+                 target_transform: Callable | None = None, loader: Callable[[str], Any] = default_loader,
+                 is_valid_file: Callable[[str], bool] | None = None, allow_empty: bool = False) -> None:
+        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
+                         target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
+        self.imgs = self.samples

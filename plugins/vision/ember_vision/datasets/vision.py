@@ -1,0 +1,76 @@
+"""The base class of ember-vision's datasets (torchvision's ``VisionDataset``)."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from ember.utils.data import Dataset
+
+__all__ = ["VisionDataset", "StandardTransform"]
+
+
+class StandardTransform:
+    """Applies ``transform`` to the input and ``target_transform`` to the target of a sample."""
+
+    def __init__(self, transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __call__(self, input: Any, target: Any) -> tuple[Any, Any]:
+        if self.transform is not None:
+            input = self.transform(input)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return input, target
+
+    def __repr__(self) -> str:
+        body = [self.__class__.__name__]
+        for label, t in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
+            if t is not None:
+                lines = repr(t).splitlines()
+                body += [label + lines[0]] + [" " * len(label) + line for line in lines[1:]]
+        return "\n".join(body)
+
+
+class VisionDataset(Dataset):
+    """A dataset stored under ``root``, with optional ``transforms`` (applied to ``(input, target)``)
+    or ``transform`` / ``target_transform`` (applied to each separately), but not both.
+
+    Subclasses implement ``__getitem__`` and ``__len__`` and may override ``extra_repr``.
+    """
+
+    _repr_indent = 4
+
+    def __init__(self, root: str | os.PathLike | None = None, transforms: Callable | None = None,
+                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"{type(self).__name__}: root must be a path (str or os.PathLike), got "
+                            f"{type(root).__name__}")
+        self.root = None if root is None else os.path.expanduser(os.fspath(root))
+        has_separate = transform is not None or target_transform is not None
+        if transforms is not None and has_separate:
+            raise ValueError("Only transforms or transform/target_transform can be passed as argument")
+        self.transform = transform
+        self.target_transform = target_transform
+        self.transforms = StandardTransform(transform, target_transform) if has_separate else transforms
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _apply_transforms(self, input: Any, target: Any) -> tuple[Any, Any]:
+        return (input, target) if self.transforms is None else self.transforms(input, target)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        body = [f"Number of datapoints: {len(self)}"]
+        if self.root is not None:
+            body.append(f"Root location: {self.root}")
+        body += self.extra_repr().splitlines()
+        if self.transforms is not None:
+            body += repr(self.transforms).splitlines()
+        return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
