@@ -23,7 +23,7 @@ demo: install
 bench: install
 	test -x .venv-bench/bin/python || ($(PYTHON) -m venv .venv-bench && .venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy)
 	.venv-bench/bin/pip install --quiet --no-deps -e . 
-	.venv-bench/bin/python benchmarks/run.py
+	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-bench

@@ -47,9 +47,32 @@ def mixed_small_ops(lib):
     return step
 
 
+def matmul_2048(lib):
+    a, b = lib.randn(2048, 2048), lib.randn(2048, 2048)
+    return lambda: a @ b
+
+
+def mlp_train_step(lib):
+    """MLP 784-512-256-10, batch 128: forward, cross-entropy, backward, SGD step."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = lib.randn(128, 784), lib.randint(0, 10, (128,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
 ALL = [
     Workload("per-op: add 1-element (no grad)", add_no_grad, 1.0),
     Workload("per-op: add 1-element + backward", add_with_grad_and_backward, 1.0),
     Workload("per-op: chain of 1000 muls + backward", chain_1000_backward, 1.0),
     Workload("per-op: 16x16 mul/add/exp/sum/log/mean", mixed_small_ops, 1.0),
+    Workload("matmul 2048x2048 float32", matmul_2048, 1.1),
+    Workload("MLP 784-512-256-10 train step, batch 128", mlp_train_step, 1.3),
 ]

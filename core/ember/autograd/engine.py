@@ -9,6 +9,9 @@ un-broadcast.
 from __future__ import annotations
 
 import heapq
+from sys import getrefcount
+
+import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
@@ -54,14 +57,17 @@ def _run_hooks(hooks, g):
     return g
 
 
-def _accumulate_leaf(t, g, create_graph):
+def _accumulate_leaf(t, g, create_graph, owned=False):
+    """Add ``g`` to ``t.grad``. ``owned``: nothing else refers to ``g`` or its array, so it can
+    become ``t.grad`` as it is (otherwise the first gradient is copied)."""
     hooks = t._hooks
     if hooks:
         g = _run_hooks(hooks, g)
+        owned = False
     if g is None:
         return
     if t.grad is None:
-        if create_graph:
+        if create_graph or owned:
             t.grad = g
         else:
             # Copy: the same gradient tensor may reach several leaves (x + y), and users
@@ -164,6 +170,14 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
                         heappush(heap, (-target._seq, target))
                     old = buf[idx]
                     buf[idx] = g if old is None else old + g
+                elif capture is None and type(target) is not Node:
+                    # A leaf. Its first gradient can be stored without a copy when this loop holds the
+                    # only references to it and to its array (references: in_grads, g, the call's
+                    # argument), as PyTorch does by reference count.
+                    d = g._data
+                    owned = getrefcount(g) <= 3 and getrefcount(d) <= 3 and isinstance(d, np.ndarray) \
+                        and d.base is None and d.flags.writeable
+                    _accumulate_leaf(target, g, create_graph, owned)
                 else:
                     deliver(target, idx, g)
     finally:

@@ -74,8 +74,10 @@ def _keep_mask(input: Tensor, p: float, shape) -> Tensor:
     """A constant tensor of 0 and 1/(1-p) (kept with probability 1-p), from the device's generator."""
     from ...ops.random import _draw
     npdt = input._data.dtype
+    xp = input._device.xp
     u = _draw(None, input._device, lambda rng, xp: rng.random(size=shape, dtype=npdt if npdt.itemsize >= 4 else None))
-    return _make(((u >= p) * (1.0 / (1.0 - p))).astype(npdt), input._device)
+    # One pass, in the input's dtype (a float64 temporary would cost more than the draw itself).
+    return _make(xp.multiply(u >= p, npdt.type(1.0 / (1.0 - p)), dtype=npdt), input._device)
 
 
 def _check_p(p: float) -> None:
