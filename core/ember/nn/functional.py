@@ -7,4 +7,5 @@ from ._functional.activation import *  # noqa: F401,F403
 from ._functional.layers import *  # noqa: F401,F403
 from ._functional.loss import *  # noqa: F401,F403
 from ._functional.norm import *  # noqa: F401,F403
-from ..ops.reduction import softmax, log_softmax  # noqa: F401  (hot paths shared with Tensor methods)
+from ._functional.rnn import *  # noqa: F401,F403
+from ._functional.attention import *  # noqa: F401,F403
