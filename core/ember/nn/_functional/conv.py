@@ -1,0 +1,850 @@
+"""Convolutions (conv1d/2d, conv_transpose1d/2d), F.pad and sliding blocks (F.unfold / F.fold).
+
+Lowering. Every convolution runs as 2-D (1-D inputs get a height of 1) and as one matrix product
+per call (a stacked one with groups) between the weight matrix and the "columns" of the input: its
+kernel windows, read through strided views of a zero-bordered copy. Two column layouts (see
+``ConvGeometry``): channels-last for layers with many channels per group (copies move runs of
+kw*C contiguous values; the products get BLAS's fast orientations) and channel-major for narrow
+layers (one copy of the (N, C, OH, OW) windows per kernel offset). Tensors stay NCHW outside.
+
+Gradients. Three nodes, each expressed through the other two, so every backward is itself
+differentiable (double backward):
+
+- ``Convolution(x, w)``: the convolution.
+- ``ConvolutionTranspose(g, w)``: its adjoint in ``x`` (the gradient wrt the input, and
+  ``conv_transpose``). With stride 1 and 'same'-like padding it is a forward convolution of ``g``
+  with the flipped kernel; otherwise columns ``g @ W`` are added back into a padded buffer, one
+  strided add per kernel offset (col2im).
+- ``ConvolutionWeightGrad(x, g)``: the gradient wrt the weight, ``columns(x)^T @ g`` (small
+  column matrices are kept from the forward pass instead of being rebuilt).
+
+Work arrays (padded input, columns, products) come from a per-thread scratch pool: touching the
+pages of a fresh 75 MB array costs more than the copy into it.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+from ..._tensor import Tensor, _make
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE
+from ...ops._dispatch import record
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad", "unfold", "fold"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scratch arrays
+# ---------------------------------------------------------------------------------------------
+_local = threading.local()
+_POOL_LIMIT = 1 << 29  # larger work arrays are allocated fresh (and freed) each time
+
+
+def _scratch(xp, role: str, shape, dtype):
+    """An uninitialised work array that is reused by later calls (NumPy only). It must not escape:
+    results returned to callers are always fresh arrays."""
+    dtype = np.dtype(dtype)
+    n = math.prod(shape) * dtype.itemsize
+    if xp is not np or n > _POOL_LIMIT:
+        return xp.empty(shape, dtype)
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    buf = pool.get(role)
+    if buf is None or buf.size < n:
+        buf = pool[role] = np.empty(max(n, 64), np.uint8)
+    return buf[:n].view(dtype).reshape(shape)
+
+
+def _as_strided(xp, a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+# ---------------------------------------------------------------------------------------------
+# Window geometry (shared with pooling)
+# ---------------------------------------------------------------------------------------------
+class Windows:
+    """Sliding windows over the last two dims of an (N, C, H, W) array; all fields are (h, w) pairs.
+
+    ``size``: input size; ``k``/``s``/``d``: kernel, stride, dilation; ``lo``: top/left padding;
+    ``out``: number of windows; ``padded``: extent of the padded buffer (covers input and windows).
+    """
+
+    __slots__ = ("size", "k", "s", "d", "lo", "out", "padded")
+
+    def __init__(self, size, k, s, d, lo, out, hi=(0, 0)):
+        self.size, self.k, self.s, self.d, self.lo, self.out = size, k, s, d, lo, out
+        self.padded = tuple(max(lo[i] + size[i] + hi[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1)
+                            for i in range(2))
+
+    @property
+    def needs_padding(self) -> bool:
+        return self.lo != (0, 0) or self.padded != self.size
+
+    def offsets(self):
+        """``(index, rows, cols)`` slices of the padded buffer seen by each kernel offset."""
+        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = self.k, self.s, self.d, self.out
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            for j in range(kw):
+                yield i * kw + j, rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+
+    def crop(self):
+        """Slices of the padded buffer that hold the input."""
+        (ph, pw), (h, w) = self.lo, self.size
+        return slice(ph, ph + h), slice(pw, pw + w)
+
+
+def padded_nchw(xp, x, win: Windows, fill, role: str | None = None):
+    """``x`` (N, C, H, W) inside a ``fill``-bordered (N, C, Hp, Wp) array (``x`` itself without padding)."""
+    if not win.needs_padding:
+        return x
+    shape = x.shape[:2] + win.padded
+    if role is None:
+        buf = xp.full(shape, fill, x.dtype)
+    else:
+        buf = _scratch(xp, role, shape, x.dtype)
+        buf.fill(fill)
+    rows, cols = win.crop()
+    buf[:, :, rows, cols] = x
+    return buf
+
+
+def spread_windows(xp, parts, win: Windows, in_shape, dtype):
+    """Add ``parts(index)`` (N, C, OH, OW) into each kernel offset's window of a zero (N, C, Hp, Wp)
+    buffer and return the input-sized crop (a fresh array): the adjoint of reading windows."""
+    buf = xp.zeros(in_shape[:2] + win.padded, dtype)
+    disjoint = all(win.s[i] >= win.d[i] * (win.k[i] - 1) + 1 for i in range(2))
+    for idx, rows, cols in win.offsets():
+        if disjoint:  # windows do not overlap: each position is written once
+            buf[:, :, rows, cols] = parts(idx)
+        else:
+            buf[:, :, rows, cols] += parts(idx)
+    if not win.needs_padding:
+        return buf
+    rows, cols = win.crop()
+    return xp.ascontiguousarray(buf[:, :, rows, cols])
+
+
+def _pair(v, name: str, nd: int = 2) -> tuple:
+    """An int or a sequence of ``nd`` ints (a single-element sequence is repeated) as an ``nd``-tuple."""
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * nd
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * nd
+    if len(v) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match "
+                           f"the convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _lift(t: tuple, nd: int, fill: int) -> tuple:
+    """A 1-D parameter as the 2-D one of a height-1 problem."""
+    return t if nd == 2 else (fill,) + t
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolution geometry and array kernels
+# ---------------------------------------------------------------------------------------------
+_CHANNELS_LAST_MIN = 16   # channels per group from which the channels-last lowering pays
+_KEEP_COLUMNS_BYTES = 1 << 28  # forward columns kept for weight gradients, at most this many bytes at a time
+
+
+class _KeptColumns:
+    """Forward columns held on a graph node until its backward has used them, within a global byte
+    budget; released buffers are recycled (a fresh large array would fault in all its pages)."""
+
+    __slots__ = ("buf", "array", "matrix")
+    live = 0
+    spare: list = []
+    lock = threading.Lock()
+
+    @classmethod
+    def take(cls, xp, shape, dtype):
+        n = math.prod(shape) * np.dtype(dtype).itemsize
+        with cls.lock:
+            if xp is not np or cls.live + n > _KEEP_COLUMNS_BYTES:
+                return None
+            fits = [i for i, b in enumerate(cls.spare) if b.size >= n]
+            buf = cls.spare.pop(min(fits, key=lambda i: cls.spare[i].size)) if fits else None
+            cls.live += max(n, 64) if buf is None else buf.size
+        if buf is None:
+            buf = np.empty(max(n, 64), np.uint8)
+        kept = cls()
+        kept.buf, kept.array, kept.matrix = buf, buf[:n].view(dtype).reshape(shape), None
+        return kept
+
+    def release(self) -> None:
+        buf = self.buf
+        if buf is not None:
+            self.buf = self.array = self.matrix = None
+            cls = type(self)
+            with cls.lock:
+                cls.live -= buf.size
+                cls.spare.append(buf)
+                cls.spare.sort(key=lambda b: -b.size)
+                while sum(b.size for b in cls.spare) > _KEEP_COLUMNS_BYTES:
+                    cls.spare.pop()  # drop the smallest spare buffers first
+
+    __del__ = release
+
+
+class ConvGeometry(Windows):
+    """Windows plus channels: input C, output Co, groups G (weight (Co, C/G, kh, kw)).
+
+    ``channels_last`` picks the lowering. Channels-last columns (G, N*OH*OW, kh*kw*Cg) copy runs of
+    kw*Cg contiguous values and give the fastest BLAS orientations: best for wide layers. With few
+    channels those runs are short, so narrow layers use channel-major columns (G, Cg*kh*kw, N*OH*OW)
+    built with one copy per kernel offset of (N, C, OH, OW) windows (runs of OW values).
+    """
+
+    __slots__ = ("C", "Co", "G", "channels_last", "_transposed")
+
+    def __init__(self, C, Co, G, size, k, s, d, lo, out, hi=(0, 0)):
+        super().__init__(size, k, s, d, lo, out, hi)
+        self.C, self.Co, self.G = C, Co, G
+        self.channels_last = C // G >= _CHANNELS_LAST_MIN
+        self._transposed = False
+
+    def transposed(self):
+        """The geometry of a forward convolution (of ``g`` with the flipped, in/out-swapped kernel) equal
+        to this convolution's adjoint, or None. Gathering windows of ``g`` moves far less memory than
+        adding columns back into the input (col2im), but its columns grow with the input size, so it
+        is used for stride 1 with 'same'-like padding (input not much larger than the output)."""
+        if self._transposed is False:
+            t = None
+            pad_lo = tuple(self.d[i] * (self.k[i] - 1) - self.lo[i] for i in range(2))
+            if self.s == (1, 1) and min(pad_lo) >= 0 and 4 * math.prod(self.size) <= 5 * math.prod(self.out):
+                t = ConvGeometry(self.Co, self.C, self.G, self.out, self.k, (1, 1), self.d, pad_lo, self.size)
+            self._transposed = t
+        return self._transposed
+
+
+def _columns_shape(n: int, geom: ConvGeometry) -> tuple:
+    (kh, kw), (oh, ow), G = geom.k, geom.out, geom.G
+    if geom.channels_last:
+        return (G, n, oh, ow, kh, kw, geom.C // G)
+    return (geom.C, kh * kw, n, oh, ow)
+
+
+def _columns(xp, x, geom: ConvGeometry, out=None, nhwc=None):
+    """Column matrices of ``x`` (N, C, H, W) in the geometry's layout (see ConvGeometry), written into
+    ``out`` (of ``_columns_shape``) or a scratch array. ``nhwc``: the same data channels-last, if at hand."""
+    n = x.shape[0]
+    G, C = geom.G, geom.C
+    cg = C // G
+    (kh, kw), (oh, ow) = geom.k, geom.out
+    m, kg = n * oh * ow, kh * kw * cg
+    if out is None:
+        out = _scratch(xp, "cols", _columns_shape(n, geom), x.dtype)
+    if not geom.channels_last:
+        xpad = padded_nchw(xp, x, geom, 0, "pad")
+        for idx, rows, cols in geom.offsets():
+            out[:, idx] = xpad[:, :, rows, cols].transpose(1, 0, 2, 3)
+        return out.reshape(G, kg, m)
+    (sh, sw), (dh, dw) = geom.s, geom.d
+    src = x.transpose(0, 2, 3, 1) if nhwc is None else nhwc
+    if not geom.needs_padding and (kh, kw) == (1, 1):
+        base = src  # one gathering copy straight from the input
+    else:
+        base = _scratch(xp, "pad", (n,) + geom.padded + (C,), x.dtype)
+        rows, cols = geom.crop()
+        _zero_border(base, rows, cols)
+        base[:, rows, cols] = src
+    s0, s1, s2, s3 = base.strides
+    win = _as_strided(xp, base, (G, n, oh, ow, kh, kw, cg), (cg * s3, s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
+    xp.copyto(out, win)
+    return out.reshape(G, m, kg)
+
+
+def _zero_border(buf, rows: slice, cols: slice) -> None:
+    """Zero the parts of (N, Hp, Wp, C) ``buf`` outside ``[rows, cols]``."""
+    buf[:, :rows.start] = 0
+    buf[:, rows.stop:] = 0
+    buf[:, rows, :cols.start] = 0
+    buf[:, rows, cols.stop:] = 0
+
+
+def _weight_matrix(w, geom: ConvGeometry):
+    """(Co, C/G, kh, kw) as (G, kh*kw*C/G, Co/G) (channels last) or (G, Co/G, C/G*kh*kw)."""
+    G = geom.G
+    co, cg, kh, kw = w.shape
+    if not geom.channels_last:
+        return w.reshape(G, co // G, cg * kh * kw)
+    return w.reshape(G, co // G, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(G, kh * kw * cg, co // G)
+
+
+def _grad_matrix(xp, g, geom: ConvGeometry):
+    """(N, Co, OH, OW) as (G, N*OH*OW, Co/G) (channels last) or (G, Co/G, N*OH*OW), in a scratch array."""
+    n, co, oh, ow = g.shape
+    G = geom.G
+    if not geom.channels_last:
+        m = _scratch(xp, "gmat", (co, n, oh, ow), g.dtype)
+        m[...] = g.transpose(1, 0, 2, 3)
+        return m.reshape(G, co // G, n * oh * ow)
+    m = _scratch(xp, "gmat", (G, n, oh, ow, co // G), g.dtype)
+    m[...] = g.reshape(n, G, co // G, oh, ow).transpose(1, 0, 3, 4, 2)
+    return m.reshape(G, n * oh * ow, co // G)
+
+
+def _matmul(xp, a, b, role: str):
+    """Stacked product (G, m, k) @ (G, k, n) into a scratch array (one BLAS call when G == 1)."""
+    out = _scratch(xp, role, (a.shape[0], a.shape[1], b.shape[2]), np.result_type(a.dtype, b.dtype))
+    if a.shape[0] == 1:
+        xp.matmul(a[0], b[0], out=out[0])
+    else:
+        xp.matmul(a, b, out=out)
+    return out
+
+
+def _conv_array(xp, x, w, b, geom: ConvGeometry, cols=None, nhwc=None):
+    """The convolution of arrays: a fresh (N, Co, OH, OW) array."""
+    n = x.shape[0]
+    G, co = geom.G, geom.Co
+    cog = co // G
+    oh, ow = geom.out
+    if cols is None:
+        cols = _columns(xp, x, geom, nhwc=nhwc)
+    out = xp.empty((n, co, oh, ow), np.result_type(x.dtype, w.dtype))
+    if geom.channels_last:
+        y = _matmul(xp, cols, _weight_matrix(w, geom), "gemm")  # (G, M, Co/G)
+        if b is not None:
+            y += b.reshape(G, 1, cog)
+        out.reshape(n, G, cog, oh, ow)[...] = y.reshape(G, n, oh, ow, cog).transpose(1, 0, 4, 2, 3)
+    else:
+        y = _matmul(xp, _weight_matrix(w, geom), cols, "gemm")  # (G, Co/G, M)
+        if b is not None:
+            y += b.reshape(G, cog, 1)
+        out[...] = y.reshape(co, n, oh, ow).transpose(1, 0, 2, 3)
+    return out
+
+
+def _flipped_kernel(w, G: int):
+    """(Co, C/G, kh, kw) -> (C, Co/G, kh, kw): in/out channels swapped per group, kernel rotated 180 degrees."""
+    co, cg, kh, kw = w.shape
+    return w.reshape(G, co // G, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(G * cg, co // G, kh, kw)
+
+
+def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
+    """Adjoint of the convolution in its input: a fresh (N, C, H, W) array from ``g`` (N, Co, OH, OW)."""
+    gt = geom.transposed()
+    if gt is not None:
+        # The weight gradient's channels-last copy of g doubles as the input of this convolution.
+        nhwc = gmat.reshape(g.shape[0], *geom.out, geom.Co) if (
+            gmat is not None and geom.G == 1 and geom.channels_last and gt.channels_last) else None
+        return _conv_array(xp, g, _flipped_kernel(w, geom.G), b, gt, nhwc=nhwc)
+    n = g.shape[0]
+    G, C = geom.G, geom.C
+    cg = C // G
+    (kh, kw), (oh, ow) = geom.k, geom.out
+    if gmat is None:
+        gmat = _grad_matrix(xp, g, geom)
+    wm = _weight_matrix(w, geom).transpose(0, 2, 1)
+    out = xp.empty((n, C) + geom.size, np.result_type(g.dtype, w.dtype))
+    rows, cols = geom.crop()
+    if geom.channels_last:
+        dcols = _matmul(xp, gmat, wm, "cols")  # (G, M, Kg)
+        dc = dcols.reshape(G, n, oh, ow, kh, kw, cg).transpose(1, 2, 3, 4, 5, 0, 6)  # (N, OH, OW, kh, kw, G, Cg)
+        buf = _scratch(xp, "pad", (n,) + geom.padded + (G, cg), dcols.dtype)
+        buf.fill(0)
+        for idx, r, c in geom.offsets():
+            buf[:, r, c] += dc[:, :, :, idx // kw, idx % kw]
+        out[...] = buf[:, rows, cols].reshape(n, *geom.size, C).transpose(0, 3, 1, 2)
+    else:
+        dcols = _matmul(xp, wm, gmat, "cols")  # (G, Kg, M)
+        dc = dcols.reshape(C, kh * kw, n, oh, ow)
+        buf = _scratch(xp, "pad", (n, C) + geom.padded, dcols.dtype)
+        buf.fill(0)
+        for idx, r, c in geom.offsets():
+            buf[:, :, r, c] += dc[:, idx].transpose(1, 0, 2, 3)
+        out[...] = buf[:, :, rows, cols]
+    if b is not None:
+        out += b.reshape(-1, 1, 1)
+    return out
+
+
+def _conv_weight_grad_array(xp, x, g, geom: ConvGeometry, gmat=None, cols=None):
+    """Gradient of the convolution wrt its weight: a fresh (Co, C/G, kh, kw) array."""
+    G, co = geom.G, geom.Co
+    cg = geom.C // G
+    kh, kw = geom.k
+    if cols is None:
+        cols = _columns(xp, x, geom)
+    if gmat is None:
+        gmat = _grad_matrix(xp, g, geom)
+    if not geom.channels_last:  # (G, Kg, M) @ (G, M, Co/G): the narrow dimension last is BLAS's fast case
+        gw = _matmul(xp, cols, gmat.transpose(0, 2, 1), "gemm")
+        return gw.transpose(0, 2, 1).copy().reshape(co, cg, kh, kw)  # a copy: never hand out scratch memory
+    gw = _matmul(xp, cols.transpose(0, 2, 1), gmat, "gemm")  # (G, kh*kw*Cg, Co/G)
+    out = xp.empty((co, cg, kh, kw), gw.dtype)
+    out.reshape(G, co // G, cg, kh, kw)[...] = gw.reshape(G, kh, kw, cg, co // G).transpose(0, 4, 3, 1, 2)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Graph nodes
+# ---------------------------------------------------------------------------------------------
+class _GradMatrix:
+    """The matrix form of an output gradient, computed once for both backward products."""
+
+    __slots__ = ("g", "geom", "m")
+
+    def __init__(self, g, geom):
+        self.g, self.geom, self.m = g, geom, None
+
+    def get(self, xp):
+        if self.m is None:
+            self.m = _grad_matrix(xp, self.g, self.geom)
+        return self.m
+
+
+class Convolution(Function):
+    """``y = conv(x, w) + b``."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b, geom):
+        ctx.save_for_backward(x, w)
+        ctx.geom = geom
+        xp = x._device.xp
+        xd = x._data
+        cols = None
+        # The weight gradient needs these columns again: keep them (within the budget) rather than rebuild.
+        kept = _KeptColumns.take(xp, _columns_shape(xd.shape[0], geom), xd.dtype) if ctx.needs_input_grad[1] else None
+        if kept is not None:
+            cols = kept.matrix = _columns(xp, xd, geom, kept.array)
+        ctx.kept = kept
+        return _conv_array(xp, xd, w._data, None if b is None else b._data, geom, cols)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        geom, e = ctx.geom, ctx.next_edges
+        cache = _GradMatrix(g._data, geom) if (e[0] is not None and e[1] is not None) else None
+        gx = ConvolutionTranspose.apply(g, w, None, geom, cache) if e[0] is not None else None
+        kept, ctx.kept = ctx.kept, None  # used once: a second backward (retain_graph) rebuilds the columns
+        gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] is not None else None
+        if kept is not None:
+            kept.release()
+        gb = g.sum((0, 2, 3)) if e[2] is not None else None
+        return gx, gw, gb, None
+
+
+class ConvolutionTranspose(Function):
+    """``x = conv^T(g, w) + b``: the gradient of a convolution wrt its input, and conv_transpose."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, w, b, geom, cache=None):
+        ctx.save_for_backward(g, w)
+        ctx.geom = geom
+        xp = g._device.xp
+        gmat = None if cache is None else cache.get(xp)
+        return _conv_transpose_array(xp, g._data, w._data, None if b is None else b._data, geom, gmat)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, w = ctx.saved_tensors
+        geom, e = ctx.geom, ctx.next_edges
+        dg = Convolution.apply(gg, w, None, geom) if e[0] is not None else None
+        dw = ConvolutionWeightGrad.apply(gg, g, geom) if e[1] is not None else None
+        db = gg.sum((0, 2, 3)) if e[2] is not None else None
+        return dg, dw, db, None, None
+
+
+class ConvolutionWeightGrad(Function):
+    """``gw = columns(x)^T @ g``: the gradient of a convolution wrt its weight."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, g, geom, cache=None, cols=None):
+        ctx.save_for_backward(x, g)
+        ctx.geom = geom
+        xp = x._device.xp
+        gmat = None if cache is None else cache.get(xp)
+        return _conv_weight_grad_array(xp, x._data, g._data, geom, gmat, cols)
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, g = ctx.saved_tensors
+        geom, e = ctx.geom, ctx.next_edges
+        dx = ConvolutionTranspose.apply(g, ggw, None, geom) if e[0] is not None else None
+        dg = Convolution.apply(x, ggw, None, geom) if e[1] is not None else None
+        return dx, dg, None, None, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks shared by the functional forms
+# ---------------------------------------------------------------------------------------------
+def _check_input(name: str, nd: int, input: Tensor) -> bool:
+    """True when batched; raises PyTorch's message for a wrong number of dimensions."""
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    return input.dim() == nd + 2
+
+
+def _check_common(input: Tensor, weight: Tensor, bias, nd: int, out_channels: int, stride, dilation,
+                  groups: int) -> None:
+    if weight.dim() != nd + 2:
+        raise RuntimeError(f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+                           f"{[1] * (input.dim() == nd + 1) + list(input.shape)}, but got {weight.dim()}-dimensional "
+                           f"weight of size {list(weight.shape)} instead")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        other = bias if input.dtype == weight.dtype else weight
+        raise RuntimeError(f"expected scalar type {_tname(input)} but found {_tname(other)} (input type "
+                           f"{input.dtype}, weight type {weight.dtype}"
+                           + (f", bias type {bias.dtype}" if bias is not None else "") + " should be the same)")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(dilation)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != out_channels):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{out_channels} elements, but got bias of size {list(bias.shape)} instead")
+
+
+def _tname(t: Tensor) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(t.dtype.name, t.dtype.name)
+
+
+def _fmt_size(t) -> str:
+    return " x ".join(str(v) for v in t)
+
+
+def _conv_padding(padding, nd: int, k: tuple, d: tuple, stride: tuple):
+    """(lo, hi) paddings per spatial dim from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * nd, (0,) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            total = [d[i] * (k[i] - 1) for i in range(nd)]
+            return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    p = _pair(padding, "padding", nd)
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    return p, p
+
+
+def _conv_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups):
+    batched = _check_input(name, nd, input)
+    stride, dilation = _pair(stride, "stride", nd), _pair(dilation, "dilation", nd)
+    co = weight.shape[0]
+    _check_common(input, weight, bias, nd, co, stride, dilation, groups)
+    x = input if batched else input.unsqueeze(0)
+    c = x.shape[1]
+    if co % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if c != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {c} channels "
+                           "instead")
+    k = tuple(weight.shape[2:])
+    lo, hi = _conv_padding(padding, nd, k, dilation, stride)
+    size = tuple(x.shape[2:])
+    padded = tuple(size[i] + lo[i] + hi[i] for i in range(nd))
+    eff = tuple(dilation[i] * (k[i] - 1) + 1 for i in range(nd))
+    if any(padded[i] < eff[i] for i in range(nd)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_fmt_size(padded)}). Kernel size: "
+                           f"({_fmt_size(eff)}). Kernel size can't be greater than actual input size")
+    out = tuple((padded[i] - eff[i]) // stride[i] + 1 for i in range(nd))
+    geom = ConvGeometry(c, co, groups, _lift(size, nd, 1), _lift(k, nd, 1), _lift(stride, nd, 1),
+                        _lift(dilation, nd, 1), _lift(lo, nd, 0), _lift(out, nd, 1), _lift(hi, nd, 0))
+    if nd == 1:
+        y = Convolution.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
+    else:
+        y = Convolution.apply(x, weight, bias, geom)
+    return y if batched else y.squeeze(0)
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with (Cout, C/groups, k) weight.
+
+    ``padding``: an int, a 1-tuple, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more on the right).
+    """
+    return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with (Cout, C/groups, kh, kw)
+    weight. ``padding``: an int, a pair, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more at the end).
+    """
+    return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
+                       output_padding, groups, dilation):
+    batched = _check_input(name, nd, input)
+    stride, dilation = _pair(stride, "stride", nd), _pair(dilation, "dilation", nd)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{name}: padding must be an int or a tuple of ints (strings are not supported for "
+                           "transposed convolutions)")
+    p = _pair(padding, "padding", nd)
+    op = _pair(output_padding, "output_padding", nd)
+    if any(v < 0 for v in p):
+        raise RuntimeError("negative padding is not supported")
+    if any(v < 0 for v in op):
+        raise RuntimeError("negative output_padding is not supported")
+    cin = weight.shape[0]
+    co = weight.shape[1] * groups if weight.dim() > 1 else 0
+    _check_common(input, weight, bias, nd, co, stride, dilation, groups)
+    for i in range(nd):
+        if op[i] >= stride[i] and op[i] >= dilation[i]:
+            dims = ("height", "width") if nd == 2 else ("",)
+            sfx = [f"_{n}" if n else "" for n in dims]
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got "
+                + " ".join(f"output_padding{s}: {v}" for s, v in zip(sfx, op)) + " "
+                + " ".join(f"stride{s}: {v}" for s, v in zip(sfx, stride)) + " "
+                + " ".join(f"dilation{s}: {v}" for s, v in zip(sfx, dilation)))
+    x = input if batched else input.unsqueeze(0)
+    if cin % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if x.shape[1] != cin:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} "
+                           f"to have {cin} channels, but got {x.shape[1]} channels instead")
+    k = tuple(weight.shape[2:])
+    size = tuple(x.shape[2:])
+    out = tuple((size[i] - 1) * stride[i] - 2 * p[i] + dilation[i] * (k[i] - 1) + op[i] + 1 for i in range(nd))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Given input size per channel: ({_fmt_size(size)}). Calculated output size per "
+                           f"channel: ({_fmt_size(out)}). Output size is too small")
+    # The convolution this transposes: input ``out`` (padded by p), ``size`` windows.
+    geom = ConvGeometry(co, cin, groups, _lift(out, nd, 1), _lift(k, nd, 1), _lift(stride, nd, 1),
+                        _lift(dilation, nd, 1), _lift(p, nd, 0), _lift(size, nd, 1))
+    if nd == 1:
+        y = ConvolutionTranspose.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
+    else:
+        y = ConvolutionTranspose.apply(x, weight, bias, geom)
+    return y if batched else y.squeeze(0)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 1-D convolution; weight (Cin, Cout/groups, k). Output length
+    ``(L-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1``."""
+    return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 2-D convolution (the gradient of conv2d wrt its input); weight (Cin, Cout/groups, kh, kw)."""
+    return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+# ---------------------------------------------------------------------------------------------
+# F.pad
+# ---------------------------------------------------------------------------------------------
+class ConstantPad(Function):
+    """Pad (or, with negative amounts, crop) the trailing dims with a constant; the adjoint crops."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        xp = x._device.xp
+        d = x._data
+        lead = d.ndim - len(pads)
+        shape = d.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(d.shape[lead:], pads))
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"The input size {list(d.shape)}, plus negative padding {list(_flat(pads))} "
+                               f"resulted in a negative output size, which is invalid. Check dimension "
+                               f"{next(i for i, s in enumerate(shape) if s < 0)} of your input.")
+        out = xp.full(shape, value, d.dtype)
+        src, dst = [slice(None)] * lead, [slice(None)] * lead
+        for s, (lo, hi) in zip(d.shape[lead:], pads):
+            a, b = max(-lo, 0), s - max(-hi, 0)
+            src.append(slice(a, max(a, b)))
+            dst.append(slice(max(lo, 0), max(lo, 0) + max(b - a, 0)))
+        out[tuple(dst)] = d[tuple(src)]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ConstantPad.apply(g, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
+
+
+def _flat(pads):
+    out = []
+    for lo, hi in reversed(pads):
+        out += [lo, hi]
+    return out
+
+
+def _pad_index(mode: str, size: int, lo: int, hi: int):
+    """Source positions of the padded dim for the index-based modes."""
+    i = np.arange(-lo, size + hi)
+    if mode == "reflect":
+        period = 2 * (size - 1) if size > 1 else 1
+        i = np.abs(i) % period
+        return np.where(i >= size, period - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, size - 1)
+    return i % size  # circular
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting from the last
+    dim. Modes: ``'constant'`` (``value``, default 0; negative amounts crop), ``'reflect'``, ``'replicate'``,
+    ``'circular'``."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    npad = len(pad) // 2
+    if npad > input.dim():
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.dim()}")
+    # pads per padded dim, in dimension order
+    pads = tuple((pad[2 * i], pad[2 * i + 1]) for i in reversed(range(npad)))
+    if mode == "constant":
+        return ConstantPad.apply(input, pads, 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if npad > 3 or input.dim() not in (npad + 1, npad + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    from ...ops.creation import tensor as _tensor
+    out = input
+    first = input.dim() - npad
+    for i, (lo, hi) in enumerate(pads):
+        dim = first + i
+        size = input.shape[dim]
+        if mode == "reflect" and (lo >= size or hi >= size):
+            raise RuntimeError(f"Argument #{4 + 2 * (npad - 1 - i)}: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({lo}, {hi}) at dimension {dim} of "
+                               f"input {list(input.shape)}")
+        if mode == "circular" and (lo > size or hi > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if size == 0 and (lo > 0 or hi > 0):
+            raise RuntimeError(f"{mode} padding: input dimension {dim} of size 0 cannot be padded "
+                               f"(input of size {list(input.shape)})")
+        if lo == 0 and hi == 0:
+            continue
+        out = out.index_select(dim, _tensor(_pad_index(mode, size, lo, hi), device=input.device))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# F.unfold / F.fold (im2col in PyTorch's (N, C*kh*kw, L) layout)
+# ---------------------------------------------------------------------------------------------
+class Unfold(Function):
+    """Sliding blocks of (N, C, H, W) as columns (N, C*kh*kw, OH*OW); the adjoint is Fold."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, win):
+        ctx.win, ctx.in_shape = win, x._data.shape
+        xp = x._device.xp
+        d = x._data
+        n, c = d.shape[:2]
+        xpad = padded_nchw(xp, d, win, 0)
+        out = xp.empty((n, c, win.k[0] * win.k[1]) + win.out, d.dtype)
+        for idx, rows, cols in win.offsets():
+            out[:, :, idx] = xpad[:, :, rows, cols]
+        return out.reshape(n, c * win.k[0] * win.k[1], win.out[0] * win.out[1])
+
+    @staticmethod
+    def backward(ctx, g):
+        return Fold.apply(g, ctx.win, ctx.in_shape), None
+
+
+class Fold(Function):
+    """Sum columns (N, C*kh*kw, L) back into (N, C, H, W); the adjoint is Unfold."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, cols, win, out_shape):
+        ctx.win = win
+        xp = cols._device.xp
+        d = cols._data
+        kk = win.k[0] * win.k[1]
+        blocks = d.reshape((d.shape[0], d.shape[1] // kk, kk) + win.out)
+        return spread_windows(xp, lambda idx: blocks[:, :, idx], win, out_shape, d.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Unfold.apply(g, ctx.win), None, None
+
+
+def _block_windows(size, kernel_size, dilation, padding, stride) -> Windows:
+    k, d = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    p, s = _pair(padding, "padding"), _pair(stride, "stride")
+    if any(v <= 0 for v in k + d + s) or any(v < 0 for v in p):
+        raise RuntimeError(f"kernel_size, dilation and stride must be positive and padding non-negative, but got "
+                           f"kernel_size={k}, dilation={d}, padding={p}, stride={s}")
+    out = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+    if any(o < 1 for o in out):
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"calculated shape of the array of sliding blocks as {out}, but its components must be "
+                           "at least one.")
+    return Windows(tuple(size), k, s, d, p, out, p)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding blocks: (N, C, H, W) -> (N, C*kh*kw, L), channel-major then kernel row, column."""
+    if input.dim() not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
+    batched = input.dim() == 4
+    x = input if batched else input.unsqueeze(0)
+    win = _block_windows(tuple(x.shape[2:]), kernel_size, dilation, padding, stride)
+    out = Unfold.apply(x, win)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Sum sliding blocks back into an image: (N, C*kh*kw, L) -> (N, C, H, W); overlapping values add up."""
+    if input.dim() not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+                                  f"(got {input.dim()}D)")
+    batched = input.dim() == 3
+    x = input if batched else input.unsqueeze(0)
+    size = _pair(output_size, "output_size")
+    win = _block_windows(size, kernel_size, dilation, padding, stride)
+    kk = win.k[0] * win.k[1]
+    if x.shape[1] % kk:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={x.shape[1]} and kernel_size={win.k}.")
+    if x.shape[2] != win.out[0] * win.out[1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={win.k}, dilation={win.d}, padding={win.lo}, "
+                           f"stride={win.s}, expected size of input's dimension 2 to match the calculated number of "
+                           f"sliding blocks {win.out[0]} * {win.out[1]} = {win.out[0] * win.out[1]}, but got "
+                           f"input.size(2)={x.shape[2]}.")
+    out = Fold.apply(x, win, (x.shape[0], x.shape[1] // kk) + size)
+    return out if batched else out.squeeze(0)
+
+
+# A node recorded directly (no Function.apply overhead) for single-input window ops in pooling.py.
+def record_unary(cls, out, x: Tensor, attrs: dict) -> Tensor:
+    if x._rg and STATE.enabled:
+        res = record(cls, out, x._device, (x,))
+        res.grad_fn.__dict__.update(attrs)
+        return res
+    return _make(out, x._device)
