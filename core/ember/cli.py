@@ -6,6 +6,7 @@
     ember datasets | transforms | metrics [same filters]
     ember weights [list] [MODEL ...] [--json]
     ember weights verify [MODEL ...] [--download] [--json]   check files against their sha256
+    ember weights fetch [MODEL ...] [--json]                 download missing files, then verify
     ember env [--json]                   versions, devices and backends, plugins
 
 Tables are for people; ``--json`` prints a JSON document for scripts. Plugins add subcommands through
@@ -199,6 +200,8 @@ def _weights_state(member, download: bool) -> tuple[str, str | None]:
 
 
 def _cmd_weights(args) -> int:
+    if args.action == "fetch":
+        args.action, args.download = "verify", True
     rows, docs, bad = [], [], 0
     for entry, member in _weights_items(args.models):
         w = member.value
@@ -336,8 +339,9 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
         _add_filters(p, kind)
         p.set_defaults(func=_cmd_entries)
 
-    p = sub.add_parser("weights", help="pretrained weights: list, or verify files against their sha256")
-    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
+    p = sub.add_parser("weights", help="pretrained weights: list, verify files against their sha256, or fetch them")
+    p.add_argument("action", nargs="?", choices=["list", "verify", "fetch"], default="list",
+                   help="fetch = verify --download (into $EMBER_HOME/weights)")
     p.add_argument("models", nargs="*", metavar="MODEL", help="only these models (default: all)")
     p.add_argument("--download", action="store_true", help="with verify: download missing remote files first")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -378,6 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
     parser = build_parser(m.commands)
+    if command == "weights":
+        # Flags may come before the MODEL names (`weights verify --download vision:x`); argparse
+        # stops collecting a trailing positional list at the first flag, so put flags last.
+        argv = [a for a in argv if not a.startswith("-")] + [a for a in argv if a.startswith("-")]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

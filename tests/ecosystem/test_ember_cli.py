@@ -127,6 +127,11 @@ def test_weights_list_and_verify(example_site, capsys, tmp_path):
     doc = json.loads(run(capsys, "weights", "verify", "toy:mlp", "--json")[1])
     assert doc[0]["status"] == "ok" and doc[0]["sha256"].startswith("823fd9815a21")
     assert doc[0]["path"].endswith(os.path.join("ember_toy", "weights", "mlp_blobs_v1.ember"))
+    # Flags may precede the model names, and `fetch` is verify --download.
+    doc = json.loads(run(capsys, "weights", "verify", "--json", "toy:mlp")[1])
+    assert [d["model"] for d in doc] == ["toy:mlp"]
+    status, out, _ = run(capsys, "weights", "fetch", "toy:mlp")
+    assert status == 0 and "1 file: 1 ok" in out
 
 
 def test_weights_verify_reports_mismatch_missing_and_not_downloaded(site, capsys, tmp_path):
