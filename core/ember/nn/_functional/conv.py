@@ -129,17 +129,23 @@ def spread_windows(xp, parts, win: Windows, in_shape, dtype):
     return xp.ascontiguousarray(buf[:, :, rows, cols])
 
 
-def _pair(v, name: str, nd: int = 2) -> tuple:
-    """An int or a sequence of ``nd`` ints (a single-element sequence is repeated) as an ``nd``-tuple."""
+def _ntuple(v, nd: int, error) -> tuple:
+    """An int or a sequence of ``nd`` ints (a single-element sequence is repeated) as an ``nd``-tuple;
+    ``error(v)`` is the message for any other length."""
     if isinstance(v, (int, np.integer)):
         return (int(v),) * nd
     v = tuple(int(a) for a in v)
     if len(v) == 1:
         return v * nd
     if len(v) != nd:
-        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match "
-                           f"the convolution dimensions, but got {name}={list(v)}")
+        raise RuntimeError(error(v))
     return v
+
+
+def _pair(v, name: str, nd: int = 2) -> tuple:
+    """A convolution argument as an ``nd``-tuple (PyTorch's message for a wrong length)."""
+    return _ntuple(v, nd, lambda bad: f"expected {name} to be a single integer value or a list of {nd} values to "
+                                      f"match the convolution dimensions, but got {name}={list(bad)}")
 
 
 def _lift(t: tuple, nd: int, fill: int) -> tuple:

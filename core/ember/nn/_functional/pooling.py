@@ -17,7 +17,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
-from .conv import Windows, _lift, padded_nchw, record_unary, spread_windows
+from .conv import Windows, _lift, _ntuple, padded_nchw, record_unary, spread_windows
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
            "avg_pool2d", "lp_pool1d", "lp_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -30,14 +30,7 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_wi
 # Arguments and window geometry
 # ---------------------------------------------------------------------------------------------
 def _ints(v, nd: int, name: str) -> tuple:
-    if isinstance(v, (int, np.integer)):
-        return (int(v),) * nd
-    v = tuple(int(a) for a in v)
-    if len(v) == 1:
-        return v * nd
-    if len(v) != nd:
-        raise RuntimeError(f"{name} must either be a single int, or a tuple of {nd} ints")
-    return v
+    return _ntuple(v, nd, lambda bad: f"{name} must either be a single int, or a tuple of {nd} ints")
 
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
