@@ -11,7 +11,6 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
 from ..autograd.function import Node, _SavedOutput, _next_seq, device_mismatch
-from ..autograd.grad_mode import STATE
 from ..backend import CPU
 
 _ndarray = np.ndarray

@@ -75,7 +75,7 @@ class TensorDataset(Dataset):
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor) or t.dim() == 0:
                 raise TypeError(f"TensorDataset expects tensors with at least one dimension; argument {i} is "
-                                + (f"a 0-d tensor" if isinstance(t, Tensor) else type(t).__name__))
+                                + ("a 0-d tensor" if isinstance(t, Tensor) else type(t).__name__))
         n = tensors[0].size(0)
         if any(t.size(0) != n for t in tensors):
             raise ValueError("Size mismatch between tensors: their first dimensions are "
