@@ -1121,3 +1121,15 @@ def test_every_public_op_is_exported_and_attached_as_a_method():
                  "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose", "allclose", "equal",
                  "nan_to_num", "signbit"})
     assert set(elementwise.__all__) <= tested, set(elementwise.__all__) - tested
+
+
+def test_ops_are_silent_on_floating_point_edge_cases_like_pytorch():
+    # log(0), x/0 and overflow warn in NumPy but not in PyTorch; users' own NumPy code still warns.
+    import subprocess
+    import sys
+    code = ("import ember, numpy as np\n"
+            "ember.log(ember.zeros(1)); ember.ones(1) / 0; ember.exp(ember.tensor([1000.0]))\n"
+            "try:\n    np.log(np.zeros(1))\nexcept RuntimeWarning:\n    print('numpy still warns')\n")
+    out = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "numpy still warns"
