@@ -110,6 +110,8 @@ class WindowScatter(Function):
         ctx.arg, ctx.win = arg, win
         xp = g._device.xp
         gd = g._data
+        if win.lo == (0, 0) and all(win.s[i] >= win.d[i] * (win.k[i] - 1) + 1 for i in range(2)):
+            return _scatter_disjoint(xp, gd, arg, win, in_shape)
         mask, part = xp.empty(arg.shape, bool), xp.empty(gd.shape, gd.dtype)
 
         def chosen(idx):  # g where offset idx won, else 0 (a select, so inf/NaN in g stay where they belong)
@@ -121,6 +123,19 @@ class WindowScatter(Function):
     @staticmethod
     def backward(ctx, gg):
         return WindowGather.apply(gg, ctx.arg, ctx.win), None, None, None
+
+
+def _scatter_disjoint(xp, gd, arg, win, in_shape):
+    """WindowScatter for windows that never overlap and need no padding: every window's gradient
+    goes to one input position, so one indexed write of flat positions builds the whole gradient."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = win.k, win.s, win.d, win.out
+    n, c, h, w = in_shape
+    corner = ((xp.arange(n * c).reshape(n, c, 1, 1) * h + xp.arange(oh).reshape(oh, 1) * sh) * w
+              + xp.arange(ow) * sw)
+    offset = (xp.arange(kh).reshape(kh, 1) * (dh * w) + xp.arange(kw) * dw).reshape(-1)
+    out = xp.zeros(n * c * h * w, gd.dtype)
+    out[(corner + offset[arg]).reshape(-1)] = gd.reshape(-1)
+    return out.reshape(in_shape)
 
 
 class WindowGather(Function):
