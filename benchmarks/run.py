@@ -15,6 +15,7 @@ import sys
 import time
 
 THREADS_DEFAULT = 2
+SETTLE_SECONDS = 0.3
 
 
 def _set_threads(n: int) -> None:
@@ -28,29 +29,42 @@ def _parse():
     p.add_argument("--only", nargs="*", help="run only workloads whose name contains one of these strings")
     p.add_argument("--threads", type=int, default=THREADS_DEFAULT)
     p.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
-    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--repeats", type=int, default=9)
     return p.parse_args()
 
 
-def measure(step, *, min_time: float = 0.2, repeats: int = 7) -> float:
-    """Median seconds per call of ``step`` (calls are batched so each sample takes ~min_time/repeats)."""
-    step()  # warm-up
-    n, t = 1, 0.0
+def _calibrate(step, min_time: float, repeats: int) -> int:
+    """Warm up, then the number of calls that makes one sample take about ``min_time / repeats``."""
+    step()
+    n = 1
     while True:
         t0 = time.perf_counter()
         for _ in range(n):
             step()
-        t = time.perf_counter() - t0
-        if t >= min_time / repeats or n >= 1 << 20:
-            break
+        if time.perf_counter() - t0 >= min_time / repeats or n >= 1 << 20:
+            return n
         n *= 2
-    samples = []
+
+
+def _sample(step, n: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - t0) / n
+
+
+def measure(steps: dict, *, min_time: float = 0.2, repeats: int = 7) -> dict:
+    """Median seconds per call of each step. Samples of the libraries alternate, so that load from
+    elsewhere on the machine falls on both rather than on whichever ran during it; a pause before
+    each sample lets the other library's BLAS/OpenMP worker threads stop spinning first."""
+    counts = {name: _calibrate(step, min_time, repeats) for name, step in steps.items()}
+    samples = {name: [] for name in steps}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        samples.append((time.perf_counter() - t0) / n)
-    return statistics.median(samples)
+        for name, step in steps.items():
+            time.sleep(SETTLE_SECONDS)
+            step()  # back in cache after the pause
+            samples[name].append(_sample(step, counts[name]))
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def main() -> int:
@@ -76,10 +90,7 @@ def main() -> int:
     for wl in all_workloads:
         if args.only and not any(s in wl.name for s in args.only):
             continue
-        times = {}
-        for lib_name, lib in libs.items():
-            step = wl.setup(lib)
-            times[lib_name] = measure(step, repeats=args.repeats)
+        times = measure({lib_name: wl.setup(lib) for lib_name, lib in libs.items()}, repeats=args.repeats)
         ratio = times["ember"] / times["torch"] if "torch" in times else None
         rows.append((wl, times, ratio))
         _print_row(wl, times, ratio)
