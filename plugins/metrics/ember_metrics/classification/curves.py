@@ -137,6 +137,15 @@ def _curve_wrapper(classes, task, thresholds, num_classes, num_labels, ignore_in
 
 
 # ---- precision-recall curve ----------------------------------------------------------------------------------------
+class _CurveTaskWrapper(_ClassificationTaskWrapper):
+    """``Curve(task=...)``: builds the task's curve class from ``_classes``."""
+
+    def __new__(cls, task: str, thresholds=None, num_classes: int | None = None, num_labels: int | None = None,
+                ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
+        return _curve_wrapper(cls._classes, task, thresholds, num_classes, num_labels,
+                              ignore_index, validate_args, kwargs)
+
+
 class BinaryPrecisionRecallCurve(_Binary):
     """(precision, recall, thresholds) of binary scores."""
 
@@ -158,15 +167,10 @@ class MultilabelPrecisionRecallCurve(_Multilabel):
         return self._curve("prc")
 
 
-class PrecisionRecallCurve(_ClassificationTaskWrapper):
+class PrecisionRecallCurve(_CurveTaskWrapper):
     """Precision-recall curve for ``task``."""
 
     _classes = (BinaryPrecisionRecallCurve, MulticlassPrecisionRecallCurve, MultilabelPrecisionRecallCurve)
-
-    def __new__(cls, task: str, thresholds=None, num_classes: int | None = None, num_labels: int | None = None,
-                ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _curve_wrapper(cls._classes, task, thresholds, num_classes, num_labels,
-                              ignore_index, validate_args, kwargs)
 
 
 # ---- ROC -------------------------------------------------------------------------------------------------------
@@ -191,15 +195,10 @@ class MultilabelROC(_Multilabel):
         return self._curve("roc")
 
 
-class ROC(_ClassificationTaskWrapper):
+class ROC(_CurveTaskWrapper):
     """ROC curve for ``task``."""
 
     _classes = (BinaryROC, MulticlassROC, MultilabelROC)
-
-    def __new__(cls, task: str, thresholds=None, num_classes: int | None = None, num_labels: int | None = None,
-                ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _curve_wrapper(cls._classes, task, thresholds, num_classes, num_labels,
-                              ignore_index, validate_args, kwargs)
 
 
 # ---- AUROC -----------------------------------------------------------------------------------------------------

@@ -172,25 +172,23 @@ class MultilabelStatScores(_AbstractStatScores):
         return {"average": self.average, "multilabel": True, "zero_division": self.zero_division}
 
 
-def _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k, ignore_index,
-                 validate_args, kwargs, **extra):
-    common = dict(multidim_average=multidim_average, ignore_index=ignore_index, validate_args=validate_args, **extra)
-    return build_for_task(task, cls._classes, num_classes, num_labels,
-                          dict(threshold=threshold, **common),
-                          dict(top_k=top_k, average=average, **common),
-                          dict(threshold=threshold, average=average, **common), kwargs)
-
-
-class StatScores(_ClassificationTaskWrapper):
-    """``[tp, fp, tn, fn, support]`` for ``task`` ("binary", "multiclass", "multilabel")."""
-
-    _classes = (BinaryStatScores, MulticlassStatScores, MultilabelStatScores)
+class _StatScoresTaskWrapper(_ClassificationTaskWrapper):
+    """``Metric(task=...)`` for the stat-scores family: builds the task's class from ``_classes``."""
 
     def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
                 num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
                 top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
+        common = dict(multidim_average=multidim_average, ignore_index=ignore_index, validate_args=validate_args)
+        return build_for_task(task, cls._classes, num_classes, num_labels,
+                              dict(threshold=threshold, **common),
+                              dict(top_k=top_k, average=average, **common),
+                              dict(threshold=threshold, average=average, **common), kwargs)
+
+
+class StatScores(_StatScoresTaskWrapper):
+    """``[tp, fp, tn, fn, support]`` for ``task`` ("binary", "multiclass", "multilabel")."""
+
+    _classes = (BinaryStatScores, MulticlassStatScores, MultilabelStatScores)
 
 
 # ---- accuracy ------------------------------------------------------------------------------------------------
@@ -218,17 +216,11 @@ class MultilabelAccuracy(MultilabelStatScores):
     _reduce = staticmethod(F.accuracy_reduce)
 
 
-class Accuracy(_ClassificationTaskWrapper):
+class Accuracy(_StatScoresTaskWrapper):
     """Accuracy for ``task``: ``Accuracy(task="multiclass", num_classes=10)`` is a ``MulticlassAccuracy``
     (note the wrapper's default ``average="micro"``, as torchmetrics)."""
 
     _classes = (BinaryAccuracy, MulticlassAccuracy, MultilabelAccuracy)
-
-    def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
-                num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
-                top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
 
 
 # ---- precision / recall / specificity ------------------------------------------------------------------------------
@@ -253,16 +245,10 @@ class MultilabelPrecision(MultilabelStatScores):
     _reduce = staticmethod(F.precision_reduce)
 
 
-class Precision(_ClassificationTaskWrapper):
+class Precision(_StatScoresTaskWrapper):
     """Precision for ``task``."""
 
     _classes = (BinaryPrecision, MulticlassPrecision, MultilabelPrecision)
-
-    def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
-                num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
-                top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
 
 
 class BinaryRecall(BinaryStatScores):
@@ -286,16 +272,10 @@ class MultilabelRecall(MultilabelStatScores):
     _reduce = staticmethod(F.recall_reduce)
 
 
-class Recall(_ClassificationTaskWrapper):
+class Recall(_StatScoresTaskWrapper):
     """Recall for ``task``."""
 
     _classes = (BinaryRecall, MulticlassRecall, MultilabelRecall)
-
-    def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
-                num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
-                top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
 
 
 class BinarySpecificity(BinaryStatScores):
@@ -319,16 +299,10 @@ class MultilabelSpecificity(MultilabelStatScores):
     _reduce = staticmethod(F.specificity_reduce)
 
 
-class Specificity(_ClassificationTaskWrapper):
+class Specificity(_StatScoresTaskWrapper):
     """Specificity for ``task``."""
 
     _classes = (BinarySpecificity, MulticlassSpecificity, MultilabelSpecificity)
-
-    def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
-                num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
-                top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
 
 
 # ---- F-beta / F1 ------------------------------------------------------------------------------------------------
@@ -432,13 +406,7 @@ class MultilabelF1Score(MultilabelFBetaScore):
                          zero_division, **kwargs)
 
 
-class F1Score(_ClassificationTaskWrapper):
+class F1Score(_StatScoresTaskWrapper):
     """F1 score for ``task``."""
 
     _classes = (BinaryF1Score, MulticlassF1Score, MultilabelF1Score)
-
-    def __new__(cls, task: str, threshold: float = 0.5, num_classes: int | None = None,
-                num_labels: int | None = None, average: str | None = "micro", multidim_average: str = "global",
-                top_k: int = 1, ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any):
-        return _wrapper_new(cls, task, threshold, num_classes, num_labels, average, multidim_average, top_k,
-                            ignore_index, validate_args, kwargs)
