@@ -81,19 +81,6 @@ def promote_pair(a: Tensor, b: Tensor):
     return ad, bd
 
 
-def promote_scalar(ad, s):
-    """``ad`` cast so that combining it with Python scalar ``s`` gives PyTorch's dtype."""
-    k = ad.dtype.kind
-    if type(s) is float:
-        if k != "f":
-            return ad.astype(dt.get_default_dtype().np)
-    elif type(s) is bool:
-        return ad
-    elif k == "b":
-        return ad.astype(np.int64)
-    return ad
-
-
 def align_devices(name: str, a: Tensor, b: Tensor):
     """Allow a 0-dim CPU tensor with an accelerator tensor (as PyTorch does); else raise."""
     if b._data.ndim == 0 and b._device is CPU:

@@ -1161,13 +1161,6 @@ def _fast_inplace(self, other, cls, name):
 Add.ufunc, Sub.ufunc, Mul.ufunc, Div.ufunc = np.add, np.subtract, np.multiply, np.divide
 
 
-def _make_inplace_unary(fn, name):
-    def method(self, *args, **kwargs):
-        return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
-    method.__name__ = name
-    return method
-
-
 def _make_inplace_binary(cls, name, pre=None):
     if pre is None:
         def method(self, other):
