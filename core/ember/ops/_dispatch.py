@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
-from ..autograd.function import Node, _SavedOutput, _next_seq, device_mismatch
+from ..autograd.function import Node, _SavedOutput, _next_seq, _version_counter, device_mismatch
 from ..backend import CPU
 
 _ndarray = np.ndarray
@@ -112,9 +112,6 @@ def mark_view(result: Tensor, base: Tensor) -> Tensor:
     """Record that ``result`` shares storage with ``base``: they share a version counter
     (an in-place change to either is seen by autograd through both) and ``result._base``
     points at the tensor that owns the storage."""
-    vc = base._vc
-    if vc is None:
-        vc = base._vc = [0]
-    result._vc = vc
+    result._vc = _version_counter(base)
     result._base = base._base if base._base is not None else base
     return result
