@@ -504,20 +504,25 @@ def _div_grad(g, a, b, out, needs):
 
 
 def _pow_grad(g, a, b, out, needs):
+    # PyTorch's formulas term by term (grad * (b * a**(b-1)), grad * (a**b * log a)), so that
+    # NaN and inf land where PyTorch puts them, e.g. 0 * inf = NaN for a zero incoming gradient.
     ga = gb = None
     if needs[0]:
         if isinstance(b, Tensor):
             # Zero where the exponent is 0 (not 0 * inf at a == 0), as in PyTorch.
-            ga = where(b == 0, 0.0, g * b * pow(a, b - 1))
+            ga = where(b == 0, 0.0, g * (b * pow(a, b - 1)))
+        elif b == 0:
+            ga = _make(_xp(a._data).zeros_like(a._data), a._device)
         else:
-            ga = g * b * pow(a, b - 1) if b != 0 else g * 0
+            ga = g * (b * pow(a, b - 1))
     if needs[1]:
-        # d/db a**b = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0.
-        la = log(a) if isinstance(a, Tensor) else np.log(a) if a > 0 else None
+        # d/db a**b = a**b * log(a), defined as 0 where a == 0 and b >= 0.
         if isinstance(a, Tensor):
-            gb = where((a == 0) & (b >= 0), 0.0, g * pow(a, b) * la)
+            gb = g * where((a == 0) & (b >= 0), 0.0, pow(a, b) * log(a))
+        elif a == 0:
+            gb = g * where(b >= 0, 0.0, pow(a, b) * -math.inf)
         else:
-            gb = g * pow(a, b) * la if la is not None else g * 0
+            gb = g * (pow(a, b) * (math.log(a) if a > 0 else math.nan))  # a < 0: NaN, as PyTorch
     return ga, gb
 
 
@@ -587,6 +592,10 @@ def _fmod(a, b):
 
 def _pow(a, b):
     xp = _xp(a, b)
+    if type(b) is float and (b == 0.5 or b == -0.5) and a.dtype.kind == "f":
+        # PyTorch computes these two through sqrt and rsqrt, so (-inf) ** 0.5 is NaN (C's pow gives inf).
+        r = xp.sqrt(a)
+        return r if b > 0 else xp.reciprocal(r, out=r)
     try:
         out = xp.power(a, b)
     except (ValueError, OverflowError) as e:

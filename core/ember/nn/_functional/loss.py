@@ -264,7 +264,9 @@ class CrossEntropy(Function):
             return grad.reshape(x.shape), None
         xp = xp_of(p)
         sd = s._data
-        grad = p._data * (total[expand] * sd)
+        # The softmax inherits the memory layout of the logits (NumPy keeps a permuted input's
+        # order), so force C order: the flat write below must land in ``grad`` itself, not a copy.
+        grad = xp.ascontiguousarray(p._data * (total[expand] * sd))
         flat = _flat_index(xp, grad.shape, ctx.idx)
         grad.reshape(-1)[flat] -= (hard * sd.reshape(sd.shape[:1] + sd.shape[2:]) if sd.ndim else hard * sd)
         if soft is not None:
