@@ -248,18 +248,77 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(place(arr, device), requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+def _space_args(name: str, start, end, steps, dtype):
+    """Validate linspace/logspace arguments as PyTorch does; ``(start, end, steps, dtype)`` as numbers."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'steps' must be int, not {type(steps).__name__}")
+    ends = []
+    for label, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor):
+            if v.ndim:
+                raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got {label} "
+                                   f"with {v.ndim} dimension(s).")
+            v = v.item()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, complex) or not isinstance(v, (int, float)):
+            raise TypeError(f"{name}(): argument '{label}' must be a Number or a 0-dim Tensor, not "
+                            f"{type(v).__name__}")
+        ends.append(float(v))
     if steps < 0:
-        raise RuntimeError("linspace: number of steps must be non-negative")
+        raise RuntimeError("number of steps must be non-negative")
     d = _dtype_or_default(dtype)
-    arr = np.linspace(float(start), float(end), int(steps), dtype=np.float64).astype(d.np)
-    return _finish(place(arr, device), requires_grad)
+    if d is dt.bool:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'Bool\'')
+    return ends[0], ends[1], int(steps), d
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    >>> linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    start, end, steps, d = _space_args("linspace", start, end, steps, dtype)
+    return _finish(place(_linspace_array(start, end, steps, d), device), requires_grad)
+
+
+def _linspace_array(start: float, end: float, steps: int, d):
+    """PyTorch's kernel: the step in the result dtype, then ``fma(step, i, start)`` for the first
+    half and ``fma(-step, steps - 1 - i, end)`` for the second (so both ends are exact); integer
+    dtypes truncate a float64 ramp."""
+    if not d.is_floating_point or steps < 2:
+        return np.linspace(start, end, steps, dtype=np.float64).astype(d.np)
+    t = d.np.type
+    lo, hi = t(start), t(end)
+    step = (hi - lo) / t(steps - 1)
+    i = np.arange(steps, dtype=np.float64)
+    up = i < steps // 2
+    arr = _fma(np.where(up, float(step), -float(step)), np.where(up, i, steps - 1 - i),
+               np.where(up, float(lo), float(hi)))
+    return arr.astype(d.np)
+
+
+def _fma(a, b, c):
+    """``a * b + c`` rounded once, for float64 arrays (an error-free product, as a fused multiply-add
+    gives; inputs of lower precision are exact here already)."""
+    p = a * b
+    split = 134217729.0                                   # 2**27 + 1: Veltkamp's splitting constant
+    ah = a * split - (a * split - a)
+    bh = b * split - (b * split - b)
+    err = ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+    s = p + c
+    bb = s - p
+    return s + (((p - (s - bb)) + (c - bb)) + err)        # Knuth's two-sum error, plus the product's
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    d = _dtype_or_default(dtype)
-    arr = np.power(base, np.linspace(float(start), float(end), int(steps), dtype=np.float64)).astype(d.np)
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent."""
+    start, end, steps, d = _space_args("logspace", start, end, steps, dtype)
+    if d.is_floating_point:   # the power in the result dtype, as PyTorch computes it
+        arr = np.power(d.np.type(base), _linspace_array(start, end, steps, d))
+    else:
+        arr = np.power(float(base), _linspace_array(start, end, steps, dt.float64)).astype(d.np)
     return _finish(place(arr, device), requires_grad)
 
 

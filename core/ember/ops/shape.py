@@ -16,7 +16,7 @@ from .. import _dtype as dt
 from .._tensor import Size, Tensor, _make, _wrap_dim
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
-from ._dispatch import mark_view, record, xp_of
+from ._dispatch import _SCALAR_TYPE_NAMES as _TYPE_NAMES, mark_view, record, xp_of
 
 __all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes", "swapdims", "t",
            "adjoint", "movedim", "moveaxis", "unsqueeze", "squeeze", "broadcast_to", "broadcast_tensors",
@@ -136,8 +136,8 @@ def reshape(input: Tensor, *shape) -> Tensor:
 
 def _view(self: Tensor, *shape) -> Tensor:
     """Like ``reshape`` but never copies: errors when the strides don't allow a view."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-        return self.to(shape[0])  # view(dtype) is not supported beyond same-size casts
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
+        return _view_as_dtype(self, dt.to_dtype(shape[0]))
     d = self._data
     out = _reshape_nocopy(d, infer_shape(_shape_arg(shape), d.size))
     if out is None:
@@ -145,6 +145,45 @@ def _view(self: Tensor, *shape) -> Tensor:
             "view size is not compatible with input tensor's size and stride (at least one dimension spans "
             "across two contiguous subspaces). Use .reshape(...) instead.")
     return _view_result(Reshape, out, self, {"in_shape": d.shape})
+
+
+def _view_as_dtype(self: Tensor, dtype) -> Tensor:
+    """``view(dtype)``: the same bytes read as ``dtype`` (no conversion), sharing storage.
+
+    With a different element size the last dimension shrinks or grows by the size ratio, which
+    needs it to be contiguous, as in PyTorch. The result is not differentiable (PyTorch's too).
+    """
+    d = self._data
+    old, new = d.dtype.itemsize, dtype.np.itemsize
+    if old != new:
+        what = f"to view {_TYPE_NAMES[d.dtype.name]} as {_TYPE_NAMES[dtype.np.name]} (different element sizes)"
+        if d.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if d.shape[-1] != 1 and d.strides[-1] != old:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {d.strides[-1] // old}")
+        if new > old:
+            ratio = new // old
+            if d.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {d.shape[-1]}")
+            offset = _storage_offset(self)
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got {offset}")
+            for i, st in enumerate(d.strides[:-1]):
+                if (st // old) % ratio:
+                    raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got {st // old}")
+    out = d.view(dtype.np)
+    return mark_view(_make(out, self._device), self)
+
+
+def _storage_offset(t: Tensor) -> int:
+    """Elements between the start of the storage ``t`` views (its ``_base``) and its first element."""
+    if t._base is None:
+        return 0
+    return (_address(t._data) - _address(t._base._data)) // t._data.dtype.itemsize
+
+
+def _address(a) -> int:
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -1026,6 +1065,7 @@ def _attach():
     T = Tensor
     T.reshape = reshape
     T.view = _view
+    T.storage_offset = _storage_offset
     T.view_as = lambda self, other: _view(self, other._data.shape)
     T.reshape_as = lambda self, other: reshape(self, other._data.shape)
     T.flatten = flatten

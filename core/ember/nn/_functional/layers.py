@@ -1,6 +1,8 @@
 """Functional forms of the basic layers: linear, bilinear."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..._tensor import Tensor, _make
@@ -101,33 +103,68 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return _apply_mask(input, _keep_mask(input, p, input._data.shape), inplace)
 
 
-def _channel_dropout(name: str, input: Tensor, p: float, training: bool, inplace: bool, spatial: int) -> Tensor:
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool) -> Tensor:
+    """Zero whole channels: one draw per (N, C) entry of a batched input, per C of an unbatched one
+    (PyTorch's feature dropout, the kernel behind dropout1d/2d/3d)."""
     _check_p(p)
     nd = input.dim()
-    if nd not in (spatial + 1, spatial + 2):
-        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D input, but received a {nd}D input. "
-                           f"Note that {name} zeroes whole channels.")
+    if nd + (not batched) < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if not training or p == 0.0:
         return input
-    # Whole channels are dropped: the mask has size 1 over the spatial dimensions.
-    shape = input.shape[:nd - spatial] + (1,) * spatial
     if p == 1.0:
         return input.mul_(0) if inplace else input * 0
+    lead = 2 if batched else 1
+    shape = input.shape[:lead] + (1,) * (nd - lead)
     return _apply_mask(input, _keep_mask(input, p, shape), inplace)
+
+
+def _channel_note(name: str, spatial: int) -> str:
+    return (f"Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial "
+            f"dimension{'s' if spatial > 1 else ''}, a channel dimension, and an optional batch dimension "
+            f"(i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+
+
+def _deprecated_rank(name: str, spatial: int, nd: int) -> None:
+    warnings.warn(f"{name}: Received a {nd}-D input to {name}, which is deprecated and will result in an error "
+                  "in a future release. To retain the behavior and silence this warning, please use dropout "
+                  f"instead. {_channel_note(name, spatial)}", stacklevel=3)
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) inputs."""
-    return _channel_dropout("dropout1d", input, p, training, inplace, 1)
+    nd = input.dim()
+    if nd not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {nd}D input. "
+                           + _channel_note("dropout1d", 1))
+    return _feature_dropout(input, p, training, inplace, batched=nd == 3)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs."""
-    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+    """Zero whole channels of (N, C, H, W) inputs.
+
+    As in PyTorch, other ranks are accepted with a warning and read as batched (N, C, ...): a 3-D
+    input is (N, C, L), a 2-D input (N, C) drops single elements.
+    """
+    nd = input.dim()
+    if nd not in (3, 4):
+        _deprecated_rank("dropout2d", 2, nd)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, batched=True)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs (other ranks: a warning, and
+    read as unbatched, as in PyTorch)."""
+    nd = input.dim()
+    if nd not in (4, 5):
+        _deprecated_rank("dropout3d", 3, nd)
+    return _feature_dropout(input, p, training, inplace, batched=nd == 5)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
