@@ -1,101 +1,124 @@
-"""Ember vs PyTorch (CPU) benchmarks: the same workload code runs on both libraries.
+"""Ember vs PyTorch (CPU) benchmarks: the same workload code runs on both libraries, each library in
+its own process.
 
-Run with `make bench` (PyTorch lives in .venv-bench). Threads are fixed to the same count for both;
-each workload is warmed up and timed as the median of several repeats. Results are printed and
-written into BENCHMARKS.md between the generated-table markers.
+Run with `make bench` (PyTorch lives in .venv-bench). For every workload the runner starts nothing
+new: two long-lived worker processes (benchmarks/_worker.py), one importing only Ember and one only
+PyTorch, each with its BLAS/OpenMP threads fixed before start-up, build the step, warm it up and
+calibrate how many calls make one sample. Then the runner asks them for samples in alternating order,
+round after round, with a pause before each sample so that the idle library's threads have parked.
+A row reports the median over rounds and the spread (min-max) of each library, and the ratio of the
+medians. Results are printed and written into BENCHMARKS.md between the generated-table markers.
 
-    python benchmarks/run.py [--only NAME ...] [--threads N] [--no-write]
+Compute-bound rows carry their FLOP count; the "floor" column is the time those FLOPs take at this
+machine's peak GEMM rate measured in the same run (the faster library's matmul row), and
+"Ember/floor" says how far Ember is from what the hardware allows.
+
+    python benchmarks/run.py [--only NAME ...] [--threads N] [--rounds R] [--no-write]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from _registry import all_workloads  # noqa: E402
+
 THREADS_DEFAULT = 2
-SETTLE_SECONDS = 0.3
-
-
-def _set_threads(n: int) -> None:
-    # Must happen before NumPy (and its BLAS) is imported.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
+SETTLE_SECONDS = 0.2         # before each sample: the other process's spinning threads park
+SAMPLE_SECONDS = 0.1         # one sample: enough calls to take about this long
+PEAK_ROW = "matmul 2048x2048 float32"
+PEAK_FLOPS = 2 * 2048 ** 3
 
 
 def _parse():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--only", nargs="*", help="run only workloads whose name contains one of these strings")
     p.add_argument("--threads", type=int, default=THREADS_DEFAULT)
+    p.add_argument("--rounds", type=int, default=9, help="samples per library per workload (median taken)")
+    p.add_argument("--libs", nargs="*", default=["ember", "torch"])
     p.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
-    p.add_argument("--repeats", type=int, default=9)
     return p.parse_args()
 
 
-def _calibrate(step, min_time: float, repeats: int) -> int:
-    """Warm up, then the number of calls that makes one sample take about ``min_time / repeats``."""
-    step()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        if time.perf_counter() - t0 >= min_time / repeats or n >= 1 << 20:
-            return n
-        n *= 2
+class Worker:
+    """One library's benchmark process (see _worker.py for the protocol)."""
+
+    def __init__(self, lib: str, threads: int):
+        env = dict(os.environ)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+        # Installed packages run with bytecode caches; this sandbox may disable writing them.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.lib = lib
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "_worker.py"), lib, str(threads),
+                                      str(SAMPLE_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1, env=env, cwd=HERE)
+
+    def ask(self, **req) -> dict:
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.lib} benchmark worker exited (its traceback is above)")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.lib}, workload {req.get('name')!r}:\n{reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        try:
+            self.ask(cmd="quit")
+        except (RuntimeError, BrokenPipeError, ValueError):
+            pass
+        self.proc.wait(timeout=30)
 
 
-def _sample(step, n: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(n):
-        step()
-    return (time.perf_counter() - t0) / n
+def _available(lib: str) -> bool:
+    probe = subprocess.run([sys.executable, "-c", f"import importlib.util, sys; "
+                            f"sys.exit(importlib.util.find_spec({lib!r}) is None)"])
+    return probe.returncode == 0
 
 
-def measure(steps: dict, *, min_time: float = 0.2, repeats: int = 7) -> dict:
-    """Median seconds per call of each step. Samples of the libraries alternate, so that load from
-    elsewhere on the machine falls on both rather than on whichever ran during it; a pause before
-    each sample lets the other library's BLAS/OpenMP worker threads stop spinning first."""
-    counts = {name: _calibrate(step, min_time, repeats) for name, step in steps.items()}
-    samples = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            time.sleep(SETTLE_SECONDS)
-            step()  # back in cache after the pause
-            samples[name].append(_sample(step, counts[name]))
-    return {name: statistics.median(v) for name, v in samples.items()}
+def measure(workers: dict, name: str, rounds: int) -> dict:
+    """Per library: the median seconds per call over ``rounds`` samples, and the min and max."""
+    calls = {lib: w.ask(cmd="setup", name=name)["calls"] for lib, w in workers.items()}
+    samples = {lib: [] for lib in workers}
+    order = list(workers)
+    try:
+        for r in range(rounds):
+            for lib in (order if r % 2 == 0 else order[::-1]):   # alternate who goes first
+                time.sleep(SETTLE_SECONDS)
+                samples[lib].append(workers[lib].ask(cmd="sample", name=name, calls=calls[lib])["seconds"])
+    finally:
+        for w in workers.values():
+            w.ask(cmd="drop", name=name)
+    return {lib: (statistics.median(v), min(v), max(v)) for lib, v in samples.items()}
 
 
 def main() -> int:
     args = _parse()
-    _set_threads(args.threads)
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    import importlib
-
-    # Every benchmarks/workloads*.py contributes its ALL list (imported after the thread settings).
-    modules = sorted(f[:-3] for f in os.listdir(here) if f.startswith("workloads") and f.endswith(".py"))
-    all_workloads = [wl for m in modules for wl in importlib.import_module(m).ALL]
-
-    libs = {"ember": __import__("ember")}
-    try:
-        import torch
-        torch.set_num_threads(args.threads)
-        libs["torch"] = torch
-    except ImportError:
-        print("PyTorch is not installed in this environment: timing Ember only (run `make bench` for ratios)")
-
+    libs = [lib for lib in args.libs if _available(lib)]
+    for lib in set(args.libs) - set(libs):
+        print(f"{lib} is not installed in this environment: skipped (run `make bench` for ratios)")
+    workloads = [wl for wl in all_workloads() if not args.only or any(s in wl.name for s in args.only)]
+    workers = {lib: Worker(lib, args.threads) for lib in libs}
     rows = []
-    for wl in all_workloads:
-        if args.only and not any(s in wl.name for s in args.only):
-            continue
-        times = measure({lib_name: wl.setup(lib) for lib_name, lib in libs.items()}, repeats=args.repeats)
-        ratio = times["ember"] / times["torch"] if "torch" in times else None
-        rows.append((wl, times, ratio))
-        _print_row(wl, times, ratio)
-
-    table = _markdown(rows, args.threads)
+    try:
+        for wl in workloads:
+            times = measure(workers, wl.name, args.rounds)
+            rows.append((wl, times))
+            _print_row(wl, times)
+    finally:
+        for w in workers.values():
+            w.close()
+    table = _markdown(rows, args.threads, args.rounds)
     if not args.no_write:
         _write_benchmarks_md(table)
     return 0
@@ -109,37 +132,70 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
-def _print_row(wl, times, ratio):
-    torch_t = _fmt(times["torch"]) if "torch" in times else "-"
-    r = f"{ratio:.2f}" if ratio is not None else "-"
+def _spread(t) -> str:
+    median, lo, hi = t
+    return f"{_fmt(median)} ({(lo / median - 1) * 100:+.0f}/{(hi / median - 1) * 100:+.0f}%)"
+
+
+def _ratio(times) -> str:
+    return f"{times['ember'][0] / times['torch'][0]:.2f}" if "ember" in times and "torch" in times else "-"
+
+
+def _print_row(wl, times):
+    cells = "   ".join(f"{lib} {_spread(t):>24}" for lib, t in times.items())
     target = f"<= {wl.target:.1f}" if wl.target else ""
-    print(f"{wl.name:<44} ember {_fmt(times['ember']):>10}   torch {torch_t:>10}   ratio {r:>5} {target}", flush=True)
+    print(f"{wl.name:<52} {cells}   ratio {_ratio(times):>5} {target}", flush=True)
 
 
-def _markdown(rows, threads) -> str:
+def _peak_rate(rows) -> float | None:
+    """FLOP/s of the faster library on the matmul row of this run."""
+    for wl, times in rows:
+        if wl.name == PEAK_ROW:
+            return PEAK_FLOPS / min(t[0] for t in times.values())
+    return None
+
+
+def _markdown(rows, threads: int, rounds: int) -> str:
     import platform
 
-    import numpy
+    peak = _peak_rate(rows)
+    versions = ", ".join(f"{lib} {v}" for lib, v in _versions(rows).items())
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, threads fixed to {threads}; "
-        f"Python {platform.python_version()}, NumPy {numpy.__version__}"
-        + (f", PyTorch {sys.modules['torch'].__version__}" if "torch" in sys.modules else "") + ".",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, threads fixed to {threads} per library process; "
+        f"Python {platform.python_version()}; {versions}. Each cell: median of {rounds} samples "
+        "(spread min/max around it)."
+        + (f" Peak GEMM rate this run: {peak / 1e9:.0f} GFLOP/s (the matmul row)." if peak else ""),
         "",
-        "| workload | Ember | PyTorch | ratio (Ember/PyTorch) | target |",
-        "|---|---|---|---|---|",
+        "| workload | Ember | PyTorch | ratio (Ember/PyTorch) | target | FLOP floor | Ember/floor |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for wl, times, ratio in rows:
-        lines.append(
-            f"| {wl.name} | {_fmt(times['ember'])} | {_fmt(times['torch']) if 'torch' in times else '-'} | "
-            f"{f'{ratio:.2f}' if ratio is not None else '-'} | {f'<= {wl.target}' if wl.target else ''} |")
+    for wl, times in rows:
+        floor = wl.flops / peak if (peak and wl.flops) else None
+        ember, torch = times.get("ember"), times.get("torch")
+        cells = [wl.name, _spread(ember) if ember else "-", _spread(torch) if torch else "-", _ratio(times),
+                 f"<= {wl.target}" if wl.target else "", _fmt(floor) if floor else "",
+                 f"{ember[0] / floor:.1f}" if floor and ember else ""]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _versions(rows) -> dict:
+    out = {}
+    for lib in ("ember", "torch"):
+        if any(lib in times for _, times in rows):
+            code = f"import {lib}; print({lib}.__version__)"
+            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            out[{"ember": "Ember", "torch": "PyTorch"}[lib]] = res.stdout.strip() or "?"
+    import numpy
+    out["NumPy"] = numpy.__version__
+    return out
 
 
 BEGIN, END = "<!-- benchmarks:begin -->", "<!-- benchmarks:end -->"
 
 
 def _write_benchmarks_md(table: str) -> None:
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "BENCHMARKS.md")
+    path = os.path.join(os.path.dirname(HERE), "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"

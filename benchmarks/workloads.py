@@ -11,6 +11,7 @@ class Workload:
     name: str
     setup: Callable
     target: float | None = None  # the Ember/PyTorch time ratio we aim for
+    flops: float | None = None   # floating-point operations per step, for compute-bound rows
 
 
 def add_no_grad(lib):
@@ -68,11 +69,20 @@ def mlp_train_step(lib):
     return step
 
 
+def dense_train_flops(batch: int, layers, first_input_grad: bool = False) -> float:
+    """FLOPs of a train step's GEMMs over linear layers ``[(in, out), ...]``: forward, the weight
+    gradients, and the input gradients of every layer but the first (unless its input needs one)."""
+    macs = sum(i * o for i, o in layers)
+    input_grads = macs - (0 if first_input_grad else layers[0][0] * layers[0][1])
+    return 2.0 * batch * (2 * macs + input_grads)
+
+
 ALL = [
     Workload("per-op: add 1-element (no grad)", add_no_grad, 1.0),
     Workload("per-op: add 1-element + backward", add_with_grad_and_backward, 1.0),
-    Workload("per-op: chain of 1000 muls + backward", chain_1000_backward, 1.0),
-    Workload("per-op: 16x16 mul/add/exp/sum/log/mean", mixed_small_ops, 1.0),
-    Workload("matmul 2048x2048 float32", matmul_2048, 1.1),
-    Workload("MLP 784-512-256-10 train step, batch 128", mlp_train_step, 1.3),
+    Workload("per-op: chain of 1000 muls + backward", chain_1000_backward, 0.7),
+    Workload("per-op: 16x16 mul/add/exp/sum/log/mean", mixed_small_ops, 0.7),
+    Workload("matmul 2048x2048 float32", matmul_2048, 1.1, flops=2.0 * 2048 ** 3),
+    Workload("MLP 784-512-256-10 train step, batch 128", mlp_train_step, 1.1,
+             flops=dense_train_flops(128, [(784, 512), (512, 256), (256, 10)])),
 ]

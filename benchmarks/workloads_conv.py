@@ -2,7 +2,20 @@
 inference. As in ``workloads.py``, ``setup(lib)`` takes ``ember`` or ``torch`` and the code is identical."""
 from __future__ import annotations
 
-from workloads import Workload
+from workloads import Workload, dense_train_flops
+
+
+def conv_flops(batch: int, c_in: int, c_out: int, k: int, out_hw: int) -> float:
+    """FLOPs of one forward convolution (a multiply-add is two)."""
+    return 2.0 * batch * c_out * out_hw * out_hw * c_in * k * k
+
+
+# LeNet-5 at batch 64: forward, weight gradients, and input gradients of all but conv1.
+_LENET_CONV1, _LENET_CONV2 = conv_flops(64, 1, 6, 5, 28), conv_flops(64, 6, 16, 5, 10)
+LENET_FLOPS = 2 * _LENET_CONV1 + 3 * _LENET_CONV2 + dense_train_flops(64, [(400, 120), (120, 84), (84, 10)], True)
+# ResNet basic block: two 3x3 convs 64->64 at 32x32, batch 32; x requires grad, so 3 GEMM passes each.
+RESNET_BLOCK_FLOPS = 2 * 3 * conv_flops(32, 64, 64, 3, 32)
+SMALL_CNN_FLOPS = conv_flops(64, 3, 32, 3, 32) + conv_flops(64, 32, 64, 3, 16) + conv_flops(64, 64, 128, 3, 8)
 
 
 def _seeded(lib, seed: int = 0):
@@ -84,7 +97,7 @@ def small_cnn_inference(lib):
 
 
 ALL = [
-    Workload("LeNet-5 train step, batch 64 (SGD)", lenet5_train_step, 2.0),
-    Workload("ResNet basic block fwd+bwd 32x64x32x32", resnet_block_fwd_bwd, 2.0),
-    Workload("small CNN inference 64x3x32x32", small_cnn_inference, 2.0),
+    Workload("LeNet-5 train step, batch 64 (SGD)", lenet5_train_step, 1.3, flops=LENET_FLOPS),
+    Workload("ResNet basic block fwd+bwd 32x64x32x32", resnet_block_fwd_bwd, 2.0, flops=RESNET_BLOCK_FLOPS),
+    Workload("small CNN inference 64x3x32x32", small_cnn_inference, 2.0, flops=SMALL_CNN_FLOPS),
 ]

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from workloads import Workload
 
+# LSTM(64->128), batch 32 x 50 steps: the gate GEMMs [x, h] (192) -> 4 * 128 per step; a train step
+# runs them forward, for the weight gradients and for the input/state gradients.
+LSTM_FLOPS = 3 * 50 * 2.0 * 32 * (64 + 128) * 4 * 128
+# TransformerEncoderLayer(128, 4, 512) on 32 x 64 tokens: QKV, attention scores and mix, output
+# projection, feed-forward; backward twice the forward.
+_TOKENS, _D, _L = 32 * 64, 128, 64
+TRANSFORMER_FLOPS = 3 * 2.0 * (_TOKENS * _D * 3 * _D + 2 * _TOKENS * _L * _D + _TOKENS * _D * _D
+                               + 2 * _TOKENS * _D * 512)
+
 
 def _train_step(lib, body, x, target_features: int):
     """A step of SGD on ``mse(head(body(x)), target)`` (body: a module returning (B, T, F))."""
@@ -53,6 +62,7 @@ def transformer_layer_train_step(lib):
 
 
 ALL = [
-    Workload("LSTM(64->128) 32x50 train step", lstm_train_step, 2.0),
-    Workload("TransformerEncoderLayer(128,4,512) 32x64 train step", transformer_layer_train_step, 1.4),
+    Workload("LSTM(64->128) 32x50 train step", lstm_train_step, 1.2, flops=LSTM_FLOPS),
+    Workload("TransformerEncoderLayer(128,4,512) 32x64 train step", transformer_layer_train_step, 1.1,
+             flops=TRANSFORMER_FLOPS),
 ]
