@@ -152,7 +152,10 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, needed
                 in_grads = _check_grad_count(node, in_grads, edges)
             if not retain_graph and node._saved is not None:
                 node._saved = _RELEASED
-            for edge, g in zip(edges, in_grads):
+            # Indexing rather than zip(): zip keeps its last (edge, g) tuple alive for reuse, an
+            # extra reference that would make every leaf gradient look shared (see ``owned``).
+            for i in range(len(edges)):
+                edge, g = edges[i], in_grads[i]
                 if edge is None or g is None:
                     continue
                 if type(g) is not Tensor and not isinstance(g, Tensor):
