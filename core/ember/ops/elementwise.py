@@ -16,8 +16,8 @@ from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE, no_grad
 from ..backend import CPU
 from ._erf import _erf
-from ._dispatch import (align_devices, as_array, promote_pair, record, result_dtype_check, save, scalar_value,
-                        to_float, xp_of)
+from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, as_array, promote_pair, record, result_dtype_check,
+                        save, scalar_value, to_float, xp_of)
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
@@ -29,7 +29,7 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
     "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose", "allclose", "equal",
-    "nan_to_num", "signbit",
+    "nan_to_num", "signbit", "copysign", "logaddexp", "logaddexp2", "bitwise_left_shift", "bitwise_right_shift",
 ]
 
 _STATE = STATE
@@ -555,6 +555,22 @@ def _hypot_grad(g, a, b, out, needs):
     return (g * a / out if needs[0] else None, g * b / out if needs[1] else None)
 
 
+def _copysign_grad(g, a, b, out, needs):
+    # d/da copysign(a, b) = out / a (the sign flip), defined as 0 at a == 0; ``b`` only lends its sign,
+    # so its gradient is zero (PyTorch returns zeros, not None).
+    ga = where(a == 0, 0.0, g * (out / where(a == 0, 1.0, a))) if needs[0] else None
+    return ga, g * 0 if needs[1] else None
+
+
+def _logaddexp_grad(g, a, b, out, needs):
+    # d/da log(e^a + e^b) = 1 / (1 + e^(b - a)); NaN where both are the same infinity, as in PyTorch.
+    return (g / ((b - a).exp() + 1) if needs[0] else None, g / ((a - b).exp() + 1) if needs[1] else None)
+
+
+def _logaddexp2_grad(g, a, b, out, needs):
+    return (g / ((b - a).exp2() + 1) if needs[0] else None, g / ((a - b).exp2() + 1) if needs[1] else None)
+
+
 def _integral(a, b) -> bool:
     """Both operands integer/bool: division by zero is an error, as in PyTorch."""
     if _kind(a) == "f" or _kind(b) == "f":
@@ -628,6 +644,36 @@ def _int_pow(xp, a, b):
     return xp.where(neg, at_neg, out).astype(out.dtype, copy=False)
 
 
+def _in_float32_if_half(fn):
+    """A float compute that runs half precision in float32 (PyTorch's opmath), rounding the result back."""
+    def compute(a, b):
+        if not any(type(x) not in _PY_SCALARS and x.dtype == np.float16 for x in (a, b)):
+            return fn(_xp(a, b), a, b)
+        up = [x.astype(np.float32) if type(x) not in _PY_SCALARS else x for x in (a, b)]
+        return fn(_xp(a, b), *up).astype(np.float16)
+    return compute
+
+
+def _shift(name: str, left: bool):
+    """Integer shift with PyTorch's rules for shift counts outside ``[0, bits)``: 0 for a left
+    shift; the sign fill (0 or -1) for a right shift. Float and bool results are not defined."""
+    def compute(a, b):
+        xp = _xp(a, b)
+        like = b if type(a) in _PY_SCALARS else a
+        a = a if type(a) not in _PY_SCALARS else xp.asarray(a, dtype=like.dtype)  # OverflowError -> wrapped
+        b = b if type(b) not in _PY_SCALARS else xp.asarray(b, dtype=like.dtype)
+        if a.dtype.kind not in "iu":
+            raise NotImplementedError(f'"{name}" not implemented for \'{_SCALAR_TYPE_NAMES[a.dtype.name]}\'')
+        bits = a.dtype.itemsize * 8
+        valid = (b >= 0) & (b < bits)
+        counts = xp.where(valid, b, 0).astype(a.dtype, copy=False)
+        if left:
+            return xp.where(valid, xp.left_shift(a, counts), 0).astype(a.dtype, copy=False)
+        fill = xp.right_shift(a, bits - 1) if a.dtype.kind == "i" else 0
+        return xp.where(valid, xp.right_shift(a, counts), fill).astype(a.dtype, copy=False)
+    return compute
+
+
 def _kind(x):
     return "f" if isinstance(x, float) else "i" if isinstance(x, (int, bool)) else x.dtype.kind
 
@@ -664,6 +710,12 @@ Minimum = _binary_op("Minimum", lambda a, b: _xp(a, b).minimum(a, b), _minmax_gr
 Fmax = _binary_op("Fmax", lambda a, b: _xp(a, b).fmax(a, b), _fminmax_grad(lambda x, y: x >= y))
 Fmin = _binary_op("Fmin", lambda a, b: _xp(a, b).fmin(a, b), _fminmax_grad(lambda x, y: x <= y))
 Hypot = _binary_op("Hypot", lambda a, b: _xp(a, b).hypot(a, b), _hypot_grad, save_out=True, int_to_float=True)
+Copysign = _binary_op("Copysign", lambda a, b: _xp(a, b).copysign(a, b), _copysign_grad, save_out=True,
+                      int_to_float=True)
+LogAddExp = _binary_op("LogAddExp", _in_float32_if_half(lambda xp, a, b: xp.logaddexp(a, b)), _logaddexp_grad)
+LogAddExp2 = _binary_op("LogAddExp2", _in_float32_if_half(lambda xp, a, b: xp.logaddexp2(a, b)), _logaddexp2_grad)
+LeftShift = _binary_op("LeftShift", _shift("lshift", True), _no_grad_binary, save_inputs=False)
+RightShift = _binary_op("RightShift", _shift("rshift", False), _no_grad_binary, save_inputs=False)
 FloorDivide = _binary_op("FloorDivide", _floor_div, _no_grad_binary)
 TruncDivide = _binary_op("TruncDivide", _trunc_div, _no_grad_binary)
 Remainder = _binary_op("Remainder", _remainder, _remainder_grad)
@@ -765,6 +817,45 @@ def hypot(input, other):
     return binary(Hypot, input, other)
 
 
+def copysign(input, other):
+    """``input``'s magnitude with ``other``'s sign (``other`` a tensor or a number; -0.0 counts as
+    negative). Integer and bool inputs give the default float dtype.
+
+    >>> ember.copysign(ember.tensor([1.0, -2.0]), -1)   # tensor([-1., -2.])
+    """
+    _check_tensor_arg("copysign", "input", input)
+    return binary(Copysign, input, other)
+
+
+def _float_pair(name: str, input, other) -> None:
+    """logaddexp/logaddexp2 take two tensors whose result type is floating point."""
+    _check_tensor_arg(name, "input", input)
+    _check_tensor_arg(name, "other", other)
+    r = dt.result_type(input, other)
+    if not r.is_floating_point:
+        raise NotImplementedError(f'"{name}" not implemented for \'{_SCALAR_TYPE_NAMES[r.name]}\'')
+
+
+def _check_tensor_arg(name: str, arg: str, v) -> None:
+    if not isinstance(v, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))`` without overflow (floating-point tensors).
+
+    >>> ember.logaddexp(ember.tensor([0.0]), ember.tensor([0.0]))   # tensor([0.6931])
+    """
+    _float_pair("logaddexp", input, other)
+    return binary(LogAddExp, input, other)
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)`` without overflow (floating-point tensors)."""
+    _float_pair("logaddexp2", input, other)
+    return binary(LogAddExp2, input, other)
+
+
 subtract, multiply, divide, arctan2 = sub, mul, div, atan2
 
 
@@ -854,10 +945,14 @@ def logical_xor(input, other):
 
 
 def _check_integral(name, *xs):
+    # As in PyTorch: a floating-point operand makes the result floating point, which bitwise ops
+    # do not implement.
     for x in xs:
         k = x._data.dtype.kind if isinstance(x, Tensor) else ("f" if isinstance(x, float) else "i")
         if k == "f":
-            raise TypeError(f"{name} is only supported for integer and bool tensors, got a floating-point operand")
+            r = dt.result_type(*xs) if len(xs) == 2 else dt.FROM_NP[x._data.dtype]
+            raise NotImplementedError(f'"{name}" not implemented for \'{_SCALAR_TYPE_NAMES[r.name]}\' (bitwise ops '
+                                      "take integer and bool tensors)")
 
 
 def _bitwise(ufunc, a, b):
@@ -896,6 +991,21 @@ def bitwise_xor(input, other):
     return _bitwise(np.bitwise_xor, input, other)
 
 
+def bitwise_left_shift(input, other):
+    """``input << other`` on integer tensors (either may be a Python int). Shifting by a negative
+    count or by the bit width or more gives 0, as in PyTorch.
+
+    >>> ember.tensor([1, 2], dtype=ember.int8) << 6   # tensor([ 64, -128], dtype=ember.int8)
+    """
+    return binary(LeftShift, input, other)
+
+
+def bitwise_right_shift(input, other):
+    """``input >> other`` on integer tensors: arithmetic (sign-filling) for signed dtypes. Shifting by
+    a negative count or by the bit width or more gives the sign fill (0 or -1), as in PyTorch."""
+    return binary(RightShift, input, other)
+
+
 def _predicate(fn, x: Tensor) -> Tensor:
     return _make(as_array(fn(xp_of(x), x._data)), x._device)
 
@@ -907,6 +1017,14 @@ def logical_not(input):
 def bitwise_not(input):
     _check_integral("bitwise_not", input)
     return _predicate(lambda xp, d: xp.logical_not(d) if d.dtype.kind == "b" else xp.invert(d), input)
+
+
+def _invert(self):
+    # The ``~`` operator refuses floating point with a TypeError, as in PyTorch (bitwise_not raises
+    # NotImplementedError).
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
 
 
 def isnan(input):
@@ -1235,7 +1353,11 @@ def _attach():
     T.__ror__ = T.__or__
     T.__xor__ = lambda self, other: bitwise_xor(self, other)
     T.__rxor__ = T.__xor__
-    T.__invert__ = bitwise_not
+    T.__invert__ = _invert
+    T.__lshift__ = lambda self, other: binary(LeftShift, self, other)
+    T.__rlshift__ = lambda self, other: binary(LeftShift, other, self)
+    T.__rshift__ = lambda self, other: binary(RightShift, self, other)
+    T.__rrshift__ = lambda self, other: binary(RightShift, other, self)
 
     methods = dict(
         add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, true_divide=true_divide,
@@ -1252,13 +1374,16 @@ def _attach():
         logical_xor=logical_xor, logical_not=logical_not, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
         bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, isnan=isnan, isinf=isinf, isfinite=isfinite,
         isposinf=isposinf, isneginf=isneginf, signbit=signbit, isclose=isclose, allclose=allclose, equal=equal,
+        copysign=copysign, logaddexp=logaddexp, logaddexp2=logaddexp2, bitwise_left_shift=bitwise_left_shift,
+        bitwise_right_shift=bitwise_right_shift,
     )
     for name, fn in methods.items():
         setattr(T, name, fn)
 
     for name, cls in dict(add_=Add, sub_=Sub, subtract_=Sub, mul_=Mul, multiply_=Mul, true_divide_=Div,
                           pow_=Pow, atan2_=Atan2, remainder_=Remainder, fmod_=Fmod,
-                          floor_divide_=FloorDivide).items():
+                          floor_divide_=FloorDivide, copysign_=Copysign, bitwise_left_shift_=LeftShift,
+                          bitwise_right_shift_=RightShift).items():
         pre = _alpha_pre if name in ("add_", "sub_", "subtract_") else None
         setattr(T, name, _make_inplace_binary(cls, name, pre))
     T.div_ = T.divide_ = _div_
@@ -1269,6 +1394,8 @@ def _attach():
     T.__ipow__ = _make_inplace_binary(Pow, "__ipow__")
     T.__ifloordiv__ = _make_inplace_binary(FloorDivide, "__ifloordiv__")
     T.__imod__ = _make_inplace_binary(Remainder, "__imod__")
+    T.__ilshift__ = _make_inplace_binary(LeftShift, "__ilshift__")
+    T.__irshift__ = _make_inplace_binary(RightShift, "__irshift__")
     for name in ("neg", "abs", "exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "square", "sin",
                  "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "reciprocal", "relu",
                  "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "clamp", "clip", "clamp_min",

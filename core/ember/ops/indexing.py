@@ -25,11 +25,11 @@ from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU
 from ._dispatch import mark_view, record, xp_of
-from .elementwise import inplace, inplace_source
-from .reduction import make_return_type
+from .elementwise import inplace, inplace_source, where
+from .reduction import make_return_type, with_numpy_aliases
 
-__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill", "index_copy",
-           "index_put", "put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
+__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_fill",
+           "index_copy", "index_put", "put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
            "nonzero", "argwhere", "sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive"]
 
 _ALL = slice(None)
@@ -605,6 +605,169 @@ def _scatter_add_(self, dim, index, src):
     return _put_(self, *_scatter_plan("scatter_add_", self, dim, index, src, None, "add"), "scatter_add_")
 
 
+# ---------------------------------------------------------------------------------------
+# scatter_reduce
+# ---------------------------------------------------------------------------------------
+# PyTorch also takes "max"/"min" for "amax"/"amin" (undocumented, kept for compatibility).
+_SCATTER_REDUCES = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin",
+                    "max": "amax", "min": "amin"}
+_REDUCE_UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
+
+
+def _reduce_identity(reduce: str, dtype):
+    """The value a reduction starts from (what ``include_self=False`` puts in place of ``self``)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    return info.min if reduce == "amax" else info.max
+
+
+def _scatter_reduce_array(d, key, s, reduce: str, include_self: bool):
+    """``d`` with the values ``s`` combined into it at ``key`` (repeated indices accumulate)."""
+    xp = xp_of_array(d)
+    out = d.copy()
+    if not include_self:
+        _write(out, key, _reduce_identity(reduce, d.dtype))
+    _write(out, key, s, _REDUCE_UFUNCS[reduce])
+    if reduce == "mean":
+        counts = xp.full(d.shape, 1 if include_self else 0, dtype=np.int64)
+        _write(counts, key, 1, "add")
+        counts = xp.maximum(counts, 1)
+        # Integers divide with rounding down, as in PyTorch.
+        out = out // counts if d.dtype.kind in "iu" else out / counts.astype(d.dtype)
+    return out.astype(d.dtype, copy=False)
+
+
+class ScatterReduce(Function):
+    """``scatter_reduce`` as one node; the backward follows PyTorch's definitions (ties of amax/amin
+    share the gradient, prod divides out the zeros exactly)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, input, src, dim, idx, reduce, include_self):
+        out = _scatter_reduce_array(input._data, _dim_key(idx, dim, input._data.ndim), src._data, reduce,
+                                    include_self)
+        ctx.dim, ctx.idx, ctx.reduce, ctx.include_self = dim, idx, reduce, include_self
+        ctx.save_for_backward(input, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, src, out = ctx.saved_tensors
+        dim, reduce, include_self = ctx.dim, ctx.reduce, ctx.include_self
+        index = _make(ctx.idx, g._device)
+        if reduce == "sum":
+            gx, gs = g, g.gather(dim, index)
+        elif reduce == "mean":
+            n = (g.new_ones if include_self else g.new_zeros)(g.shape).scatter_add(dim, index, src.new_ones(src.shape))
+            gx = g / n.masked_fill(n == 0, 1)
+            gs = gx.gather(dim, index)
+        elif reduce == "prod":
+            gx, gs = _scatter_prod_grads(g, x, src, out, dim, index, include_self)
+        else:
+            gx, gs = _scatter_extreme_grads(g, x, src, out, dim, index)
+        if not include_self:
+            gx = gx.scatter(dim, index, 0.0)   # self's values at the scattered positions were not used
+        return gx, gs, None, None, None, None
+
+
+def _scatter_prod_grads(g, x, src, out, dim, index, include_self):
+    """Gradients of a scattered product: the product of the other factors at each position, with
+    zeros divided out exactly (a single zero among the factors gets the product of the rest)."""
+    x_nonzero = x.masked_fill(x == 0, 1)
+    gx = g * scatter_reduce(x_nonzero, dim, index, src, "prod", include_self=include_self) / x_nonzero
+    src_zero = src == 0
+    zeros_at = x.new_zeros(x.shape).scatter_add(dim, index, src_zero.to(x.dtype)).gather(dim, index)
+    single_zero = src_zero & (zeros_at == 1)
+    # A lone zero's gradient is the product of the other factors: the result with that zero set to 1.
+    without_zero = scatter_reduce(x, dim, index, src.masked_fill(single_zero, 1), "prod", include_self=include_self)
+    gs = where(single_zero, (g * without_zero).gather(dim, index), (g * out).gather(dim, index)
+               / src.masked_fill(src_zero, 1))
+    if STATE.enabled and bool((zeros_at._data > 1).any()):
+        # The formula is not differentiable where two zeros meet; PyTorch refuses the double backward.
+        gs = _DoubleBackwardError.apply(gs, "scatter_reduce(): Double backward is unsupported for src when >1 "
+                                            "zeros in src are scattered to the same position in self")
+    return gx, gs
+
+
+def _scatter_extreme_grads(g, x, src, out, dim, index):
+    """amax/amin: the gradient of each output is shared by the elements equal to it, ``self``
+    included (even with ``include_self=False``, as in PyTorch)."""
+    x_hit = (x == out).to(x.dtype)
+    src_hit = (src == out.gather(dim, index)).to(x.dtype)
+    share = g / x_hit.scatter_add(dim, index, src_hit)
+    return x_hit * share, src_hit * share.gather(dim, index)
+
+
+class _DoubleBackwardError(Function):
+    """Identity whose backward raises: marks a gradient that cannot be differentiated again."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, message):
+        ctx.message = message
+        return x._data
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(ctx.message)
+
+
+def _scatter_reduce_plan(name: str, input: Tensor, dim, index, src, reduce):
+    """(dim, index array, src limited to the index's extent, canonical reduce) after PyTorch's checks."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{name}(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if reduce not in _SCATTER_REDUCES:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    reduce = _SCATTER_REDUCES[reduce]
+    dim, idx = _along_dim_checks(name, input, dim, index)
+    if src._data.dtype != input._data.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and "
+                           f"{src.dtype})")
+    if reduce == "mean" and input._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{name}" with reduce="mean" is not implemented for \'Bool\'')
+    shape, sshape = input._data.shape, src._data.shape
+    if len(sshape) != idx.ndim and not (idx.ndim == 0 and src._data.size == 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    for d in range(idx.ndim):
+        if (d != dim and idx.shape[d] > shape[d]) or idx.shape[d] > sshape[d]:
+            raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(shape)} apart "
+                               f"from dimension {dim} and to be no larger size than src {list(sshape)}")
+    _check_range(idx, shape[dim] if shape else 1, dim, negative_ok=False, exc=RuntimeError)
+    if sshape != idx.shape:
+        src = src.reshape(()) if idx.ndim == 0 else src[tuple(slice(0, s) for s in idx.shape)]
+    if src._device is not input._device:
+        raise device_mismatch(name, input._device, src._device)
+    return dim, idx, src, reduce
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """A copy of ``input`` with ``src`` combined in at ``index`` along ``dim`` by ``reduce``
+    ("sum", "prod", "mean", "amax" or "amin"); ``include_self=False`` leaves ``input``'s own values
+    out at the positions written to.
+
+    >>> ember.tensor([0., 0.]).scatter_reduce(0, ember.tensor([0, 0, 1]), ember.tensor([1., 3., 2.]), "amax")
+    tensor([3., 2.])
+    """
+    dim, idx, src, reduce = _scatter_reduce_plan("scatter_reduce", input, dim, index, src, reduce)
+    return ScatterReduce.apply(input, src, dim, idx, reduce, bool(include_self))
+
+
+def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    dim, idx, src, reduce = _scatter_reduce_plan("scatter_reduce_", self, dim, index, src, reduce)
+    return inplace(self, ScatterReduce.apply(inplace_source(self), src, dim, idx, reduce, bool(include_self)),
+                   "scatter_reduce_")
+
+
 def _select_key(name: str, input: Tensor, dim, index, negative_ok: bool):
     """(key, dim, number of indices) of ``index_select(input, dim, index)``."""
     ndim = input._data.ndim
@@ -962,16 +1125,24 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
 # ---------------------------------------------------------------------------------------
 # Tensor methods
 # ---------------------------------------------------------------------------------------
+# The ops whose PyTorch signature has ``dim``/``keepdim`` also take ``axis=``/``keepdims=``.
+with_numpy_aliases(globals(), (
+    "gather", "scatter", "_scatter_", "scatter_add", "_scatter_add_", "scatter_reduce", "_scatter_reduce_",
+    "index_select", "index_add", "_index_add_", "index_copy", "_index_copy_", "index_fill", "_index_fill_",
+    "take_along_dim", "sort", "argsort", "topk", "kthvalue"))
+
+
 def _attach():
     T = Tensor
     T.__getitem__ = _getitem
     T.__setitem__ = _setitem
-    for fn in (gather, scatter, scatter_add, index_select, index_add, index_fill, index_copy, index_put, put,
-               masked_fill, masked_select, masked_scatter, take, take_along_dim, nonzero, argwhere, sort,
-               argsort, msort, topk, kthvalue, unique, unique_consecutive):
+    for fn in (gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_fill, index_copy,
+               index_put, put, masked_fill, masked_select, masked_scatter, take, take_along_dim, nonzero, argwhere,
+               sort, argsort, msort, topk, kthvalue, unique, unique_consecutive):
         setattr(T, fn.__name__, fn)
     T.scatter_ = _scatter_
     T.scatter_add_ = _scatter_add_
+    T.scatter_reduce_ = _scatter_reduce_
     T.index_add_ = _index_add_
     T.index_fill_ = _index_fill_
     T.index_copy_ = _index_copy_

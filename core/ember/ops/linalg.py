@@ -18,9 +18,11 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, record, save, xp_of
+from .elementwise import where as _where
+from .reduction import vector_norm
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "tensordot", "einsum",
-           "addmm", "addmv", "baddbmm", "kron"]
+           "addmm", "addmv", "baddbmm", "kron", "cdist"]
 
 _STATE = STATE
 
@@ -538,6 +540,117 @@ def einsum(*args) -> Tensor:
                                 f"{operands[0].dtype} and {x.dtype}")
     plan = _einsum_plan(equation, tuple(x._data.shape for x in operands))
     return Einsum.apply(plan, *operands)
+
+
+# ---------------------------------------------------------------------------------------
+# cdist
+# ---------------------------------------------------------------------------------------
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+class EuclideanDist(Function):
+    """p=2 distances through one matrix product, ``sqrt(|a|^2 + |b|^2 - 2 a.b)`` (PyTorch's path for
+    many rows: fast, but rounding can leave a small distance between equal points)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        a, b = x1._data, x2._data
+        xp = xp_of(x1)
+        sq = (a * a).sum(-1)[..., :, None] + (b * b).sum(-1)[..., None, :]
+        out = xp.sqrt(xp.maximum(sq - 2 * xp.matmul(a, xp.swapaxes(b, -1, -2)), 0))
+        ctx.save_for_backward(x1, x2, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x1, x2, dist = ctx.saved_tensors
+        # d dist_ij / d x1_i = (x1_i - x2_j) / dist_ij, taken as 0 where the distance is 0 (as PyTorch).
+        ratio = _where(dist == 0, 0.0, g / dist)
+        e = ctx.next_edges
+        g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if e[0] is not None else None
+        g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1) if e[1] is not None else None
+        return g1, g2
+
+
+class CdistPiecewise(Function):
+    """cdist's p=0 (count of differing coordinates) and p=inf (largest absolute difference) over the
+    last dimension, with PyTorch's cdist gradients: zeros for p=0; for p=inf every coordinate that
+    attains the maximum gets the whole gradient (``amax`` would share it among ties)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, diff, p):
+        d = diff._data
+        xp = xp_of(diff)
+        out = (d != 0).sum(axis=-1).astype(d.dtype) if p == 0 else xp.abs(d).max(axis=-1)
+        ctx.p = p
+        ctx.save_for_backward(diff, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        diff, out = ctx.saved_tensors
+        if ctx.p == 0:
+            return diff.new_zeros(diff.shape), None
+        return _where(diff.abs() == out.unsqueeze(-1), diff.sign() * g.unsqueeze(-1), 0.0), None
+
+
+def _cdist_checks(x1: Tensor, x2: Tensor, p) -> float:
+    _check_tensors("cdist", x1, x2)
+    if isinstance(p, (bool, str)) or not isinstance(p, (int, float, np.number)):
+        raise TypeError(f"cdist(): argument 'p' must be float, not {type(p).__name__}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1._data.shape[-1]} "
+                           f"X2: {x2._data.shape[-1]}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_SCALAR_NAMES[x._data.dtype.name]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if x1._data.dtype == np.float16 or x2._data.dtype == np.float16:
+        raise NotImplementedError('"cdist" not implemented for \'Half\'')
+    if x1._data.dtype != x2._data.dtype:
+        raise RuntimeError(f"expected scalar type {_SCALAR_NAMES[x1._data.dtype.name]} but found "
+                           f"{_SCALAR_NAMES[x2._data.dtype.name]}")
+    if x1._device is not x2._device:
+        raise device_mismatch("cdist", x1._device, x2._device)
+    batch1, batch2 = x1._data.shape[:-2], x2._data.shape[:-2]
+    n = max(len(batch1), len(batch2))
+    for i, (a, b) in enumerate(zip((1,) * (n - len(batch1)) + batch1, (1,) * (n - len(batch2)) + batch2)):
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                               f"non-singleton dimension {i}")
+    return float(p)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """p-norm distances between the rows of ``x1`` (..., P, M) and of ``x2`` (..., R, M): a (..., P, R)
+    tensor, batch dimensions broadcast. ``p`` may be 0, inf or any positive number.
+
+    For p=2 with more than 25 rows on either side (or ``compute_mode="use_mm_for_euclid_dist"``) the
+    distances come from one matrix product, as in PyTorch; otherwise from the coordinate differences.
+
+    >>> ember.cdist(ember.tensor([[0., 0.]]), ember.tensor([[3., 4.], [1., 0.]]))   # tensor([[5., 1.]])
+    """
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    p = _cdist_checks(x1, x2, p)
+    rows = max(x1._data.shape[-2], x2._data.shape[-2])
+    if p == 2 and x1._data.shape[-1] and (compute_mode == _CDIST_MODES[1]
+                                          or (compute_mode == _CDIST_MODES[0] and rows > 25)):
+        return EuclideanDist.apply(x1, x2)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)      # (..., P, R, M)
+    if p in (0, math.inf) and diff._data.shape[-1]:
+        return CdistPiecewise.apply(diff, p)
+    return vector_norm(diff, p if p != math.inf else 1.0, -1)   # no coordinates: every norm is 0
 
 
 # ---------------------------------------------------------------------------------------

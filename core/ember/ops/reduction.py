@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import builtins
 import collections
+import functools
+import inspect
 import math
 import sys
 import types
@@ -24,7 +26,8 @@ from .elementwise import isnan, maximum, minimum, where
 
 __all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin", "argmax",
            "argmin", "aminmax", "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any",
-           "count_nonzero", "median", "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "return_types"]
+           "count_nonzero", "median", "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin",
+           "logcumsumexp", "return_types"]
 
 _INF = float("inf")
 
@@ -57,6 +60,92 @@ _MinT = make_return_type("min", ("values", "indices"))
 make_return_type("median", ("values", "indices"))
 make_return_type("nanmedian", ("values", "indices"))
 _AminmaxT = make_return_type("aminmax", ("min", "max"))
+_CummaxT = make_return_type("cummax", ("values", "indices"))
+_CumminT = make_return_type("cummin", ("values", "indices"))
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy-style keyword aliases: PyTorch's argument parser takes ``axis=`` for ``dim=`` and
+# ``keepdims=`` for ``keepdim=`` in every op whose native signature has those parameters.
+# ---------------------------------------------------------------------------------------
+_NUMPY_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))
+_UNSET = object()   # an aliased parameter's default in a wrapper: tells "left out" from "given"
+
+
+def numpy_aliases(fn):
+    """``fn`` also accepting ``axis=`` for its ``dim`` and ``keepdims=`` for its ``keepdim`` parameter.
+
+    The wrapper is generated with ``fn``'s own parameters plus the aliases (keyword-only): a call
+    binds its arguments as a call of ``fn`` would and then calls ``fn`` with them, so the aliases
+    cost one plain Python call and a few identity tests (about 0.1 us), keywords or not.
+    Giving a parameter and its alias together is a TypeError, as in PyTorch.
+
+    >>> ember.sum(ember.ones(2, 3), axis=1, keepdims=True).shape   # ember.Size([2, 1])
+    """
+    params = list(inspect.signature(fn).parameters.values())
+    names = {p.name for p in params}
+    aliases = [(alias, name) for alias, name in _NUMPY_ALIASES if name in names]
+    if not aliases:
+        return fn
+    env = {"_fn": fn, "_UNSET": _UNSET, "_given_twice": _given_twice, "_missing": _missing}
+    header, call, required = _wrapper_parameters(fn, params, {name for _, name in aliases}, env)
+    header += [f"{alias}=_UNSET" for alias, _ in aliases]
+    lines = [f"def {fn.__name__}({', '.join(header)}):"]
+    for alias, name in aliases:
+        lines += [f"    if {alias} is not _UNSET:",
+                  f"        if {name} is not _UNSET:",
+                  f"            _given_twice({fn.__name__!r}, {name!r}, {alias!r})",
+                  f"        {name} = {alias}"]
+        if name not in required:
+            lines += [f"    elif {name} is _UNSET:", f"        {name} = _d_{name}"]
+    for name in required:   # left optional in the header only so that an alias can stand in for it
+        lines += [f"    if {name} is _UNSET:", f"        _missing({fn.__name__!r}, {name!r})"]
+    lines.append(f"    return _fn({', '.join(call)})")
+    # The source is built from fn's own signature only; tracebacks name it after fn.
+    exec(compile("\n".join(lines), f"<numpy_aliases of {fn.__module__}.{fn.__name__}>", "exec"), env)  # noqa: S102
+    return functools.update_wrapper(env[fn.__name__], fn)
+
+
+def _wrapper_parameters(fn, params, aliased: set, env: dict):
+    """Source of the parameter list of ``fn``'s alias-taking wrapper, the arguments of its call of
+    ``fn``, and the required parameters it must check itself. Aliased parameters default to
+    ``_UNSET``, and so do the required positional ones after them (a default cannot precede a
+    required parameter); other defaults are looked up in ``env`` as ``_d_<name>``."""
+    header, call, required = [], [], []
+    relaxed = False
+    for p in params:
+        if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            raise TypeError(f"numpy_aliases: {fn.__name__}() has a parameter of kind {p.kind.description}")
+        if p.kind is p.KEYWORD_ONLY and "*" not in header:
+            header.append("*")
+        if p.default is not p.empty:
+            env[f"_d_{p.name}"] = p.default
+        relaxed = relaxed or p.name in aliased
+        if p.name in aliased or (relaxed and p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD):
+            header.append(f"{p.name}=_UNSET")
+            if p.default is p.empty:
+                required.append(p.name)
+        else:
+            header.append(p.name if p.default is p.empty else f"{p.name}=_d_{p.name}")
+        call.append(p.name if p.kind is p.POSITIONAL_OR_KEYWORD else f"{p.name}={p.name}")
+    if "*" not in header:
+        header.append("*")
+    return header, call, required
+
+
+def _given_twice(name: str, param: str, alias: str):
+    raise TypeError(f"{name}() got both '{param}' and its alias '{alias}'; pass only one of them")
+
+
+def _missing(name: str, param: str):
+    raise TypeError(f"{name}() missing required argument '{param}'")
+
+
+def with_numpy_aliases(namespace: dict, names) -> None:
+    """Replace each function ``namespace[name]`` by its :func:`numpy_aliases` version (done once per
+    ops module, before its Tensor methods are attached, so functions and methods both take the aliases)."""
+    for name in names:
+        namespace[name] = numpy_aliases(namespace[name])
 
 
 # ---------------------------------------------------------------------------------------
@@ -635,6 +724,127 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------------
+# cummax, cummin, logcumsumexp
+# ---------------------------------------------------------------------------------------
+def _accumulate(ufunc: str, d, axis: int, device):
+    """``<ufunc>.accumulate`` of array ``d`` along ``axis``; on the host where the device's array
+    module does not provide it (CuPy has ``accumulate`` for a few ufuncs only)."""
+    xp = device.xp
+    try:
+        return getattr(xp, ufunc).accumulate(d, axis=axis)
+    except (AttributeError, NotImplementedError, TypeError):
+        if xp is np:
+            raise
+    host = getattr(np, ufunc).accumulate(device.backend.to_host(d), axis=axis)
+    return device.backend.from_host(host, device.index)
+
+
+class CumExtreme(_ReductionOp):
+    """Backward of cummax/cummin: each output's gradient goes to the element its index points at."""
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.in_shape:
+            return g
+        idx = _make(ctx.idx, ctx._device)
+        return g.new_zeros(ctx.in_shape).scatter_add(ctx.dim, idx, g)
+
+
+def _cum_extreme_indices(d, dim: int, largest: bool, device):
+    """Index of the running maximum (minimum) along ``dim``: as in PyTorch, the latest element equal
+    to it (ties move the index forward), and once a NaN is met the latest NaN."""
+    xp = device.xp
+    running = _accumulate("maximum" if largest else "minimum", d, dim, device)
+    hit = d == running
+    if d.dtype.kind == "f":
+        hit |= xp.isnan(d)
+    pos = xp.arange(d.shape[dim], dtype=np.int64).reshape((-1,) + (1,) * (d.ndim - dim - 1))
+    return _accumulate("maximum", xp.where(hit, pos, 0), dim, device)
+
+
+def _cum_extreme(name: str, input: Tensor, dim):
+    d = input._data
+    dim = _one_dim(name, dim, d.ndim)
+    xp = xp_of(input)
+    if d.ndim == 0 or d.size == 0:
+        idx, values = xp.zeros(d.shape, np.int64), d.copy()
+    else:
+        idx = _cum_extreme_indices(d, dim, name == "cummax", input._device)
+        values = xp.take_along_axis(d, idx, axis=dim)   # the element itself: cummax([0., -0.]) keeps -0.
+    rtype = _CummaxT if name == "cummax" else _CumminT
+    out = _out(CumExtreme, as_array(values), input, in_shape=d.shape, dim=dim, idx=idx)
+    return rtype(out, _make(as_array(idx), input._device))
+
+
+def cummax(input: Tensor, dim: int):
+    """Running maximum along ``dim`` and the index where each was found, as ``(values, indices)``.
+
+    Ties take the latest index; NaN propagates (and its index is the latest NaN), as in PyTorch.
+
+    >>> ember.cummax(ember.tensor([1, 3, 2, 3]), 0).indices   # tensor([0, 1, 1, 3])
+    """
+    return _cum_extreme("cummax", input, dim)
+
+
+def cummin(input: Tensor, dim: int):
+    """Running minimum along ``dim`` and the index where each was found, as ``(values, indices)``."""
+    return _cum_extreme("cummin", input, dim)
+
+
+class LogCumSumExp(_ReductionOp):
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if not ctx.in_shape:
+            return g
+        return _logcumsumexp_grad(g, x, out, ctx.dim, ctx.reverse)
+
+
+def _logcumsumexp_grad(g: Tensor, x: Tensor, out: Tensor, dim: int, reverse: bool) -> Tensor:
+    """``grad_i = sum over j >= i of g_j exp(x_i - out_j)`` (j <= i for a reversed scan).
+
+    Summed in log space, ``exp(x_i + logcumsumexp(log|g_j| - out_j))`` in the opposite direction,
+    separately for the positive and negative parts of ``g``, so that nothing overflows.
+    """
+    lowest = float(np.finfo(x._data.dtype).min)   # log of a zero part: finite, so lowest - out stays ordered
+    log_abs = where(g == 0, 1.0, g.abs()).log()     # (zeros are replaced by ``lowest`` below)
+    pos = where(g > 0, log_abs, lowest) - out
+    neg = where(g < 0, log_abs, lowest) - out
+    return ((_logcumsumexp(pos, dim, not reverse) + x).exp()
+            - (_logcumsumexp(neg, dim, not reverse) + x).exp())
+
+
+def _logcumsumexp(input: Tensor, dim: int, reverse: bool = False) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim`` (from the end when ``reverse``), as a running
+    ``logaddexp`` so that it neither overflows nor underflows."""
+    d = input._data
+    xp = xp_of(input)
+    if not d.ndim:
+        out = d.copy()
+    else:
+        acc = d.astype(np.float32) if d.dtype == np.float16 else d   # half precision adds in float32
+        if reverse:
+            acc = xp.flip(acc, dim)
+        out = _accumulate("logaddexp", acc, dim, input._device)
+        if reverse:
+            out = xp.ascontiguousarray(xp.flip(out, dim))
+        out = out.astype(d.dtype, copy=False)
+    return _out(LogCumSumExp, as_array(out), input, (save(input),), True, in_shape=d.shape, dim=dim,
+                reverse=reverse)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input), dim))`` computed stably; floating-point inputs only.
+
+    >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)   # tensor([0.0000, 0.6931])
+    """
+    d = input._data
+    if d.dtype.kind != "f":
+        raise NotImplementedError(f'"logcumsumexp" not implemented for \'{_tname(d.dtype)}\'')
+    return _logcumsumexp(input, _one_dim("logcumsumexp", dim, d.ndim))
+
+
+# ---------------------------------------------------------------------------------------
 # norm, logsumexp
 # ---------------------------------------------------------------------------------------
 class VectorNorm(_ReductionOp):
@@ -842,11 +1052,19 @@ def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
+# Every function here with a ``dim`` parameter except ``norm`` (a Python function in PyTorch too,
+# whose parser never sees it) takes ``axis=``/``keepdims=``.
+with_numpy_aliases(globals(), (
+    "sum", "mean", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin",
+    "aminmax", "argmax", "argmin", "median", "nanmedian", "prod", "cumsum", "cumprod", "cummax", "cummin",
+    "logcumsumexp", "logsumexp", "all", "any", "count_nonzero", "softmax", "log_softmax"))
+
+
 def _attach():
     T = Tensor
     for name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "aminmax",
                  "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "median",
-                 "nanmedian", "nansum", "nanmean", "softmax", "log_softmax"):
+                 "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin", "logcumsumexp"):
         setattr(T, name, globals()[name])
 
 

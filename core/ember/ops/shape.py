@@ -9,6 +9,7 @@ zeros and is itself differentiated by taking the same view again.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -17,13 +18,14 @@ from .._tensor import Size, Tensor, _make, _wrap_dim
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import _SCALAR_TYPE_NAMES as _TYPE_NAMES, mark_view, record, xp_of
+from .reduction import with_numpy_aliases
 
 __all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes", "swapdims", "t",
            "adjoint", "movedim", "moveaxis", "unsqueeze", "squeeze", "broadcast_to", "broadcast_tensors",
            "broadcast_shapes", "narrow", "select", "diagonal", "diag_embed", "diag", "trace", "split", "chunk",
            "tensor_split", "unbind", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
            "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud",
-           "roll", "rot90", "tile", "repeat_interleave", "tril", "triu"]
+           "roll", "rot90", "tile", "repeat_interleave", "tril", "triu", "meshgrid"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,6 +392,58 @@ def broadcast_tensors(*tensors) -> tuple:
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
+def _meshgrid_inputs(tensors) -> tuple:
+    """The tensors of ``meshgrid(a, b)`` or ``meshgrid([a, b])``, checked as PyTorch checks them."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"meshgrid(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    first = tensors[0]
+    for t in tensors[1:]:
+        if t._data.dtype != first._data.dtype:
+            raise RuntimeError(f"meshgrid expects all tensors to have the same dtype (got {first.dtype} and {t.dtype})")
+        if t._device is not first._device:
+            raise RuntimeError(f"meshgrid expects all tensors to have the same device (got {first.device} and "
+                               f"{t.device})")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"meshgrid: Expected 0D or 1D tensor in the tensor list but got a "
+                               f"{t._data.ndim}-D tensor of shape {list(t._data.shape)}")
+    return tensors
+
+
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-D (or 0-D) tensors: output ``i`` holds ``tensors[i]`` along dimension ``i``
+    ("ij" indexing) and is expanded over the others. With "xy" the first two dimensions are swapped
+    (Cartesian x, y order). The results are broadcast views of the inputs.
+
+    >>> xs, ys = ember.meshgrid(ember.tensor([1, 2, 3]), ember.tensor([4, 5]), indexing="ij")
+    >>> xs.shape   # ember.Size([3, 2])
+    """
+    tensors = _meshgrid_inputs(tensors)
+    if indexing is None:
+        warnings.warn("meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, axis in zip(tensors, axes):
+        shape[axis] = t._data.size
+    grids = []
+    for t, axis in zip(tensors, axes):
+        lay = [1] * len(tensors)
+        lay[axis] = -1
+        grids.append(broadcast_to(reshape(t, lay), shape))
+    return tuple(grids)
+
+
 # ---------------------------------------------------------------------------------------
 # Strided views (narrow, select, diagonal) and their adjoint (Embed)
 # ---------------------------------------------------------------------------------------
@@ -497,6 +551,86 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     """The ``offset`` diagonal of the planes ``dim1``/``dim2``, as a new last dimension (a view)."""
     d1, d2 = _diag_dims(input._data.ndim, dim1, dim2)
     return _take(Diagonal, input, _diagonal_pick(int(offset), d1, d2))
+
+
+class Unfold(Function):
+    """``Tensor.unfold``: a strided view of sliding windows. Backward adds each window's gradient
+    back where the window lies (``UnfoldBackward``), so overlapping windows sum."""
+
+    _array_forward = True
+
+    @staticmethod
+    def backward(ctx, g):
+        return UnfoldBackward.apply(g, ctx.in_shape, ctx.dim, ctx.size, ctx.step)
+
+
+class UnfoldBackward(Function):
+    """Zeros of ``shape`` plus every window of ``g`` (``unfold``'s layout) added at its place."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, g, shape, dim, size, step):
+        ctx.dim, ctx.size, ctx.step = dim, size, step
+        xp = xp_of(g)
+        gd = g._data
+        out = xp.zeros(shape, gd.dtype)
+        n = gd.shape[dim]
+        lead = (slice(None),) * dim
+        # Loop over the shorter of the window length and the window count.
+        if size <= n:
+            for j in range(size):   # element j of every window: positions j, j + step, ...
+                out[lead + (slice(j, j + (n - 1) * step + 1, step),)] += gd[..., j]
+        else:
+            for k in range(n):      # window k covers positions k*step .. k*step + size - 1
+                out[lead + (slice(k * step, k * step + size),)] += xp.moveaxis(xp.take(gd, k, axis=dim), -1, dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _unfold(gg, ctx.dim, ctx.size, ctx.step), None, None, None, None
+
+
+def _unfold(x: Tensor, dim: int, size: int, step: int) -> Tensor:
+    """Windows of ``size`` every ``step`` along ``dim`` (checked), as a new last dimension."""
+    d = x._data
+    n = (d.shape[dim] - size) // step + 1
+    shape = d.shape[:dim] + (n,) + d.shape[dim + 1:] + (size,)
+    strides = d.strides[:dim] + (d.strides[dim] * step,) + d.strides[dim + 1:] + (d.strides[dim],)
+    out = xp_of(x).lib.stride_tricks.as_strided(d, shape, strides)
+    if step < size and isinstance(out, np.ndarray):
+        # Overlapping windows share memory: an in-place write through them would update some
+        # elements several times, so the view is read-only (like an expanded tensor).
+        out.flags.writeable = False
+    return _view_result(Unfold, out, x, {"in_shape": d.shape, "dim": dim, "size": size, "step": step})
+
+
+def _check_int(name: str, arg: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name}(): argument '{arg}' must be int, not {type(v).__name__}")
+    return int(v)
+
+
+def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: all windows of length ``size`` taken every ``step`` along ``dimension``, as a
+    view with the window elements in a new last dimension.
+
+    >>> ember.arange(5.).unfold(0, 2, 2)   # tensor([[0., 1.], [2., 3.]])
+    """
+    dimension = _check_int("unfold", "dimension", dimension)
+    size, step = _check_int("unfold", "size", size), _check_int("unfold", "step", step)
+    d = self._data
+    dim = _wrap_dim(dimension, d.ndim)
+    length = d.shape[dim] if d.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if not d.ndim:   # a 0-d tensor is one element: its single window is a (size,) view
+        return reshape(_unfold(reshape(self, 1), 0, size, step), size)
+    return _unfold(self, dim, size, step)
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -1061,6 +1195,11 @@ def _inplace_method(fn, name):
     return method
 
 
+# The ops whose PyTorch signature has ``dim`` also take ``axis=`` (``cat`` has its own ``axis``).
+with_numpy_aliases(globals(), ("unsqueeze", "squeeze", "narrow", "select", "chunk", "tensor_split", "unbind",
+                               "stack", "repeat_interleave"))
+
+
 def _attach():
     T = Tensor
     T.reshape = reshape
@@ -1087,6 +1226,7 @@ def _attach():
     T.narrow = narrow
     T.select = select
     T.diagonal = diagonal
+    T.unfold = unfold
     T.diag_embed = diag_embed
     T.diag = diag
     T.trace = trace

@@ -1,14 +1,19 @@
-"""Functional forms of the basic layers: linear, bilinear."""
+"""Functional forms of the basic layers: linear, bilinear, dropout, embedding, one_hot, and the
+distances (cosine_similarity, pairwise_distance)."""
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 
+from ... import _dtype as dt
 from ..._tensor import Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
-from ...ops._dispatch import record, save
+from ...ops import elementwise as E
+from ...ops._dispatch import _SCALAR_TYPE_NAMES as _TORCH_NAMES, record, save, xp_of
+from ...ops.reduction import vector_norm
+from ...ops.shape import broadcast_shapes, broadcast_tensors
 
 __all__ = ["linear", "bilinear"]
 
@@ -187,31 +192,42 @@ class Embedding(Function):
     _array_forward = True
 
     @staticmethod
-    def forward(ctx, indices, weight, padding_idx):
+    def forward(ctx, indices, weight, padding_idx, scale_grad_by_freq):
         ctx.save_for_backward(indices)
-        ctx.num_weights, ctx.padding_idx = weight._data.shape[0], padding_idx
+        ctx.num_weights, ctx.padding_idx, ctx.scale = weight._data.shape[0], padding_idx, scale_grad_by_freq
         return weight._data[indices._data]
 
     @staticmethod
     def backward(ctx, g):
         (indices,) = ctx.saved_tensors
-        return None, EmbeddingWeightGrad.apply(g, indices, ctx.num_weights, ctx.padding_idx), None
+        grad = EmbeddingWeightGrad.apply(g, indices, ctx.num_weights, ctx.padding_idx, ctx.scale)
+        return None, grad, None, None
+
+
+def _inverse_frequency(xp, flat, num_weights: int):
+    """Per looked-up position, 1 / (how often its index occurs in the batch): scale_grad_by_freq."""
+    return 1.0 / xp.bincount(flat, minlength=num_weights)[flat]
 
 
 class EmbeddingWeightGrad(Function):
-    """Scatter-add rows of ``g`` into a (num_weights, D) gradient; its own gradient is a lookup."""
+    """Scatter-add rows of ``g`` into a (num_weights, D) gradient (each row divided by its index's
+    count in the batch with ``scale_grad_by_freq``); its own gradient is a lookup."""
 
     _array_forward = True
 
     @staticmethod
-    def forward(ctx, g, indices, num_weights, padding_idx):
+    def forward(ctx, g, indices, num_weights, padding_idx, scale):
         ctx.save_for_backward(indices)
-        ctx.padding_idx = padding_idx
+        ctx.padding_idx, ctx.num_weights, ctx.scale = padding_idx, num_weights, scale
         xp = g._device.xp
         gd = g._data
         dim = gd.shape[-1]
+        flat = indices._data.reshape(-1)
+        rows = gd.reshape(-1, dim)
+        if scale:
+            rows = rows * _inverse_frequency(xp, flat, num_weights).astype(gd.dtype)[:, None]
         out = xp.zeros((num_weights, dim), dtype=gd.dtype)
-        xp.add.at(out, indices._data.reshape(-1), gd.reshape(-1, dim))
+        xp.add.at(out, flat, rows)
         if padding_idx is not None:
             out[padding_idx] = 0
         return out
@@ -222,7 +238,12 @@ class EmbeddingWeightGrad(Function):
         if ctx.padding_idx is not None:
             gg = gg.clone()
             gg[ctx.padding_idx] = 0
-        return embedding(indices, gg), None, None, None
+        looked_up = embedding(indices, gg)
+        if ctx.scale:
+            d = indices._data
+            inv = _inverse_frequency(xp_of(indices), d.reshape(-1), ctx.num_weights).reshape(d.shape + (1,))
+            looked_up = looked_up * _make(inv.astype(gg._data.dtype), gg._device)
+        return looked_up, None, None, None, None
 
 
 def _normalize_padding_idx(padding_idx, num_embeddings: int):
@@ -255,14 +276,20 @@ def _check_indices(input: Tensor, num_embeddings: int) -> None:
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Look up rows of ``weight`` by the integer ``input`` (any shape); output ``input.shape + (D,)``."""
+    """Look up rows of ``weight`` by the integer ``input`` (any shape); output ``input.shape + (D,)``.
+
+    ``sparse=True`` gives the dense gradient (Ember has no sparse tensors): the same values, and
+    ``optim.SparseAdam`` still updates only the rows that were looked up.
+    """
     num = weight._data.shape[0]
     _check_indices(input, num)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not supported by Ember")
-    return Embedding.apply(input, weight, _normalize_padding_idx(padding_idx, num))
+    if scale_grad_by_freq and sparse and weight._rg:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    # sparse=True: Ember has no sparse tensors, so the gradient is the equivalent dense one (the rows
+    # not looked up are zero); optim.SparseAdam updates only the rows a lookup touched.
+    return Embedding.apply(input, weight, _normalize_padding_idx(padding_idx, num), bool(scale_grad_by_freq))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm=None, norm_type=2,
@@ -363,4 +390,91 @@ def _bag_max(rows: Tensor, bag_ids, counts, bags: int) -> Tensor:
     return out.masked_fill(_tensor((counts == 0)[:, None], device=rows.device), 0.0)
 
 
-__all__ += ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "embedding", "embedding_bag"]
+# ---- one_hot ---------------------------------------------------------------------------------
+def one_hot(input: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding of the class indices ``input`` (int64, any shape): a new last dimension of
+    ``num_classes`` (one more than the largest index when -1).
+
+    >>> F.one_hot(ember.tensor([0, 2]), 3)   # tensor([[1, 0, 0], [0, 0, 1]])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"one_hot(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot(): argument 'num_classes' must be int, not {type(num_classes).__name__}")
+    d = input._data
+    if d.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (got {input.dtype}).")
+    xp = input._device.xp
+    if d.size == 0:
+        if num_classes <= 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        return _make(xp.zeros(d.shape + (int(num_classes),), np.int64), input._device)
+    if int(d.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    largest = int(d.max())
+    if num_classes == -1:
+        num_classes = largest + 1
+    elif num_classes <= largest:
+        raise RuntimeError(f"Class values must be smaller than num_classes (got class {largest} with "
+                           f"num_classes={num_classes}).")
+    return _make((d[..., None] == xp.arange(num_classes)).astype(np.int64), input._device)
+
+
+# ---- distances ---------------------------------------------------------------------------------
+def _clamp_min_keep_grad(norm: Tensor, eps: float) -> Tensor:
+    """``max(norm, eps)`` whose gradient is the gradient of ``norm`` everywhere: PyTorch clamps the
+    norms of cosine_similarity in place without recording it."""
+    detached = norm.detach()
+    small = detached < eps
+    return E.where(small, (norm - detached) + eps, norm) if bool(small._data.any()) else norm
+
+
+def _check_pair(name: str, x1, x2) -> None:
+    for arg, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+    broadcast_shapes(x1.shape, x2.shape)   # a RuntimeError naming the shapes when they don't broadcast
+
+
+def _float_operands(x1: Tensor, x2: Tensor):
+    """Integer and bool inputs converted to the pair's floating-point result dtype. Floating-point
+    inputs keep their own dtype (PyTorch normalises each in its own precision before they meet)."""
+    r = dt.result_type(x1, x2)
+    if not r.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {_TORCH_NAMES[r.name]}")
+    return (x1 if x1.is_floating_point() else x1.to(r)), (x2 if x2.is_floating_point() else x2.to(r))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast together).
+
+    As in PyTorch, each input is divided by its own norm clamped to at least ``eps`` (so a zero vector
+    gives 0, and large inputs cannot overflow), and the clamp does not change the gradient.
+
+    >>> F.cosine_similarity(ember.tensor([[1., 0.]]), ember.tensor([[1., 1.]]))   # tensor([0.7071])
+    """
+    _check_pair("cosine_similarity", x1, x2)
+    if eps < 0:
+        raise RuntimeError(f"eps must be non-negative, got: {eps}")
+    x1, x2 = broadcast_tensors(*_float_operands(x1, x2))
+    n1 = _clamp_min_keep_grad(vector_norm(x1, 2, dim, keepdim=True), eps)
+    n2 = _clamp_min_keep_grad(vector_norm(x2, 2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """The ``p``-norm of ``x1 - x2 + eps`` over the last dimension (inputs broadcast together).
+
+    >>> F.pairwise_distance(ember.tensor([[0., 0.]]), ember.tensor([[3., 4.]]), eps=0)   # tensor([5.])
+    """
+    _check_pair("pairwise_distance", x1, x2)
+    if isinstance(p, (bool, str)) or not isinstance(p, (int, float, np.number)):
+        raise TypeError(f"pairwise_distance(): argument 'p' must be float, not {type(p).__name__}")
+    diff = x1 - x2 + eps
+    if not diff.is_floating_point():
+        diff = diff.to(dt.get_default_dtype())   # integer inputs with an integer eps
+    return vector_norm(diff, p, -1, keepdim)
+
+
+__all__ += ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "embedding", "embedding_bag",
+            "one_hot", "cosine_similarity", "pairwise_distance"]

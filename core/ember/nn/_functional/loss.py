@@ -19,8 +19,9 @@ from ...autograd.function import Function, device_mismatch
 from ...autograd.grad_mode import STATE
 from ...ops import elementwise as E
 from ...ops._dispatch import as_array, record, save, xp_of
-from ...ops.reduction import log_softmax, vector_norm
+from ...ops.reduction import log_softmax
 from .activation import logsigmoid
+from .layers import pairwise_distance
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -522,11 +523,6 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
 # ---------------------------------------------------------------------------------------
 # Margin and embedding losses
 # ---------------------------------------------------------------------------------------
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    # As PyTorch's pairwise_distance: the p-norm of x1 - x2 + eps over the last dimension.
-    return vector_norm(x1 - x2 + eps, p, -1)
-
-
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, size_average=None,
                           reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` for ``target == 1``; ``max(0, cos(x1, x2) - margin)`` for ``target == -1``."""
@@ -572,10 +568,10 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
                            f"negative {negative.ndim}D inputs")
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = E.minimum(d_neg, _pairwise_distance(positive, negative, p, eps))
+        d_neg = E.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((d_pos - d_neg + margin).clamp_min(0.0), reduction)
 
 

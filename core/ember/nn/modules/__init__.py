@@ -1,6 +1,7 @@
 """The layer classes of ``ember.nn``, one family per module."""
 from .container import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
