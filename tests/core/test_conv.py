@@ -516,6 +516,105 @@ def test_fold_of_unfold_counts_overlaps_and_errors():
         F.fold(ember.randn(1, 4, 5), (3, 3), 2)
 
 
+# ---- non-contiguous inputs, weights and incoming gradients (every fused op of conv.py and pooling.py) ----
+# Each view kind turns an array into (contiguous leaf, function of the leaf) whose result has the
+# array's values (``expanded``: its first non-trivial dim repeated) but is a non-contiguous view. The
+# leaf stays contiguous because gradcheck perturbs it in place; the op sees the view.
+def _channels_last_view(a):
+    perm = (0,) + tuple(range(2, a.ndim)) + (1,)
+    return np.ascontiguousarray(a.transpose(perm)), lambda t: t.permute(tuple(np.argsort(perm).tolist()))
+
+
+def _stepped_view(a):  # every other element of the last dim, from an offset of one
+    big = np.zeros(a.shape[:-1] + (2 * a.shape[-1] + 1,))
+    big[..., 1::2] = a
+    return big, lambda t: t[..., 1::2]
+
+
+def _expanded_view(a):  # a size-1 dim broadcast (stride 0)
+    dim = next(i for i, s in enumerate(a.shape) if s > 1)
+    return np.take(a, [0], axis=dim), lambda t: t.expand(a.shape)
+
+
+INPUT_VIEWS = {"channels_last": _channels_last_view, "stepped": _stepped_view, "expanded": _expanded_view}
+# Views of the output, so that the gradient arriving at the op is a non-contiguous array.
+OUTPUT_VIEWS = {None: lambda y: y,
+                "permuted": lambda y: y.permute(tuple(reversed(range(y.dim())))),
+                "expanded": lambda y: y.sum(-1)}  # the gradient of a sum is broadcast (stride 0)
+
+VIEW_OPS = {  # name: (function of the op's tensors, their shapes)
+    "conv1d": (lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1), [(2, 2, 6), (3, 2, 3), (3,)]),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1, dilation=(1, 2)), [(1, 2, 3, 4), (2, 2, 2, 2), (2,)]),
+    "conv2d_1x1": (lambda x, w: F.conv2d(x, w, stride=(1, 2)), [(2, 3, 2, 4), (2, 3, 1, 1)]),
+    "conv2d_groups": (lambda x, w: F.conv2d(x, w, stride=2, groups=2, padding=1), [(1, 4, 3, 3), (4, 2, 2, 2)]),
+    "conv3d": (lambda x, w, b: F.conv3d(x, w, b, padding=(1, 0, 1)), [(1, 2, 2, 3, 2), (2, 2, 2, 2, 2), (2,)]),
+    "conv3d_1x1x1": (lambda x, w: F.conv3d(x, w, stride=(2, 1, 1)), [(1, 3, 3, 2, 2), (2, 3, 1, 1, 1)]),
+    "conv_transpose1d": (lambda x, w: F.conv_transpose1d(x, w, stride=2, output_padding=1), [(2, 2, 3), (2, 2, 3)]),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+                         [(1, 2, 2, 3), (2, 2, 3, 2), (2,)]),
+    "conv_transpose2d_same": (lambda x, w: F.conv_transpose2d(x, w, padding=1), [(1, 2, 3, 3), (2, 2, 3, 3)]),
+    "conv_transpose3d": (lambda x, w: F.conv_transpose3d(x, w, stride=(2, 1, 2)), [(1, 2, 2, 2, 2), (2, 2, 2, 1, 2)]),
+    "max_pool1d": (lambda x: F.max_pool1d(x, 3, 2, padding=1), [(2, 2, 6)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), [(2, 2, 4, 4)]),  # disjoint windows: one indexed write
+    "max_pool2d_overlap": (lambda x: F.max_pool2d(x, 3, 1, padding=1), [(1, 2, 3, 4)]),
+    "max_pool3d": (lambda x: F.max_pool3d(x, 2, stride=(1, 2, 1)), [(1, 2, 3, 2, 3)]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, padding=1, count_include_pad=False), [(1, 2, 5, 4)]),
+    "avg_pool3d": (lambda x: F.avg_pool3d(x, 2, stride=1), [(1, 2, 2, 3, 3)]),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [(1, 2, 5, 4)]),
+    "adaptive_avg_pool3d": (lambda x: F.adaptive_avg_pool3d(x, (2, 1, 2)), [(1, 2, 3, 2, 3)]),
+    "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, (2, 3)), [(1, 2, 5, 4)]),
+    "adaptive_max_pool3d": (lambda x: F.adaptive_max_pool3d(x, 2), [(1, 2, 3, 2, 3)]),
+    "lp_pool2d": (lambda x: F.lp_pool2d(x, 2.0, 2), [(1, 2, 4, 4)]),
+    "unfold": (lambda x: F.unfold(x, (2, 3), padding=1, stride=2), [(2, 2, 3, 4)]),
+    "fold": (lambda x: F.fold(x, (3, 4), (2, 2), stride=(1, 2)), [(2, 8, 4)]),
+    "interpolate_bilinear": (lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"), [(1, 2, 2, 3)]),
+    "interpolate_bicubic": (lambda x: F.interpolate(x, size=(3, 2), mode="bicubic", align_corners=True),
+                            [(1, 2, 2, 3)]),
+    "interpolate_trilinear": (lambda x: F.interpolate(x, scale_factor=(2, 1, 1.5), mode="trilinear"),
+                              [(1, 2, 2, 2, 2)]),
+    "interpolate_nearest": (lambda x: F.interpolate(x, scale_factor=2), [(2, 2, 2, 2)]),
+    "interpolate_area": (lambda x: F.interpolate(x, size=(2, 3), mode="area"), [(1, 2, 5, 4)]),
+    "pad_constant": (lambda x: F.pad(x, (1, 2, -1, 1), value=0.5), [(2, 2, 3, 3)]),
+    "pad_reflect": (lambda x: F.pad(x, (2, 1, 0, 1), mode="reflect"), [(2, 2, 3, 3)]),
+    "pad_replicate": (lambda x: F.pad(x, (1, 0, 2, 1, 0, 1), mode="replicate"), [(1, 2, 2, 2, 3)]),
+    "pad_circular": (lambda x: F.pad(x, (2, -1, 1, 2), mode="circular"), [(2, 2, 3, 3)]),
+    "pixel_shuffle": (lambda x: F.pixel_shuffle(x, 2), [(2, 8, 2, 2)]),
+    "pixel_unshuffle": (lambda x: F.pixel_unshuffle(x, 2), [(1, 2, 4, 4)]),
+}
+VIEW_CASES = [("channels_last", None), ("stepped", "expanded"), ("expanded", "permuted")]
+
+
+@pytest.mark.parametrize("view,out_view", VIEW_CASES)
+@pytest.mark.parametrize("op", list(VIEW_OPS))
+def test_non_contiguous_views_match_contiguous_and_gradcheck(op, view, out_view, monkeypatch):
+    """Inputs and weights as views, and a view of the output (so the incoming gradient is one too):
+    values and gradients equal those of the contiguous computation, and gradcheck passes."""
+    if op.startswith("conv") and view != "stepped":  # the views also go through the channels-last lowering
+        monkeypatch.setattr(conv_impl, "_CHANNELS_LAST_MIN", 0)
+    fn, shapes = VIEW_OPS[op]
+    rng = np.random.default_rng(7)
+    made = [INPUT_VIEWS[view](rng.standard_normal(s)) if len(s) > 1 else (rng.standard_normal(s), lambda t: t)
+            for s in shapes]
+    leaves = [ember.tensor(leaf, requires_grad=True) for leaf, _ in made]
+    seen = []
+
+    def run(*ts, contiguous=False):
+        args = [v(t) for t, (_, v) in zip(ts, made)]
+        y = fn(*[a.contiguous() for a in args] if contiguous else args)
+        if y.requires_grad:
+            y.register_hook(lambda g: seen.append(g.is_contiguous()))
+        return OUTPUT_VIEWS[out_view](y)
+
+    assert not all(v(t).is_contiguous() for t, (_, v) in zip(leaves, made))
+    y_view, y_contiguous = run(*leaves), run(*leaves, contiguous=True)
+    assert_close(y_view, y_contiguous, rtol=1e-12, atol=1e-12)
+    g = ember.tensor(rng.standard_normal(tuple(y_view.shape)))
+    for a, b in zip(ember.autograd.grad(y_view, leaves, g), ember.autograd.grad(y_contiguous, leaves, g)):
+        assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert seen and seen[0] == (out_view is None)  # the op really received a non-contiguous gradient
+    assert gradcheck(run, leaves)
+
+
 # ---- end to end -------------------------------------------------------------------------------
 def test_lenet_style_cnn_learns_digits():
     pytest.importorskip("sklearn")

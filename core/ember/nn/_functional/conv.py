@@ -1,11 +1,12 @@
-"""Convolutions (conv1d/2d, conv_transpose1d/2d), F.pad and sliding blocks (F.unfold / F.fold).
+"""Convolutions (conv1d/2d/3d, conv_transpose1d/2d/3d), F.pad and sliding blocks (F.unfold / F.fold).
 
-Lowering. Every convolution runs as 2-D (1-D inputs get a height of 1) and as one matrix product
-per call (a stacked one with groups) between the weight matrix and the "columns" of the input: its
-kernel windows, read through strided views of a zero-bordered copy. Two column layouts (see
+Lowering. A convolution over 1, 2 or 3 spatial dims runs as one matrix product per call (a stacked
+one with groups) between the weight matrix and the "columns" of the input: its kernel windows, read
+through strided views of a zero-bordered copy. The window geometry (``Windows``) and the column
+builders are written once for any number of spatial dims. Two column layouts (see
 ``ConvGeometry``): channels-last for layers with many channels per group (copies move runs of
-kw*C contiguous values; the products get BLAS's fast orientations) and channel-major for narrow
-layers (one copy of the (N, C, OH, OW) windows per kernel offset). Tensors stay NCHW outside.
+k[-1]*C contiguous values; the products get BLAS's fast orientations) and channel-major for narrow
+layers (one copy of the (N, C, *out) windows per kernel offset). Tensors stay channels-first outside.
 
 Gradients. Three nodes, each expressed through the other two, so every backward is itself
 differentiable (double backward):
@@ -23,6 +24,7 @@ pages of a fresh 75 MB array costs more than the copy into it.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 
@@ -33,7 +35,8 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...ops._dispatch import record
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad", "unfold", "fold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "pad", "unfold",
+           "fold"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,40 +69,53 @@ def _as_strided(xp, a, shape, strides):
 # ---------------------------------------------------------------------------------------------
 # Window geometry (shared with pooling)
 # ---------------------------------------------------------------------------------------------
-class Windows:
-    """Sliding windows over the last two dims of an (N, C, H, W) array; all fields are (h, w) pairs.
+_ALL = slice(None)
+_NC = (_ALL, _ALL)  # index prefix that keeps the batch and channel dims
 
-    ``size``: input size; ``k``/``s``/``d``: kernel, stride, dilation; ``lo``: top/left padding;
+
+class Windows:
+    """Sliding windows over the trailing spatial dims of an (N, C, *spatial) array (1, 2 or 3 of them);
+    every field is a tuple with one entry per spatial dim.
+
+    ``size``: input size; ``k``/``s``/``d``: kernel, stride, dilation; ``lo``: leading padding;
     ``out``: number of windows; ``padded``: extent of the padded buffer (covers input and windows).
     """
 
     __slots__ = ("size", "k", "s", "d", "lo", "out", "padded")
 
-    def __init__(self, size, k, s, d, lo, out, hi=(0, 0)):
+    def __init__(self, size, k, s, d, lo, out, hi=None):
         self.size, self.k, self.s, self.d, self.lo, self.out = size, k, s, d, lo, out
+        hi = (0,) * len(size) if hi is None else hi
         self.padded = tuple(max(lo[i] + size[i] + hi[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1)
-                            for i in range(2))
+                            for i in range(len(size)))
+
+    @property
+    def nd(self) -> int:
+        return len(self.size)
 
     @property
     def needs_padding(self) -> bool:
-        return self.lo != (0, 0) or self.padded != self.size
+        return any(self.lo) or self.padded != self.size
+
+    @property
+    def disjoint(self) -> bool:
+        """True when no two windows share an input position."""
+        return all(self.s[i] >= self.d[i] * (self.k[i] - 1) + 1 for i in range(self.nd))
 
     def offsets(self):
-        """``(index, rows, cols)`` slices of the padded buffer seen by each kernel offset."""
-        (kh, kw), (sh, sw), (dh, dw), (oh, ow) = self.k, self.s, self.d, self.out
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            for j in range(kw):
-                yield i * kw + j, rows, slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+        """``(index, slices)`` for each kernel offset (row-major over the kernel dims): the slices of the
+        padded buffer's spatial dims that this offset reads in every window."""
+        per_dim = [[slice(j * d, j * d + s * (o - 1) + 1, s) for j in range(k)]
+                   for k, s, d, o in zip(self.k, self.s, self.d, self.out)]
+        return enumerate(itertools.product(*per_dim))
 
-    def crop(self):
-        """Slices of the padded buffer that hold the input."""
-        (ph, pw), (h, w) = self.lo, self.size
-        return slice(ph, ph + h), slice(pw, pw + w)
+    def crop(self) -> tuple:
+        """Slices of the padded buffer's spatial dims that hold the input."""
+        return tuple(slice(p, p + n) for p, n in zip(self.lo, self.size))
 
 
-def padded_nchw(xp, x, win: Windows, fill, role: str | None = None):
-    """``x`` (N, C, H, W) inside a ``fill``-bordered (N, C, Hp, Wp) array (``x`` itself without padding)."""
+def padded_input(xp, x, win: Windows, fill, role: str | None = None):
+    """``x`` (N, C, *size) inside a ``fill``-bordered (N, C, *padded) array (``x`` itself without padding)."""
     if not win.needs_padding:
         return x
     shape = x.shape[:2] + win.padded
@@ -108,25 +124,23 @@ def padded_nchw(xp, x, win: Windows, fill, role: str | None = None):
     else:
         buf = _scratch(xp, role, shape, x.dtype)
         buf.fill(fill)
-    rows, cols = win.crop()
-    buf[:, :, rows, cols] = x
+    buf[_NC + win.crop()] = x
     return buf
 
 
 def spread_windows(xp, parts, win: Windows, in_shape, dtype):
-    """Add ``parts(index)`` (N, C, OH, OW) into each kernel offset's window of a zero (N, C, Hp, Wp)
+    """Add ``parts(index)`` (N, C, *out) into each kernel offset's window of a zero (N, C, *padded)
     buffer and return the input-sized crop (a fresh array): the adjoint of reading windows."""
-    buf = xp.zeros(in_shape[:2] + win.padded, dtype)
-    disjoint = all(win.s[i] >= win.d[i] * (win.k[i] - 1) + 1 for i in range(2))
-    for idx, rows, cols in win.offsets():
+    buf = xp.zeros(tuple(in_shape[:2]) + win.padded, dtype)
+    disjoint = win.disjoint
+    for idx, sl in win.offsets():
         if disjoint:  # windows do not overlap: each position is written once
-            buf[:, :, rows, cols] = parts(idx)
+            buf[_NC + sl] = parts(idx)
         else:
-            buf[:, :, rows, cols] += parts(idx)
+            buf[_NC + sl] += parts(idx)
     if not win.needs_padding:
         return buf
-    rows, cols = win.crop()
-    return xp.ascontiguousarray(buf[:, :, rows, cols])
+    return xp.ascontiguousarray(buf[_NC + win.crop()])
 
 
 def _ntuple(v, nd: int, error) -> tuple:
@@ -148,9 +162,9 @@ def _pair(v, name: str, nd: int = 2) -> tuple:
                                       f"match the convolution dimensions, but got {name}={list(bad)}")
 
 
-def _lift(t: tuple, nd: int, fill: int) -> tuple:
-    """A 1-D parameter as the 2-D one of a height-1 problem."""
-    return t if nd == 2 else (fill,) + t
+def _spatial(nd: int, first: int = 2) -> tuple:
+    """The axes ``first .. first + nd - 1`` (the spatial dims of an (N, C, *spatial) array)."""
+    return tuple(range(first, first + nd))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,21 +214,25 @@ class _KeptColumns:
 
 
 class ConvGeometry(Windows):
-    """Windows plus channels: input C, output Co, groups G (weight (Co, C/G, kh, kw)).
+    """Windows plus channels: input C, output Co, groups G (weight (Co, C/G, *k)).
 
-    ``channels_last`` picks the lowering. Channels-last columns (G, N*OH*OW, kh*kw*Cg) copy runs of
-    kw*Cg contiguous values and give the fastest BLAS orientations: best for wide layers. With few
-    channels those runs are short, so narrow layers use channel-major columns (G, Cg*kh*kw, N*OH*OW)
-    built with one copy per kernel offset of (N, C, OH, OW) windows (runs of OW values).
+    ``channels_last`` picks the lowering. Channels-last columns (G, N*prod(out), prod(k)*Cg) copy runs
+    of k[-1]*Cg contiguous values and give the fastest BLAS orientations: best for wide layers. With
+    few channels those runs are short, so narrow layers use channel-major columns
+    (G, Cg*prod(k), N*prod(out)) built with one copy per kernel offset of (N, C, *out) windows.
     """
 
     __slots__ = ("C", "Co", "G", "channels_last", "_transposed")
 
-    def __init__(self, C, Co, G, size, k, s, d, lo, out, hi=(0, 0)):
+    def __init__(self, C, Co, G, size, k, s, d, lo, out, hi=None):
         super().__init__(size, k, s, d, lo, out, hi)
         self.C, self.Co, self.G = C, Co, G
         self.channels_last = C // G >= _CHANNELS_LAST_MIN
         self._transposed = False
+
+    @property
+    def kernel_volume(self) -> int:
+        return math.prod(self.k)
 
     def transposed(self):
         """The geometry of a forward convolution (of ``g`` with the flipped, in/out-swapped kernel) equal
@@ -223,78 +241,86 @@ class ConvGeometry(Windows):
         is used for stride 1 with 'same'-like padding (input not much larger than the output)."""
         if self._transposed is False:
             t = None
-            pad_lo = tuple(self.d[i] * (self.k[i] - 1) - self.lo[i] for i in range(2))
-            if self.s == (1, 1) and min(pad_lo) >= 0 and 4 * math.prod(self.size) <= 5 * math.prod(self.out):
-                t = ConvGeometry(self.Co, self.C, self.G, self.out, self.k, (1, 1), self.d, pad_lo, self.size)
+            nd = self.nd
+            pad_lo = tuple(self.d[i] * (self.k[i] - 1) - self.lo[i] for i in range(nd))
+            if (all(s == 1 for s in self.s) and min(pad_lo) >= 0
+                    and 4 * math.prod(self.size) <= 5 * math.prod(self.out)):
+                t = ConvGeometry(self.Co, self.C, self.G, self.out, self.k, (1,) * nd, self.d, pad_lo, self.size)
             self._transposed = t
         return self._transposed
 
 
 def _columns_shape(n: int, geom: ConvGeometry) -> tuple:
-    (kh, kw), (oh, ow), G = geom.k, geom.out, geom.G
     if geom.channels_last:
-        return (G, n, oh, ow, kh, kw, geom.C // G)
-    return (geom.C, kh * kw, n, oh, ow)
+        return (geom.G, n) + geom.out + geom.k + (geom.C // geom.G,)
+    return (geom.C, geom.kernel_volume, n) + geom.out
 
 
 def _columns(xp, x, geom: ConvGeometry, out=None, nhwc=None):
-    """Column matrices of ``x`` (N, C, H, W) in the geometry's layout (see ConvGeometry), written into
+    """Column matrices of ``x`` (N, C, *size) in the geometry's layout (see ConvGeometry), written into
     ``out`` (of ``_columns_shape``) or a scratch array. ``nhwc``: the same data channels-last, if at hand."""
-    n = x.shape[0]
+    n, nd = x.shape[0], geom.nd
     G, C = geom.G, geom.C
     cg = C // G
-    (kh, kw), (oh, ow) = geom.k, geom.out
-    m, kg = n * oh * ow, kh * kw * cg
+    m, kg = n * math.prod(geom.out), geom.kernel_volume * cg
     if out is None:
         out = _scratch(xp, "cols", _columns_shape(n, geom), x.dtype)
     if not geom.channels_last:
-        xpad = padded_nchw(xp, x, geom, 0, "pad")
-        for idx, rows, cols in geom.offsets():
-            out[:, idx] = xpad[:, :, rows, cols].transpose(1, 0, 2, 3)
+        xpad = padded_input(xp, x, geom, 0, "pad")
+        batch_after_channels = (1, 0) + _spatial(nd)
+        for idx, sl in geom.offsets():
+            out[:, idx] = xpad[_NC + sl].transpose(batch_after_channels)
         return out.reshape(G, kg, m)
-    (sh, sw), (dh, dw) = geom.s, geom.d
-    src = x.transpose(0, 2, 3, 1) if nhwc is None else nhwc
-    if not geom.needs_padding and (kh, kw) == (1, 1):
-        base = src  # one gathering copy straight from the input
+    src = x.transpose((0,) + _spatial(nd, 2) + (1,)) if nhwc is None else nhwc
+    if not geom.needs_padding and geom.kernel_volume == 1:
+        base = src  # one gathering copy straight from the input (any strides: as_strided reads them)
     else:
         base = _scratch(xp, "pad", (n,) + geom.padded + (C,), x.dtype)
-        rows, cols = geom.crop()
-        _zero_border(base, rows, cols)
-        base[:, rows, cols] = src
-    s0, s1, s2, s3 = base.strides
-    win = _as_strided(xp, base, (G, n, oh, ow, kh, kw, cg), (cg * s3, s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
-    xp.copyto(out, win)
+        crop = geom.crop()
+        _zero_border(base, crop)
+        base[(_ALL,) + crop] = src
+    sn, sp, sc = base.strides[0], base.strides[1:-1], base.strides[-1]
+    shape = (G, n) + geom.out + geom.k + (cg,)
+    strides = ((cg * sc, sn) + tuple(sp[i] * geom.s[i] for i in range(nd))
+               + tuple(sp[i] * geom.d[i] for i in range(nd)) + (sc,))
+    xp.copyto(out, _as_strided(xp, base, shape, strides))
     return out.reshape(G, m, kg)
 
 
-def _zero_border(buf, rows: slice, cols: slice) -> None:
-    """Zero the parts of (N, Hp, Wp, C) ``buf`` outside ``[rows, cols]``."""
-    buf[:, :rows.start] = 0
-    buf[:, rows.stop:] = 0
-    buf[:, rows, :cols.start] = 0
-    buf[:, rows, cols.stop:] = 0
+def _zero_border(buf, crop: tuple) -> None:
+    """Zero the parts of (N, *padded, C) ``buf`` outside ``crop``: along each spatial dim, the margins
+    of the region already inside along the earlier dims."""
+    for i, sl in enumerate(crop):
+        inside = (_ALL,) + crop[:i]
+        buf[inside + (slice(None, sl.start),)] = 0
+        buf[inside + (slice(sl.stop, None),)] = 0
 
 
 def _weight_matrix(w, geom: ConvGeometry):
-    """(Co, C/G, kh, kw) as (G, kh*kw*C/G, Co/G) (channels last) or (G, Co/G, C/G*kh*kw)."""
-    G = geom.G
-    co, cg, kh, kw = w.shape
+    """(Co, C/G, *k) as (G, prod(k)*C/G, Co/G) (channels last) or (G, Co/G, C/G*prod(k)).
+    A non-contiguous weight is copied by the reshape (it is only read)."""
+    G, nd = geom.G, geom.nd
+    co, cg = w.shape[:2]
     if not geom.channels_last:
-        return w.reshape(G, co // G, cg * kh * kw)
-    return w.reshape(G, co // G, cg, kh, kw).transpose(0, 3, 4, 2, 1).reshape(G, kh * kw * cg, co // G)
+        return w.reshape(G, co // G, cg * geom.kernel_volume)
+    kernel_then_channels = (0,) + _spatial(nd, 3) + (2, 1)
+    return (w.reshape((G, co // G, cg) + geom.k).transpose(kernel_then_channels)
+            .reshape(G, geom.kernel_volume * cg, co // G))
 
 
 def _grad_matrix(xp, g, geom: ConvGeometry):
-    """(N, Co, OH, OW) as (G, N*OH*OW, Co/G) (channels last) or (G, Co/G, N*OH*OW), in a scratch array."""
-    n, co, oh, ow = g.shape
-    G = geom.G
+    """(N, Co, *out) as (G, N*prod(out), Co/G) (channels last) or (G, Co/G, N*prod(out)), in a scratch
+    array (any strides of ``g`` are read by the copy)."""
+    n, co = g.shape[:2]
+    G, nd = geom.G, geom.nd
+    m = n * math.prod(geom.out)
     if not geom.channels_last:
-        m = _scratch(xp, "gmat", (co, n, oh, ow), g.dtype)
-        m[...] = g.transpose(1, 0, 2, 3)
-        return m.reshape(G, co // G, n * oh * ow)
-    m = _scratch(xp, "gmat", (G, n, oh, ow, co // G), g.dtype)
-    m[...] = g.reshape(n, G, co // G, oh, ow).transpose(1, 0, 3, 4, 2)
-    return m.reshape(G, n * oh * ow, co // G)
+        buf = _scratch(xp, "gmat", (co, n) + geom.out, g.dtype)
+        buf[...] = g.transpose((1, 0) + _spatial(nd))
+        return buf.reshape(G, co // G, m)
+    buf = _scratch(xp, "gmat", (G, n) + geom.out + (co // G,), g.dtype)
+    buf[...] = g.reshape((n, G, co // G) + geom.out).transpose((1, 0) + _spatial(nd, 3) + (2,))
+    return buf.reshape(G, m, co // G)
 
 
 def _matmul(xp, a, b, role: str):
@@ -308,86 +334,90 @@ def _matmul(xp, a, b, role: str):
 
 
 def _conv_array(xp, x, w, b, geom: ConvGeometry, cols=None, nhwc=None):
-    """The convolution of arrays: a fresh (N, Co, OH, OW) array."""
-    n = x.shape[0]
+    """The convolution of arrays: a fresh (N, Co, *out) array."""
+    n, nd = x.shape[0], geom.nd
     G, co = geom.G, geom.Co
     cog = co // G
-    oh, ow = geom.out
     if cols is None:
         cols = _columns(xp, x, geom, nhwc=nhwc)
-    out = xp.empty((n, co, oh, ow), np.result_type(x.dtype, w.dtype))
+    out = xp.empty((n, co) + geom.out, np.result_type(x.dtype, w.dtype))
     if geom.channels_last:
         y = _matmul(xp, cols, _weight_matrix(w, geom), "gemm")  # (G, M, Co/G)
         if b is not None:
             y += b.reshape(G, 1, cog)
-        out.reshape(n, G, cog, oh, ow)[...] = y.reshape(G, n, oh, ow, cog).transpose(1, 0, 4, 2, 3)
+        channels_first = (1, 0, nd + 2) + _spatial(nd)
+        out.reshape((n, G, cog) + geom.out)[...] = y.reshape((G, n) + geom.out + (cog,)).transpose(channels_first)
     else:
         y = _matmul(xp, _weight_matrix(w, geom), cols, "gemm")  # (G, Co/G, M)
         if b is not None:
             y += b.reshape(G, cog, 1)
-        out[...] = y.reshape(co, n, oh, ow).transpose(1, 0, 2, 3)
+        out[...] = y.reshape((co, n) + geom.out).transpose((1, 0) + _spatial(nd))
     return out
 
 
 def _flipped_kernel(w, G: int):
-    """(Co, C/G, kh, kw) -> (C, Co/G, kh, kw): in/out channels swapped per group, kernel rotated 180 degrees."""
-    co, cg, kh, kw = w.shape
-    return w.reshape(G, co // G, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(G * cg, co // G, kh, kw)
+    """(Co, C/G, *k) -> (C, Co/G, *k): in/out channels swapped per group, kernel reversed along every dim."""
+    co, cg = w.shape[:2]
+    k = w.shape[2:]
+    swapped = w.reshape((G, co // G, cg) + k).transpose((0, 2, 1) + _spatial(len(k), 3))
+    return swapped[(Ellipsis,) + (slice(None, None, -1),) * len(k)].reshape((G * cg, co // G) + k)
 
 
 def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
-    """Adjoint of the convolution in its input: a fresh (N, C, H, W) array from ``g`` (N, Co, OH, OW)."""
+    """Adjoint of the convolution in its input: a fresh (N, C, *size) array from ``g`` (N, Co, *out)."""
     gt = geom.transposed()
     if gt is not None:
         # The weight gradient's channels-last copy of g doubles as the input of this convolution.
-        nhwc = gmat.reshape(g.shape[0], *geom.out, geom.Co) if (
+        nhwc = gmat.reshape((g.shape[0],) + geom.out + (geom.Co,)) if (
             gmat is not None and geom.G == 1 and geom.channels_last and gt.channels_last) else None
         return _conv_array(xp, g, _flipped_kernel(w, geom.G), b, gt, nhwc=nhwc)
-    n = g.shape[0]
+    n, nd = g.shape[0], geom.nd
     G, C = geom.G, geom.C
-    cg = C // G
-    (kh, kw), (oh, ow) = geom.k, geom.out
+    cg, kk = C // G, geom.kernel_volume
     if gmat is None:
         gmat = _grad_matrix(xp, g, geom)
     wm = _weight_matrix(w, geom).transpose(0, 2, 1)
     out = xp.empty((n, C) + geom.size, np.result_type(g.dtype, w.dtype))
-    rows, cols = geom.crop()
+    crop = geom.crop()
     if geom.channels_last:
-        dcols = _matmul(xp, gmat, wm, "cols")  # (G, M, Kg)
-        dc = dcols.reshape(G, n, oh, ow, kh, kw, cg).transpose(1, 2, 3, 4, 5, 0, 6)  # (N, OH, OW, kh, kw, G, Cg)
+        dcols = _matmul(xp, gmat, wm, "cols")  # (G, M, K*Cg)
+        # (N, *out, K, G, Cg): one kernel offset's slice is a channels-last window of the input
+        dc = dcols.reshape((G, n) + geom.out + (kk, cg)).transpose((1,) + _spatial(nd) + (nd + 2, 0, nd + 3))
         buf = _scratch(xp, "pad", (n,) + geom.padded + (G, cg), dcols.dtype)
         buf.fill(0)
-        for idx, r, c in geom.offsets():
-            buf[:, r, c] += dc[:, :, :, idx // kw, idx % kw]
-        out[...] = buf[:, rows, cols].reshape(n, *geom.size, C).transpose(0, 3, 1, 2)
+        for idx, sl in geom.offsets():
+            buf[(_ALL,) + sl] += dc[(_ALL,) * (nd + 1) + (idx,)]
+        out[...] = buf[(_ALL,) + crop].reshape((n,) + geom.size + (C,)).transpose((0, nd + 1) + _spatial(nd, 1))
     else:
-        dcols = _matmul(xp, wm, gmat, "cols")  # (G, Kg, M)
-        dc = dcols.reshape(C, kh * kw, n, oh, ow)
+        dcols = _matmul(xp, wm, gmat, "cols")  # (G, Cg*K, M)
+        dc = dcols.reshape((C, kk, n) + geom.out)
         buf = _scratch(xp, "pad", (n, C) + geom.padded, dcols.dtype)
         buf.fill(0)
-        for idx, r, c in geom.offsets():
-            buf[:, :, r, c] += dc[:, idx].transpose(1, 0, 2, 3)
-        out[...] = buf[:, :, rows, cols]
+        batch_first = (1, 0) + _spatial(nd)
+        for idx, sl in geom.offsets():
+            buf[_NC + sl] += dc[:, idx].transpose(batch_first)
+        out[...] = buf[_NC + crop]
     if b is not None:
-        out += b.reshape(-1, 1, 1)
+        out += b.reshape((-1,) + (1,) * nd)
     return out
 
 
 def _conv_weight_grad_array(xp, x, g, geom: ConvGeometry, gmat=None, cols=None):
-    """Gradient of the convolution wrt its weight: a fresh (Co, C/G, kh, kw) array."""
-    G, co = geom.G, geom.Co
+    """Gradient of the convolution wrt its weight: a fresh (Co, C/G, *k) array."""
+    G, co, nd = geom.G, geom.Co, geom.nd
     cg = geom.C // G
-    kh, kw = geom.k
     if cols is None:
         cols = _columns(xp, x, geom)
     if gmat is None:
         gmat = _grad_matrix(xp, g, geom)
     if not geom.channels_last:  # (G, Kg, M) @ (G, M, Co/G): the narrow dimension last is BLAS's fast case
         gw = _matmul(xp, cols, gmat.transpose(0, 2, 1), "gemm")
-        return gw.transpose(0, 2, 1).copy().reshape(co, cg, kh, kw)  # a copy: never hand out scratch memory
-    gw = _matmul(xp, cols.transpose(0, 2, 1), gmat, "gemm")  # (G, kh*kw*Cg, Co/G)
-    out = xp.empty((co, cg, kh, kw), gw.dtype)
-    out.reshape(G, co // G, cg, kh, kw)[...] = gw.reshape(G, kh, kw, cg, co // G).transpose(0, 4, 3, 1, 2)
+        return gw.transpose(0, 2, 1).copy().reshape((co, cg) + geom.k)  # a copy: never hand out scratch memory
+    gw = _matmul(xp, cols.transpose(0, 2, 1), gmat, "gemm")  # (G, K*Cg, Co/G)
+    out = xp.empty((co, cg) + geom.k, gw.dtype)
+    out_then_in_then_kernel = (0, nd + 2, nd + 1) + _spatial(nd, 1)
+    out.reshape((G, co // G, cg) + geom.k)[...] = gw.reshape((G,) + geom.k + (cg, co // G)).transpose(
+        out_then_in_then_kernel)
     return out
 
 
@@ -437,7 +467,7 @@ class Convolution(Function):
         gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] is not None else None
         if kept is not None:
             kept.release()
-        gb = g.sum((0, 2, 3)) if e[2] is not None else None
+        gb = g.sum((0,) + _spatial(geom.nd)) if e[2] is not None else None
         return gx, gw, gb, None
 
 
@@ -460,7 +490,7 @@ class ConvolutionTranspose(Function):
         geom, e = ctx.geom, ctx.next_edges
         dg = Convolution.apply(gg, w, None, geom) if e[0] is not None else None
         dw = ConvolutionWeightGrad.apply(gg, g, geom) if e[1] is not None else None
-        db = gg.sum((0, 2, 3)) if e[2] is not None else None
+        db = gg.sum((0,) + _spatial(geom.nd)) if e[2] is not None else None
         return dg, dw, db, None, None
 
 
@@ -568,12 +598,8 @@ def _conv_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, stride, pa
         raise RuntimeError(f"Calculated padded input size per channel: ({_fmt_size(padded)}). Kernel size: "
                            f"({_fmt_size(eff)}). Kernel size can't be greater than actual input size")
     out = tuple((padded[i] - eff[i]) // stride[i] + 1 for i in range(nd))
-    geom = ConvGeometry(c, co, groups, _lift(size, nd, 1), _lift(k, nd, 1), _lift(stride, nd, 1),
-                        _lift(dilation, nd, 1), _lift(lo, nd, 0), _lift(out, nd, 1), _lift(hi, nd, 0))
-    if nd == 1:
-        y = Convolution.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
-    else:
-        y = Convolution.apply(x, weight, bias, geom)
+    geom = ConvGeometry(c, co, groups, size, k, stride, dilation, lo, out, hi)
+    y = Convolution.apply(x, weight, bias, geom)
     return y if batched else y.squeeze(0)
 
 
@@ -594,6 +620,18 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
+           groups: int = 1) -> Tensor:
+    """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input with
+    (Cout, C/groups, kd, kh, kw) weight. ``padding``: an int, a triple, ``'valid'`` or ``'same'``.
+
+    >>> x = ember.randn(1, 2, 5, 6, 7)
+    >>> F.conv3d(x, ember.randn(4, 2, 3, 3, 3), padding=1).shape
+    ember.Size([1, 4, 5, 6, 7])
+    """
+    return _conv_nd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def _conv_transpose_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding,
                        output_padding, groups, dilation):
     batched = _check_input(name, nd, input)
@@ -612,7 +650,7 @@ def _conv_transpose_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, 
     _check_common(input, weight, bias, nd, co, stride, dilation, groups)
     for i in range(nd):
         if op[i] >= stride[i] and op[i] >= dilation[i]:
-            dims = ("height", "width") if nd == 2 else ("",)
+            dims = {1: ("",), 2: ("height", "width"), 3: ("depth", "height", "width")}[nd]
             sfx = [f"_{n}" if n else "" for n in dims]
             raise RuntimeError(
                 "output padding must be smaller than either stride or dilation, but got "
@@ -633,12 +671,8 @@ def _conv_transpose_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, 
         raise RuntimeError(f"Given input size per channel: ({_fmt_size(size)}). Calculated output size per "
                            f"channel: ({_fmt_size(out)}). Output size is too small")
     # The convolution this transposes: input ``out`` (padded by p), ``size`` windows.
-    geom = ConvGeometry(co, cin, groups, _lift(out, nd, 1), _lift(k, nd, 1), _lift(stride, nd, 1),
-                        _lift(dilation, nd, 1), _lift(p, nd, 0), _lift(size, nd, 1))
-    if nd == 1:
-        y = ConvolutionTranspose.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, geom).squeeze(2)
-    else:
-        y = ConvolutionTranspose.apply(x, weight, bias, geom)
+    geom = ConvGeometry(co, cin, groups, out, k, stride, dilation, p, size)
+    y = ConvolutionTranspose.apply(x, weight, bias, geom)
     return y if batched else y.squeeze(0)
 
 
@@ -654,6 +688,18 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                      output_padding=0, groups: int = 1, dilation=1) -> Tensor:
     """Transposed 2-D convolution (the gradient of conv2d wrt its input); weight (Cin, Cout/groups, kh, kw)."""
     return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding,
+                              groups, dilation)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """Transposed 3-D convolution (the gradient of conv3d wrt its input); weight (Cin, Cout/groups, kd, kh, kw).
+
+    >>> x = ember.randn(1, 4, 3, 3, 3)
+    >>> F.conv_transpose3d(x, ember.randn(4, 2, 2, 2, 2), stride=2).shape
+    ember.Size([1, 2, 6, 6, 6])
+    """
+    return _conv_transpose_nd("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding,
                               groups, dilation)
 
 
@@ -698,21 +744,57 @@ def _flat(pads):
 
 
 def _pad_index(mode: str, size: int, lo: int, hi: int):
-    """Source positions of the padded dim for the index-based modes."""
+    """Source positions of the padded dim for the index-based modes (negative amounts crop).
+
+    Reflect and replicate mirror or repeat around the ends of the whole input. Circular padding, as in
+    PyTorch, wraps around the *cropped* input: with ``(-1, 2)`` on ``[0 1 2 3 4]`` the kept part is
+    ``[1 2 3 4]`` and the result ``[1 2 3 4 1 2]``.
+    """
+    if mode == "circular":
+        start = max(-lo, 0)
+        kept = size - start - max(-hi, 0)
+        return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
     i = np.arange(-lo, size + hi)
     if mode == "reflect":
         period = 2 * (size - 1) if size > 1 else 1
         i = np.abs(i) % period
         return np.where(i >= size, period - i, i)
-    if mode == "replicate":
-        return np.clip(i, 0, size - 1)
-    return i % size  # circular
+    return np.clip(i, 0, size - 1)  # replicate
+
+
+def _check_pad_amounts(mode: str, shape, dim: int, lo: int, hi: int, argument: int) -> None:
+    """PyTorch's errors for the amounts ``(lo, hi)`` of one dim in the non-constant modes."""
+    size, out = shape[dim], shape[dim] + lo + hi
+    if mode == "reflect" and (lo >= size or hi >= size):
+        raise RuntimeError(f"Argument #{argument}: Padding size should be less than the corresponding input "
+                           f"dimension, but got: padding ({lo}, {hi}) at dimension {dim} of input {list(shape)}")
+    if mode != "circular" and (out < 0 or (out == 0 and dim == len(shape) - 1)):
+        name = "DHW"[dim - len(shape)]  # the padded dims are the last three at most
+        raise RuntimeError(f"input ({name}: {size}) is too small. Calculated output {name}: {out}")
+    if mode == "circular":
+        if lo > size or hi > size:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if out < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension")
+        # Wrapping reads from the cropped input, so a pad larger than what the crop keeps would wrap
+        # more than once too (PyTorch fails there with an overlapping-memory error).
+        kept = size - max(-lo, 0) - max(-hi, 0)
+        if (lo > 0 and lo > kept) or (hi > 0 and hi > kept):
+            raise RuntimeError(f"Padding value causes wrapping around more than once: circular padding ({lo}, {hi}) "
+                               f"at dimension {dim} of input {list(shape)} wraps a cropped size of {max(kept, 0)}")
+    if size == 0 and (lo > 0 or hi > 0):
+        raise RuntimeError(f"{mode} padding: input dimension {dim} of size 0 cannot be padded "
+                           f"(input of size {list(shape)})")
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting from the last
-    dim. Modes: ``'constant'`` (``value``, default 0; negative amounts crop), ``'reflect'``, ``'replicate'``,
-    ``'circular'``."""
+    dim. Modes: ``'constant'`` (``value``, default 0), ``'reflect'``, ``'replicate'``, ``'circular'``;
+    negative amounts crop (circular padding then wraps around the cropped part, as in PyTorch).
+
+    >>> F.pad(ember.arange(5.).reshape(1, 1, 5), (-1, 2), mode="circular")
+    tensor([[[1., 2., 3., 4., 1., 2.]]])
+    """
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -735,24 +817,16 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    first = input.dim() - npad
+    for i in reversed(range(npad)):  # PyTorch reports the last dim first
+        _check_pad_amounts(mode, tuple(input.shape), first + i, *pads[i], argument=4 + 2 * (npad - 1 - i))
     from ...ops.creation import tensor as _tensor
     out = input
-    first = input.dim() - npad
     for i, (lo, hi) in enumerate(pads):
-        dim = first + i
-        size = input.shape[dim]
-        if mode == "reflect" and (lo >= size or hi >= size):
-            raise RuntimeError(f"Argument #{4 + 2 * (npad - 1 - i)}: Padding size should be less than the "
-                               f"corresponding input dimension, but got: padding ({lo}, {hi}) at dimension {dim} of "
-                               f"input {list(input.shape)}")
-        if mode == "circular" and (lo > size or hi > size):
-            raise RuntimeError("Padding value causes wrapping around more than once.")
-        if size == 0 and (lo > 0 or hi > 0):
-            raise RuntimeError(f"{mode} padding: input dimension {dim} of size 0 cannot be padded "
-                               f"(input of size {list(input.shape)})")
         if lo == 0 and hi == 0:
             continue
-        out = out.index_select(dim, _tensor(_pad_index(mode, size, lo, hi), device=input.device))
+        index = _pad_index(mode, input.shape[first + i], lo, hi)
+        out = out.index_select(first + i, _tensor(index, device=input.device))
     return out
 
 
@@ -770,10 +844,10 @@ class Unfold(Function):
         xp = x._device.xp
         d = x._data
         n, c = d.shape[:2]
-        xpad = padded_nchw(xp, d, win, 0)
+        xpad = padded_input(xp, d, win, 0)
         out = xp.empty((n, c, win.k[0] * win.k[1]) + win.out, d.dtype)
-        for idx, rows, cols in win.offsets():
-            out[:, :, idx] = xpad[:, :, rows, cols]
+        for idx, sl in win.offsets():
+            out[:, :, idx] = xpad[_NC + sl]
         return out.reshape(n, c * win.k[0] * win.k[1], win.out[0] * win.out[1])
 
     @staticmethod

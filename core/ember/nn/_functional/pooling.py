@@ -3,10 +3,11 @@
 Pooling works on strided views of the (padded) input, one whole-array operation per kernel offset.
 Max pooling remembers which offset won in each window; its gradient adds ``g`` back through the
 same views (``WindowScatter``), whose own gradient reads them again (``WindowGather``), so second
-derivatives work. Average pooling is the pair ``WindowSum`` / ``WindowSpread`` likewise. 1-D
-pooling runs as 2-D with a height of 1. Adaptive pooling, unpooling, interpolation and pixel
-shuffle are compositions of Ember ops (reshape/mean/matmul/gather/index_select), which carry their
-own gradients.
+derivatives work. Average pooling is the pair ``WindowSum`` / ``WindowSpread`` likewise. The
+window code (shared with conv.py) works for 1, 2 or 3 spatial dims. Adaptive pooling, unpooling,
+interpolation and pixel shuffle are compositions of Ember ops (reshape/mean/matmul/gather/
+index_select), which carry their own gradients; uint8 bilinear/bicubic resizing is integer
+arithmetic on arrays (no gradient), as PyTorch's.
 """
 from __future__ import annotations
 
@@ -17,13 +18,15 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
-from .conv import Windows, _lift, _ntuple, padded_nchw, record_unary, spread_windows
+from .conv import _NC, Windows, _ntuple, _spatial, padded_input, record_unary, spread_windows
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
-           "avg_pool2d", "lp_pool1d", "lp_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool1d_with_indices",
-           "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d", "interpolate", "upsample",
-           "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
+           "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
+           "pixel_unshuffle"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -42,18 +45,14 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
     return out
 
 
-def _as_4d(name: str, nd: int, input: Tensor, msg: str):
-    """(N, C, H, W) view of a pooling input plus a function restoring the caller's layout."""
+def _as_batched(name: str, nd: int, input: Tensor, msg: str):
+    """(N, C, *spatial) view of a pooling input plus a function restoring the caller's layout."""
     if input.dim() not in (nd + 1, nd + 2) or (input.numel() == 0 and input.dim() == nd + 1):
         raise RuntimeError(msg.format(shape=list(input.shape), dim=input.dim()))
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
-    if nd == 1:
-        x = x.unsqueeze(2)
 
     def restore(t: Tensor) -> Tensor:
-        if nd == 1:
-            t = t.squeeze(2)
         return t if batched else t.squeeze(0)
     return x, restore
 
@@ -74,22 +73,21 @@ def _pool_windows(x: Tensor, nd: int, kernel_size, stride, padding, dilation, ce
         if p[i] < 0 or p[i] > (d[i] * (k[i] - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
                                f"kernel_size={k[i]} and dilation={d[i]}")
-    size = tuple(x.shape[-nd:]) if nd == 2 else (x.shape[-1],)
+    size = tuple(x.shape[2:])
     out = tuple(_pool_out(size[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd))
     if any(o < 1 for o in out):
         c = x.shape[1]
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, (c,) + size))}). Calculated output size: "
                            f"({'x'.join(map(str, (c,) + out))}). Output size is too small")
-    return Windows(_lift(size, nd, 1), _lift(k, nd, 1), _lift(s, nd, 1), _lift(d, nd, 1), _lift(p, nd, 0),
-                   _lift(out, nd, 1), _lift(p, nd, 0))
+    return Windows(size, k, s, d, p, out, p)
 
 
 def _window_sum(xp, d, win: Windows):
-    """Sum over each window of (N, C, H, W) ``d`` (zero padding): a fresh (N, C, OH, OW) array."""
-    xpad = padded_nchw(xp, d, win, 0)
+    """Sum over each window of (N, C, *size) ``d`` (zero padding): a fresh (N, C, *out) array."""
+    xpad = padded_input(xp, d, win, 0)
     acc = None
-    for _, rows, cols in win.offsets():
-        v = xpad[:, :, rows, cols]
+    for _, sl in win.offsets():
+        v = xpad[_NC + sl]
         if acc is None:
             acc = xp.array(v)
         else:
@@ -110,7 +108,7 @@ class WindowScatter(Function):
         ctx.arg, ctx.win = arg, win
         xp = g._device.xp
         gd = g._data
-        if win.lo == (0, 0) and all(win.s[i] >= win.d[i] * (win.k[i] - 1) + 1 for i in range(2)):
+        if not any(win.lo) and win.disjoint:
             return _scatter_disjoint(xp, gd, arg, win, in_shape)
         mask, part = xp.empty(arg.shape, bool), xp.empty(gd.shape, gd.dtype)
 
@@ -128,14 +126,26 @@ class WindowScatter(Function):
 def _scatter_disjoint(xp, gd, arg, win, in_shape):
     """WindowScatter for windows that never overlap and need no padding: every window's gradient
     goes to one input position, so one indexed write of flat positions builds the whole gradient."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = win.k, win.s, win.d, win.out
-    n, c, h, w = in_shape
-    corner = ((xp.arange(n * c).reshape(n, c, 1, 1) * h + xp.arange(oh).reshape(oh, 1) * sh) * w
-              + xp.arange(ow) * sw)
-    offset = (xp.arange(kh).reshape(kh, 1) * (dh * w) + xp.arange(kw) * dw).reshape(-1)
-    out = xp.zeros(n * c * h * w, gd.dtype)
-    out[(corner + offset[arg]).reshape(-1)] = gd.reshape(-1)
+    nd, plane = win.nd, math.prod(win.size)
+    step = _row_major_steps(win.size)
+    corner = xp.arange(in_shape[0] * in_shape[1]).reshape(tuple(in_shape[:2]) + (1,) * nd) * plane
+    offset = xp.zeros((), np.int64)
+    for i in range(nd):
+        corner = corner + _along(xp.arange(win.out[i]) * (win.s[i] * step[i]), i, nd)
+        offset = offset[..., None] + xp.arange(win.k[i]) * (win.d[i] * step[i])
+    out = xp.zeros(math.prod(in_shape), gd.dtype)
+    out[(corner + offset.reshape(-1)[arg]).reshape(-1)] = gd.reshape(-1)  # gd may be any view: it is only read
     return out.reshape(in_shape)
+
+
+def _row_major_steps(size: tuple) -> tuple:
+    """Flat-index step of each dim of a C-ordered array of ``size``."""
+    return tuple(math.prod(size[i + 1:]) for i in range(len(size)))
+
+
+def _along(v, i: int, nd: int):
+    """1-D ``v`` shaped to broadcast along spatial dim ``i`` of ``nd`` trailing dims."""
+    return v.reshape((-1,) + (1,) * (nd - 1 - i))
 
 
 class WindowGather(Function):
@@ -147,10 +157,10 @@ class WindowGather(Function):
     def forward(ctx, x, arg, win):
         ctx.arg, ctx.win, ctx.in_shape = arg, win, x._data.shape
         xp = x._device.xp
-        xpad = padded_nchw(xp, x._data, win, 0)
+        xpad = padded_input(xp, x._data, win, 0)
         out = xp.zeros(arg.shape, x._data.dtype)
-        for idx, rows, cols in win.offsets():
-            xp.copyto(out, xpad[:, :, rows, cols], where=arg == idx)
+        for idx, sl in win.offsets():
+            xp.copyto(out, xpad[_NC + sl], where=arg == idx)
         return out
 
     @staticmethod
@@ -164,6 +174,13 @@ class MaxPool2DWithIndices(Function):
     @staticmethod
     def backward(ctx, g):
         return WindowScatter.apply(g, ctx.arg, ctx.win, ctx.in_shape)
+
+
+class MaxPool3DWithIndices(MaxPool2DWithIndices):
+    """The same node for 3-D pooling (named as PyTorch's, for grad_fn)."""
+
+
+_MAX_POOL_NODE = {1: MaxPool2DWithIndices, 2: MaxPool2DWithIndices, 3: MaxPool3DWithIndices}
 
 
 class WindowSum(Function):
@@ -208,10 +225,10 @@ def _lowest(dtype):
 
 
 def _max_windows(xp, x, win: Windows, need_arg: bool):
-    """Window maxima of (N, C, H, W) ``x`` and, if ``need_arg``, the kernel offset of the first maximum
+    """Window maxima of (N, C, *size) ``x`` and, if ``need_arg``, the kernel offset of the first maximum
     (of the last NaN where a window holds NaN, as PyTorch)."""
-    xpad = padded_nchw(xp, x, win, _lowest(x.dtype))
-    views = [xpad[:, :, rows, cols] for _, rows, cols in win.offsets()]
+    xpad = padded_input(xp, x, win, _lowest(x.dtype))
+    views = [xpad[_NC + sl] for _, sl in win.offsets()]
     best = xp.array(views[0])
     if not need_arg:
         for v in views[1:]:
@@ -231,32 +248,41 @@ def _max_windows(xp, x, win: Windows, need_arg: bool):
             arg[xp.isnan(v)] = k
     unset = best == _lowest(x.dtype)
     if unset.any():  # nothing beat the padding value: PyTorch points at the window's first in-bounds offset
-        def first_inside(n, s, p, d):  # smallest kernel step that lands at a position >= 0
-            before = -xp.minimum(xp.arange(n) * s - p, 0)
-            return (before + d - 1) // d
-        first_row = first_inside(win.out[0], win.s[0], win.lo[0], win.d[0])
-        first_col = first_inside(win.out[1], win.s[1], win.lo[1], win.d[1])
-        first = (first_row[:, None] * win.k[1] + first_col[None, :]).astype(arg.dtype)
-        xp.copyto(arg, xp.broadcast_to(first, arg.shape), where=unset)
+        xp.copyto(arg, xp.broadcast_to(_first_inside(xp, win).astype(arg.dtype), arg.shape), where=unset)
     return best, arg
 
 
+def _first_inside(xp, win: Windows):
+    """(*out) kernel offset of each window's first position inside the input (not in the padding)."""
+    nd = win.nd
+    first = xp.zeros((1,) * nd, np.int64)
+    for i in range(nd):
+        before = -xp.minimum(xp.arange(win.out[i]) * win.s[i] - win.lo[i], 0)  # padding cells before the input
+        step = (before + win.d[i] - 1) // win.d[i]  # smallest kernel step that lands at a position >= 0
+        first = first * win.k[i] + _along(step, i, nd)
+    return first
+
+
 def _flat_indices(xp, arg, win: Windows):
-    """Offsets of the maxima as PyTorch's indices: ``h * W + w`` in the unpadded input plane."""
-    kw, (sh, sw), (dh, dw), (ph, pw), (oh, ow) = win.k[1], win.s, win.d, win.lo, win.out
+    """Offsets of the maxima as PyTorch's indices: row-major positions (``h * W + w`` in 2-D,
+    ``(d * H + h) * W + w`` in 3-D) in the unpadded input volume."""
+    nd = win.nd
     a = arg.astype(np.int64)
-    rows = xp.arange(oh, dtype=np.int64).reshape(-1, 1) * sh - ph + (a // kw) * dh
-    cols = xp.arange(ow, dtype=np.int64) * sw - pw + (a % kw) * dw
-    return rows * win.size[1] + cols
+    flat = xp.zeros((1,) * nd, np.int64)
+    for i in reversed(range(nd)):  # the kernel offset is row-major over the kernel dims: peel the last first
+        a, k_i = a // win.k[i], a % win.k[i]
+        pos = _along(xp.arange(win.out[i], dtype=np.int64) * win.s[i] - win.lo[i], i, nd) + k_i * win.d[i]
+        flat = flat + pos * _row_major_steps(win.size)[i]
+    return flat
 
 
 def _max_pool(name: str, nd: int, input: Tensor, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices: bool, msg: str):
-    x, restore = _as_4d(name, nd, input, msg)
+    x, restore = _as_batched(name, nd, input, msg)
     win = _pool_windows(x, nd, kernel_size, stride, padding, dilation, ceil_mode)
     xp = x._device.xp
     best, arg = _max_windows(xp, x._data, win, return_indices or (x._rg and STATE.enabled))
-    out = restore(record_unary(MaxPool2DWithIndices, best, x, {"arg": arg, "win": win, "in_shape": x._data.shape}))
+    out = restore(record_unary(_MAX_POOL_NODE[nd], best, x, {"arg": arg, "win": win, "in_shape": x._data.shape}))
     if not return_indices:
         return out
     from ..._tensor import _make
@@ -266,6 +292,7 @@ def _max_pool(name: str, nd: int, input: Tensor, kernel_size, stride, padding, d
 _MAXPOOL2D_MSG = "non-empty 3D or 4D (batch mode) tensor expected for input, but got {shape}"
 _MAXPOOL1D_MSG = ("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
                   "but got:{shape}")
+_MAXPOOL3D_MSG = "non-empty 4D or 5D (batch mode) tensor expected for input, but got {shape}"
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
@@ -283,6 +310,24 @@ def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
                      _MAXPOOL1D_MSG)
 
 
+def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W); ``stride`` defaults to ``kernel_size``; padding
+    counts as -inf. With ``return_indices``, also the flat ``(d * H + h) * W + w`` position of each maximum.
+
+    >>> y, idx = F.max_pool3d(ember.randn(1, 2, 4, 4, 4), 2, return_indices=True)
+    >>> y.shape, idx.dtype
+    (ember.Size([1, 2, 2, 2, 2]), ember.int64)
+    """
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     _MAXPOOL3D_MSG)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                             return_indices=True):
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
@@ -297,21 +342,21 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 # Average and power-average pooling
 # ---------------------------------------------------------------------------------------------
 def _avg_divisor(win: Windows, count_include_pad: bool):
-    """Per-window divisors (OH, OW) as PyTorch counts them: windows are cut at the padded border, and
+    """Per-window divisors (*out) as PyTorch counts them: windows are cut at the padded border, and
     without ``count_include_pad`` also at the input border."""
-    per_dim = []
-    for i in range(2):
+    divisor = np.ones((1,) * win.nd, np.int64)
+    for i in range(win.nd):
         start = np.arange(win.out[i]) * win.s[i] - win.lo[i]
         end = np.minimum(start + win.k[i], win.size[i] + win.lo[i])
         if not count_include_pad:
             start, end = np.maximum(start, 0), np.minimum(end, win.size[i])
-        per_dim.append(end - start)
-    return per_dim[0][:, None] * per_dim[1][None, :]
+        divisor = divisor * _along(end - start, i, win.nd)
+    return divisor
 
 
 def _avg_pool(name: str, nd: int, input: Tensor, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, msg: str):
-    x, restore = _as_4d(name, nd, input, msg)
+    x, restore = _as_batched(name, nd, input, msg)
     win = _pool_windows(x, nd, kernel_size, stride, padding, 1, ceil_mode)
     xp = x._device.xp
     if divisor_override is not None:
@@ -349,9 +394,21 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                      _AVGPOOL1D_MSG)
 
 
+def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W); zero padding counts in the divisor unless
+    ``count_include_pad=False``; ``divisor_override`` replaces the divisor.
+
+    >>> F.avg_pool3d(ember.ones(1, 1, 4, 4, 4), 2, padding=1, count_include_pad=False).shape
+    ember.Size([1, 1, 3, 3, 3])
+    """
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, _MAXPOOL3D_MSG)
+
+
 def _lp_pool(nd: int, input: Tensor, norm_type: float, kernel_size, stride, ceil_mode) -> Tensor:
     k = _ints(kernel_size, nd, "kernel_size")
-    pool = avg_pool2d if nd == 2 else avg_pool1d
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[nd]
     out = pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
 
@@ -365,17 +422,23 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mo
     return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False) -> Tensor:
+    """3-D power-average pooling: ``(sum over the window of x^p) ^ (1/p)``."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
 # ---------------------------------------------------------------------------------------------
 # Adaptive pooling
 # ---------------------------------------------------------------------------------------------
-def _adaptive_sizes(output_size, size: tuple) -> tuple:
+def _adaptive_sizes(name: str, output_size, size: tuple) -> tuple:
+    """Output sizes of adaptive pooling (None entries keep the input size), PyTorch's errors."""
     nd = len(size)
     out = (output_size,) * nd if output_size is None or isinstance(output_size, (int, np.integer)) else \
         tuple(output_size)
     if len(out) == 1 and nd > 1:
         out = out * nd
     if len(out) != nd:
-        raise ValueError(f"output_size must have {nd} elements, but got {output_size}")
+        raise RuntimeError(f"{name}: output_size must be {nd} (got {len(out)} values: {list(out)})")
     out = tuple(size[i] if o is None else int(o) for i, o in enumerate(out))
     if any(o < 0 for o in out):
         raise RuntimeError(f"adaptive pooling: output_size must be non-negative, but got {list(out)}")
@@ -391,7 +454,7 @@ def _bounds(size: int, out: int):
 def _adaptive_input(name: str, nd: int, input: Tensor, allowed_msg: str):
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(allowed_msg.format(shape=list(input.shape), dim=input.dim()))
-    return _as_4d(name, nd, input, allowed_msg)
+    return _as_batched(name, nd, input, allowed_msg)
 
 
 def _averaging_matrix(size: int, out: int, like: Tensor) -> Tensor:
@@ -405,15 +468,28 @@ def _adaptive_avg(name: str, nd: int, input: Tensor, output_size, msg: str) -> T
     x, restore = _adaptive_input(name, nd, input, msg)
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"{name}" not implemented for \'{input.dtype}\'')
-    n, c, h, w = x.shape
-    oh, ow = _lift(_adaptive_sizes(output_size, (h, w)[2 - nd:]), nd, 1)
-    if (oh, ow) == (1, 1):
-        return restore(x.mean((2, 3), keepdim=True))
-    if oh and ow and h % oh == 0 and w % ow == 0:  # equal windows: a mean over reshaped blocks
-        return restore(x.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5)))
-    # Uneven windows: out = A_h @ x @ A_w^T with row-normalised window-membership matrices.
-    y = x if w == ow else x.matmul(_averaging_matrix(w, ow, x).mT)
-    y = y if h == oh else _averaging_matrix(h, oh, x).matmul(y)
+    n, c = x.shape[:2]
+    size = tuple(x.shape[2:])
+    out = _adaptive_sizes(name, output_size, size)
+    if all(o == 1 for o in out):
+        return restore(x.mean(_spatial(nd), keepdim=True))
+    if all(o and s % o == 0 for s, o in zip(size, out)):  # equal windows: a mean over reshaped blocks
+        blocks = (n, c) + tuple(v for s, o in zip(size, out) for v in (o, s // o))
+        return restore(x.reshape(blocks).mean(tuple(range(3, 3 + 2 * nd, 2))))
+    # Uneven windows: one product per resized dim with a row-normalised window-membership matrix
+    # (out = A_h @ x @ A_w^T in 2-D).
+    y = x
+    for i in reversed(range(nd)):
+        if size[i] == out[i]:
+            continue
+        a = _averaging_matrix(size[i], out[i], x)
+        dim = 2 + i
+        if i == nd - 1:
+            y = y.matmul(a.mT)
+        elif dim == y.dim() - 2:
+            y = a.matmul(y)
+        else:
+            y = a.matmul(y.transpose(dim, -2)).transpose(dim, -2)
     return restore(y)
 
 
@@ -424,6 +500,17 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
                          "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {shape}")
 
 
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average over adaptive windows of (N, C, D, H, W) or (C, D, H, W) so that the output is
+    ``output_size`` (an int, or a triple whose None entries keep the input size).
+
+    >>> F.adaptive_avg_pool3d(ember.randn(2, 3, 5, 6, 7), (2, None, 3)).shape
+    ember.Size([2, 3, 2, 6, 3])
+    """
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size,
+                         "adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {shape}")
+
+
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size,
                          "Expected 2 to 3 dimensions, but got {dim}-dimensional tensor for argument #1 'self' "
@@ -432,29 +519,52 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
 
 def _adaptive_max(name: str, nd: int, input: Tensor, output_size, return_indices: bool, msg: str):
     x, restore = _adaptive_input(name, nd, input, msg)
-    n, c, h, w = x.shape
-    oh, ow = _lift(_adaptive_sizes(output_size, (h, w)[2 - nd:]), nd, 1)
-    (sh, eh), (sw, ew) = _bounds(h, oh), _bounds(w, ow)
-    kh, kw = int((eh - sh).max(initial=1)), int((ew - sw).max(initial=1))
-    # Candidate positions per window, padded to the largest window by repeating its last position
-    # (a repeat never changes the maximum nor which position comes first).
-    rows = np.minimum(sh[:, None] + np.arange(kh), eh[:, None] - 1)
-    cols = np.minimum(sw[:, None] + np.arange(kw), ew[:, None] - 1)
-    flat = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(oh, ow, kh * kw)
+    n, c = x.shape[:2]
+    size = tuple(x.shape[2:])
+    out = _adaptive_sizes(name, output_size, size)
     xp = x._device.xp
-    cand = x._data.reshape(n, c, h * w)[:, :, xp.asarray(flat)]
+    flat = _adaptive_candidates(size, out)
+    # Reading through the (N, C, prod(size)) reshape copies a non-contiguous input: it is only read.
+    cand = x._data.reshape(n, c, -1)[:, :, xp.asarray(flat)]
     first = cand.argmax(-1)  # NaN counts as the maximum, as in PyTorch
     idx = xp.take_along_axis(xp.broadcast_to(xp.asarray(flat), cand.shape), first[..., None], -1)[..., 0]
     from ..._tensor import _make
     index = _make(idx.astype(np.int64), x._device)
-    out = x.reshape(n, c, h * w).gather(2, index.reshape(n, c, oh * ow)).reshape(n, c, oh, ow)
-    return (restore(out), restore(index)) if return_indices else restore(out)
+    res = x.reshape(n, c, -1).gather(2, index.reshape(n, c, -1)).reshape((n, c) + out)
+    return (restore(res), restore(index)) if return_indices else restore(res)
+
+
+def _adaptive_candidates(size: tuple, out: tuple):
+    """(*out, K) flat input positions of each adaptive window, padded to the largest window (K
+    positions) by repeating its last position (a repeat never changes the maximum nor which position
+    comes first)."""
+    nd = len(size)
+    step = _row_major_steps(size)
+    flat = np.zeros((1,) * (2 * nd), np.int64)
+    for i in range(nd):
+        start, end = _bounds(size[i], out[i])
+        k = int((end - start).max(initial=1))
+        pos = np.minimum(start[:, None] + np.arange(k), end[:, None] - 1) * step[i]  # (out_i, k)
+        shape = [1] * (2 * nd)
+        shape[i], shape[nd + i] = out[i], k
+        flat = flat + pos.reshape(shape)
+    return flat.reshape(out + (-1,))
 
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Maximum over adaptive windows (see adaptive_avg_pool2d); indices are flat ``h * W + w`` positions."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices,
                          "adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {shape}")
+
+
+def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False):
+    """Maximum over adaptive windows of (N, C, D, H, W); indices are flat ``(d * H + h) * W + w`` positions."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices,
+                         "adaptive_max_pool3d(): Expected 4D or 5D tensor, but got: {shape}")
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool3d(input, output_size, True)
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
@@ -524,6 +634,11 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
 
 
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0, output_size=None) -> Tensor:
+    """Partial inverse of max_pool3d: values placed at ``indices`` (from ``return_indices=True``), zeros elsewhere."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
 # ---------------------------------------------------------------------------------------------
 # Interpolation
 # ---------------------------------------------------------------------------------------------
@@ -587,6 +702,21 @@ def _cubic_weights(t):
     return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
+def _taps(in_size: int, out_size: int, scale, mode: str, align_corners: bool):
+    """The linear or cubic interpolation taps of one dim as PyTorch places them: a list of
+    (source index, weight) array pairs over the ``out_size`` outputs (indices clamped to the input)."""
+    s = _src_scale(in_size, out_size, scale, align_corners)
+    dst = np.arange(out_size, dtype=np.float64)
+    src = s * dst if align_corners else s * (dst + 0.5) - 0.5
+    if mode == "bicubic":
+        i0 = np.floor(src).astype(np.int64)
+        return list(zip([np.clip(i0 + o, 0, in_size - 1) for o in (-1, 0, 1, 2)], _cubic_weights(src - i0)))
+    src = np.maximum(src, 0.0)
+    i0 = np.minimum(src.astype(np.int64), in_size - 1)
+    lam = src - i0
+    return [(i0, 1.0 - lam), (np.minimum(i0 + 1, in_size - 1), lam)]
+
+
 def _resample_dim(x: Tensor, dim: int, out_size: int, scale, mode: str, align_corners: bool) -> Tensor:
     """Resample one spatial dim (separable interpolation): index_select of the taps, weighted sum."""
     in_size = x.shape[dim]
@@ -603,22 +733,53 @@ def _resample_dim(x: Tensor, dim: int, out_size: int, scale, mode: str, align_co
 
     if mode in ("nearest", "nearest-exact"):
         return take(_nearest_index(in_size, out_size, scale, mode == "nearest-exact"))
-    s = _src_scale(in_size, out_size, scale, align_corners)
-    dst = np.arange(out_size, dtype=np.float64)
-    src = s * dst if align_corners else s * (dst + 0.5) - 0.5
-    if mode == "bicubic":
-        i0 = np.floor(src).astype(np.int64)
-        taps = [np.clip(i0 + o, 0, in_size - 1) for o in (-1, 0, 1, 2)]
-        ws = _cubic_weights(src - i0)
-        out = take(taps[0]) * weight(ws[0])
-        for t, wv in zip(taps[1:], ws[1:]):
-            out = out + take(t) * weight(wv)
-        return out
-    src = np.maximum(src, 0.0)
-    i0 = np.minimum(src.astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    lam = src - i0
-    return take(i0) * weight(1.0 - lam) + take(i1) * weight(lam)
+    out = None
+    for index, wv in _taps(in_size, out_size, scale, mode, align_corners):
+        term = take(index) * weight(wv)
+        out = term if out is None else out + term
+    return out
+
+
+_U8_MAX_PRECISION = 22  # fixed-point bits of the uint8 weights, at most (and int16 weights, always)
+
+
+def _fixed_point_weights(in_size: int, out_size: int, scale, mode: str, align_corners: bool):
+    """(out, in) integer weights and their number of fractional bits for uint8 resampling.
+
+    PyTorch resizes uint8 images with integer arithmetic: the float weights of each output (taps
+    that land on the same clamped index are merged first) are scaled by ``2**bits`` and rounded
+    half away from zero, with ``bits`` as large as keeps the largest weight within int16.
+    """
+    dense = np.zeros((out_size, in_size), np.float64)
+    rows = np.arange(out_size)
+    for index, wv in _taps(in_size, out_size, scale, mode, align_corners):
+        np.add.at(dense, (rows, index), wv)
+    biggest = float(dense.max(initial=0.0))
+    bits = 0
+    while bits < _U8_MAX_PRECISION and int(0.5 + biggest * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    scaled = dense * (1 << bits)
+    return np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int64), bits
+
+
+def _resample_dim_uint8(xp, d, dim: int, out_size: int, scale, mode: str, align_corners: bool):
+    """One separable pass over uint8 array ``d``: integer weighted sums, rounded (half up) and
+    clamped to [0, 255] before the next pass, as PyTorch does."""
+    w, bits = _fixed_point_weights(d.shape[dim], out_size, scale, mode, align_corners)
+    moved = xp.moveaxis(d, dim, -1).astype(np.int64)
+    acc = moved @ xp.asarray(w.T) + (1 << bits >> 1)
+    return xp.moveaxis(xp.clip(acc >> bits, 0, 255).astype(np.uint8), -1, dim)
+
+
+def _interpolate_uint8(input: Tensor, out: tuple, scales: tuple, mode: str, align_corners: bool) -> Tensor:
+    """Bilinear/bicubic resizing of a uint8 image, last dim first (no gradient: integer output)."""
+    from ..._tensor import _make
+    xp = input._device.xp
+    d = input._data
+    for i in reversed(range(len(out))):
+        if out[i] != d.shape[2 + i]:  # PyTorch skips a dim whose size does not change, whatever the scale
+            d = _resample_dim_uint8(xp, d, 2 + i, out[i], scales[i], mode, align_corners)
+    return _make(d if d is not input._data else d.copy(), input._device)
 
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
@@ -652,8 +813,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             return adaptive_avg_pool1d(input, out)
         if input.dim() == 4:
             return adaptive_avg_pool2d(input, out)
-        raise NotImplementedError("interpolate: mode='area' supports 3D and 4D inputs in Ember")
+        return adaptive_avg_pool3d(input, out)
     if mode not in ("nearest", "nearest-exact") and input._data.dtype.kind != "f":
+        if input._data.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+            return _interpolate_uint8(input, out, scales, mode, bool(align_corners))
         raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{input.dtype}\'')
     y = input
     for i, (o, sc) in enumerate(zip(out, scales)):

@@ -1,17 +1,19 @@
-"""Convolution layers (Conv1d/2d, ConvTranspose1d/2d), Fold/Unfold and the padding layers."""
+"""Convolution layers (Conv1d/2d/3d, ConvTranspose1d/2d/3d), Fold/Unfold and the padding layers."""
 from __future__ import annotations
 
 import math
 
 from ..._tensor import Tensor
 from .. import init
-from .._functional.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, fold, pad, unfold
+from .._functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
+                                pad, unfold)
 from ..module import Module
 from ..parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "Unfold", "ZeroPad1d", "ZeroPad2d",
-           "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
-           "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Fold", "Unfold",
+           "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
+           "CircularPad1d", "CircularPad2d", "CircularPad3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -136,6 +138,19 @@ class Conv2d(_Conv):
     _nd = 2
 
 
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W) input; weight (C_out, C_in/groups, kd, kh, kw). ``padding``:
+    int, triple, ``'valid'`` or ``'same'``; ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular'.
+
+    >>> conv = nn.Conv3d(2, 4, 3, padding=1, padding_mode="circular")
+    >>> conv(ember.randn(1, 2, 5, 6, 7)).shape
+    ember.Size([1, 4, 5, 6, 7])
+    """
+
+    _functional = staticmethod(conv3d)
+    _nd = 3
+
+
 class _ConvTransposeNd(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
                  groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device=None,
@@ -183,6 +198,18 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     _functional = staticmethod(conv_transpose2d)
     _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution; weight (C_in, C_out/groups, kd, kh, kw).
+
+    >>> up = nn.ConvTranspose3d(4, 2, 2, stride=2)
+    >>> up(ember.randn(1, 4, 3, 3, 3)).shape
+    ember.Size([1, 2, 6, 6, 6])
+    """
+
+    _functional = staticmethod(conv_transpose3d)
+    _nd = 3
 
 
 # ---- sliding blocks ---------------------------------------------------------------------------
@@ -263,7 +290,20 @@ class ZeroPad1d(ConstantPad1d):
         return f"{self.padding}"
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pad the last three dims with ``value``; ``padding``: int or (left, right, top, bottom, front, back)."""
+    _nd = 3
+
+
 class ZeroPad2d(ConstantPad2d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -279,6 +319,10 @@ class ReflectionPad2d(_PadNd):
     _mode, _nd = "reflect", 2
 
 
+class ReflectionPad3d(_PadNd):
+    _mode, _nd = "reflect", 3
+
+
 class ReplicationPad1d(_PadNd):
     _mode, _nd = "replicate", 1
 
@@ -287,9 +331,17 @@ class ReplicationPad2d(_PadNd):
     _mode, _nd = "replicate", 2
 
 
+class ReplicationPad3d(_PadNd):
+    _mode, _nd = "replicate", 3
+
+
 class CircularPad1d(_PadNd):
     _mode, _nd = "circular", 1
 
 
 class CircularPad2d(_PadNd):
     _mode, _nd = "circular", 2
+
+
+class CircularPad3d(_PadNd):
+    _mode, _nd = "circular", 3

@@ -5,8 +5,9 @@ from ..._tensor import Tensor
 from .._functional import pooling as P
 from ..module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "LPPool1d", "LPPool2d", "AdaptiveAvgPool1d",
-           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Upsample",
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d",
+           "LPPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "Upsample",
            "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 
@@ -42,6 +43,15 @@ class MaxPool1d(_MaxPoolNd):
 class MaxPool2d(_MaxPoolNd):
     """Max over sliding windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``."""
     _fn = staticmethod(P.max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding windows of (N, C, D, H, W); ``stride`` defaults to ``kernel_size``.
+
+    >>> nn.MaxPool3d(2)(ember.randn(1, 3, 4, 6, 6)).shape
+    ember.Size([1, 3, 2, 3, 3])
+    """
+    _fn = staticmethod(P.max_pool3d)
 
 
 class AvgPool1d(Module):
@@ -81,6 +91,18 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool3d(AvgPool2d):
+    """Average over sliding windows of (N, C, D, H, W) (same arguments as AvgPool2d).
+
+    >>> nn.AvgPool3d(3, stride=2, padding=1)(ember.randn(1, 3, 5, 6, 6)).shape
+    ember.Size([1, 3, 3, 3, 3])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return P.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+
 class _LPPoolNd(Module):
     _fn = None
 
@@ -102,6 +124,10 @@ class LPPool1d(_LPPoolNd):
 
 class LPPool2d(_LPPoolNd):
     _fn = staticmethod(P.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    _fn = staticmethod(P.lp_pool3d)
 
 
 class _AdaptivePool(Module):
@@ -127,6 +153,15 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     _fn = staticmethod(P.adaptive_avg_pool2d)
 
 
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """Average pooling of (N, C, D, H, W) to a fixed output size (``1``: global average pooling).
+
+    >>> nn.AdaptiveAvgPool3d((1, 2, None))(ember.randn(2, 3, 5, 6, 7)).shape
+    ember.Size([2, 3, 1, 2, 7])
+    """
+    _fn = staticmethod(P.adaptive_avg_pool3d)
+
+
 class _AdaptiveMaxPool(_AdaptivePool):
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__(output_size)
@@ -142,6 +177,10 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPool):
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     _fn = staticmethod(P.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    _fn = staticmethod(P.adaptive_max_pool3d)
 
 
 class _MaxUnpoolNd(Module):
@@ -170,6 +209,12 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """Inverse of MaxPool2d at its ``return_indices`` positions (zeros elsewhere)."""
     _fn = staticmethod(P.max_unpool2d)
     _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Inverse of MaxPool3d at its ``return_indices`` positions (zeros elsewhere)."""
+    _fn = staticmethod(P.max_unpool3d)
+    _nd = 3
 
 
 class Upsample(Module):
