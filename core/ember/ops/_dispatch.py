@@ -69,6 +69,27 @@ def record(cls, out, device, inputs, saved=None, save_output=False) -> Tensor:
     return res
 
 
+def broadcast_pair_shape(a: tuple, b: tuple) -> tuple:
+    """The broadcast of two shapes, or PyTorch's error naming the first mismatching dimension."""
+    n = max(len(a), len(b))
+    a2, b2 = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (x, y) in enumerate(zip(a2, b2)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                               f"non-singleton dimension {i}")
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def check_writable(array) -> None:
+    """In-place writes into a tensor whose elements share memory (an expanded view) are refused, as in
+    PyTorch (NumPy marks such arrays read-only; CuPy arrays have no flag)."""
+    if not getattr(array.flags, "writeable", True):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
+
+
 def promote_pair(a: Tensor, b: Tensor):
     """Arrays of ``a`` and ``b`` cast to their PyTorch result dtype."""
     ad, bd = a._data, b._data

@@ -7,7 +7,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor, _make
 from ..autograd.function import Function
 from ..backend import CPU, Device
-from ._dispatch import record, xp_of
+from ._dispatch import broadcast_pair_shape, check_writable, record, xp_of
 from .creation import resolve_device
 
 __all__ = ["clone"]
@@ -175,6 +175,11 @@ def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
         value = moved.to(self.dtype) + inplace_source(self) * 0
         return inplace(self, value, "copy_")
     from .._tensor import _bump_version
+    check_writable(self._data)
+    if moved._data.shape != self._data.shape and \
+            broadcast_pair_shape(self._data.shape, moved._data.shape) != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(broadcast_pair_shape(self._data.shape, moved._data.shape))}")
     xp_of(self).copyto(self._data, moved._data.astype(self._data.dtype, copy=False))
     _bump_version(self)
     return self

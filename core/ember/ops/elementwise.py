@@ -16,7 +16,7 @@ from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE, no_grad
 from ..backend import CPU
 from ._erf import _erf
-from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, as_array, promote_pair, record, result_dtype_check,
+from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, broadcast_pair_shape, check_writable, as_array, promote_pair, record, result_dtype_check,
                         save, scalar_value, to_float, xp_of)
 
 __all__ = [
@@ -423,7 +423,7 @@ def binary(cls, a, b):
             bd = to_float(bd)
     try:
         out = cls.compute(ad, bd)
-    except (OverflowError, TypeError) as e:
+    except (OverflowError, TypeError, ValueError) as e:
         out = _compute_again(cls, ad, bd, e)
     if type(out) is not np.ndarray:
         out = as_array(out)
@@ -463,6 +463,15 @@ def _compute_again(cls, ad, bd, err):
             return cls.compute(_fit_int(bd, ad), bd)
     elif cls.no_bool and _kind(ad) == "b" and _kind(bd) == "b":
         raise _bool_error(True) from None
+    elif isinstance(err, ValueError):
+        _raise_shape_error(ad, bd, err)
+    raise err
+
+
+def _raise_shape_error(ad, bd, err):
+    """NumPy's ValueError for operands that do not broadcast, as PyTorch's RuntimeError."""
+    if type(ad) not in _PY_SCALARS and type(bd) not in _PY_SCALARS:
+        broadcast_pair_shape(ad.shape, bd.shape)
     raise err
 
 
@@ -884,9 +893,12 @@ def _compare(ufunc, a, b):
             bd = b
     else:
         return _compare(_SWAPPED.get(ufunc, ufunc), b, a)
-    if dev is CPU:
-        return _make(as_array(ufunc(ad, bd)), dev)
-    return _make(as_array(getattr(dev.xp, ufunc.__name__)(ad, bd)), dev)
+    try:
+        if dev is CPU:
+            return _make(as_array(ufunc(ad, bd)), dev)
+        return _make(as_array(getattr(dev.xp, ufunc.__name__)(ad, bd)), dev)
+    except ValueError as e:
+        _raise_shape_error(ad, bd, e)
 
 
 def _fit_int(d, value: int):
@@ -976,7 +988,10 @@ def _bitwise(ufunc, a, b):
                 ad = ad.astype(np.int64)
         bd = b
     xp = xp_of(a)
-    return _make(as_array(getattr(xp, ufunc.__name__)(ad, bd)), a._device)
+    try:
+        return _make(as_array(getattr(xp, ufunc.__name__)(ad, bd)), a._device)
+    except ValueError as e:
+        _raise_shape_error(ad, bd, e)
 
 
 def bitwise_and(input, other):
@@ -1220,8 +1235,9 @@ def inplace(self: Tensor, result: Tensor, name: str) -> Tensor:
     """
     sd = self._data
     rd = result._data
+    check_writable(sd)
     if rd.shape != sd.shape:
-        if np.broadcast_shapes(rd.shape, sd.shape) != sd.shape:
+        if broadcast_pair_shape(rd.shape, sd.shape) != sd.shape:
             raise RuntimeError(f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(rd.shape)}")
     result_dtype_check(name, rd, sd)
     if result.grad_fn is not None:
@@ -1277,7 +1293,8 @@ def _fast_inplace(self, other, cls, name):
         if isinstance(other, Tensor) and other._device is self._device and other._data.dtype is self._data.dtype \
                 and self._data.dtype.kind == "f" and cls.ufunc is not None:
             sd = self._data
-            if np.broadcast_shapes(sd.shape, other._data.shape) == sd.shape:
+            check_writable(sd)
+            if broadcast_pair_shape(sd.shape, other._data.shape) == sd.shape:
                 cls.ufunc(sd, other._data, out=sd) if self._device is CPU else \
                     getattr(self._device.xp, cls.ufunc.__name__)(sd, other._data, out=sd)
                 _bump_version(self)

@@ -24,7 +24,7 @@ from ..autograd.engine import _sum_to
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU
-from ._dispatch import mark_view, record, xp_of
+from ._dispatch import broadcast_pair_shape, check_writable, mark_view, record, xp_of
 from .elementwise import inplace, inplace_source, where
 from .reduction import make_return_type, with_numpy_aliases
 
@@ -88,9 +88,7 @@ def _ufunc_at(xp, mode, view, adv, v):
 def _write(out, key, v, mode=None):
     """Write ``v`` into array ``out`` at ``key``: assign (mode None) or combine with the
     ufunc named by mode ("add", "multiply"), repeated indices accumulating."""
-    if not getattr(out.flags, "writeable", True):
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                           "single memory location. Please clone() the tensor before performing the operation.")
+    check_writable(out)
     basic, adv, dup = key
     try:
         if mode is None:
@@ -848,19 +846,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return _index(input, _flat_key(input, index, "take"))
 
 
-def _broadcast_shape(a: tuple, b: tuple) -> tuple:
-    """Broadcast two shapes, with PyTorch's error message."""
-    n = max(len(a), len(b))
-    a2, b2 = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a2, b2)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                               f"non-singleton dimension {i}")
-        out.append(y if x == 1 else x)
-    return tuple(out)
-
-
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Values of ``input`` at ``indices`` along ``dim`` (broadcasting the other dims);
     with ``dim=None``, both are flattened first."""
@@ -878,7 +863,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     ishape, jshape = list(input._data.shape), list(idx.shape)
     if ndim:
         ishape[dim] = jshape[dim] = 1
-    common = _broadcast_shape(tuple(ishape), tuple(jshape))
+    common = broadcast_pair_shape(tuple(ishape), tuple(jshape))
     in_shape = common[:dim] + (n,) + common[dim + 1:] if ndim else ()
     idx_shape = common[:dim] + (idx.shape[dim],) + common[dim + 1:] if ndim else ()
     if in_shape != input._data.shape:
@@ -902,7 +887,7 @@ def _mask_data(name: str, mask, input: Tensor, msg: str):
 def _masked_plan(name: str, input: Tensor, mask, msg: str, inplace_op: bool):
     """(broadcast input, key) for a masked op; in place, the mask must broadcast to ``input``."""
     m = _mask_data(name, mask, input, msg)
-    shape = _broadcast_shape(input._data.shape, m.shape)
+    shape = broadcast_pair_shape(input._data.shape, m.shape)
     if shape != input._data.shape:
         if inplace_op:
             raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the broadcast shape "

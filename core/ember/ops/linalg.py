@@ -17,7 +17,7 @@ import numpy as np
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Function, device_mismatch
 from ..autograd.grad_mode import STATE
-from ._dispatch import as_array, record, save, xp_of
+from ._dispatch import as_array, broadcast_pair_shape, record, save, xp_of
 from .elementwise import where as _where
 from .reduction import vector_norm
 
@@ -621,12 +621,7 @@ def _cdist_checks(x1: Tensor, x2: Tensor, p) -> float:
                            f"{_SCALAR_NAMES[x2._data.dtype.name]}")
     if x1._device is not x2._device:
         raise device_mismatch("cdist", x1._device, x2._device)
-    batch1, batch2 = x1._data.shape[:-2], x2._data.shape[:-2]
-    n = max(len(batch1), len(batch2))
-    for i, (a, b) in enumerate(zip((1,) * (n - len(batch1)) + batch1, (1,) * (n - len(batch2)) + batch2)):
-        if a != b and a != 1 and b != 1:
-            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
-                               f"non-singleton dimension {i}")
+    broadcast_pair_shape(x1._data.shape[:-2], x2._data.shape[:-2])
     return float(p)
 
 
