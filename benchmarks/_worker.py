@@ -21,27 +21,27 @@ import time
 import traceback
 
 
-def calibrate(step, sample_seconds: float) -> int:
+def calibrate(step, sample_seconds: float, clock=time.perf_counter) -> int:
     """Warm up, then the number of calls that makes one sample take about ``sample_seconds``."""
     step()
     n = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             step()
-        elapsed = time.perf_counter() - t0
+        elapsed = clock() - t0
         if elapsed >= sample_seconds or n >= 1 << 20:
             return n
         # Jump close to the target instead of doubling many times on fast steps.
         n = max(n * 2, min(int(n * sample_seconds / max(elapsed, 1e-9)), n * 64))
 
 
-def sample(step, n: int) -> float:
+def sample(step, n: int, clock=time.perf_counter) -> float:
     step()  # back in cache after the pause the runner takes between samples
-    t0 = time.perf_counter()
+    t0 = clock()
     for _ in range(n):
         step()
-    return (time.perf_counter() - t0) / n
+    return (clock() - t0) / n
 
 
 def main() -> int:

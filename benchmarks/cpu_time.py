@@ -18,24 +18,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _registry import all_workloads  # noqa: E402
+from _worker import calibrate, sample  # noqa: E402
 
 
 def cpu_seconds_per_step(step, samples: int = 7) -> tuple:
-    step()
-    n = 1
-    while True:
-        t = time.process_time()
-        for _ in range(n):
-            step()
-        if time.process_time() - t > 0.2:
-            break
-        n *= 2
-    res = []
-    for _ in range(samples):
-        t = time.process_time()
-        for _ in range(n):
-            step()
-        res.append((time.process_time() - t) / n)
+    n = calibrate(step, 0.2, clock=time.process_time)
+    res = [sample(step, n, clock=time.process_time) for _ in range(samples)]
     return statistics.median(res), min(res)
 
 
