@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: test demo bench install clean
+.PHONY: test fuzz demo bench install clean
 
 $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ install: $(VENV)/.installed
 
 test: install
 	EMBER_STRICT_PLUGINS=1 $(PY) -m pytest -q tests
+
+# The long fuzz run of every file reader (5000 mutated files each: EMBER_FUZZ_CASES, EMBER_FUZZ_SEED
+# change it); `make test` runs only its fast seeded subset.
+fuzz: install
+	$(PY) -m pytest -q -m fuzz tests/fuzz
 
 demo: install
 	$(PY) examples/quickstart.py

@@ -8,26 +8,51 @@ a safetensors file. ``ember.load`` recognises a file by its content (not its nam
 * safetensors files (returned as a dict of tensors; bfloat16 is widened to float32 with a warning);
 * PyTorch checkpoints written by ``torch.save``, zip and legacy layout, without PyTorch installed and
   through a restricted unpickler that refuses anything but tensors and plain containers
-  (:class:`UnsafeUnpicklingError`).
+  (:class:`UnsafeUnpicklingError`). Tensors saved as views of one storage load as views of one
+  array, as in PyTorch (an expanded tensor stays a stride-0 view).
 
 Saving to a path is atomic: the data goes to a temporary file in the same directory, which is
-flushed, fsynced and then renamed over the target, so a crash mid-save leaves the previous file intact
-(at worst a stale ``.<name>.<random>.tmp`` file stays behind). Tensors are saved from the host and
-load on the CPU unless ``map_location`` says otherwise; only Parameters come back requiring grad.
+flushed, fsynced and then renamed over the target, so a crash mid-save leaves the previous file
+intact. The temporary file is named ``.<target>.ember-tmp-<host>-<pid>-<random>.tmp``; one left
+behind by a writer that was killed is removed by the next save of the same target (see
+``_remove_stale_temps``). Tensors are saved from the host and load on the CPU unless
+``map_location`` says otherwise; only Parameters come back requiring grad.
+
+Errors ``ember.load`` raises:
+
+* :class:`CheckpointError` (a ``RuntimeError``, as PyTorch's errors for broken zip archives are): the
+  file is empty, truncated, corrupted or malformed, in a format Ember doesn't know, or uses something
+  Ember can't represent. Every size, shape (at most ``MAX_DIMS`` = 64 dimensions), offset and
+  element count is checked against the file before anything is allocated, so a corrupt header gives
+  this error rather than a ``MemoryError``; failures of ``zipfile``/``zlib`` on a damaged archive are
+  reported as this error too. Its subclass :class:`CheckpointUnpicklingError` (also a
+  ``pickle.UnpicklingError``, what ``torch.load`` raises) is used when a PyTorch checkpoint's
+  pickle data is malformed.
+* :class:`UnsafeUnpicklingError` (a ``pickle.UnpicklingError``, as in PyTorch): a PyTorch
+  checkpoint's pickle asks for a global or an operation the restricted unpickler refuses.
+* ``OSError`` (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``, ...) from opening or
+  reading the file itself; ``TypeError``/``ValueError`` for invalid arguments (``map_location``, ``f``).
+
+The messages of the first two start with the file: its path, or a file object's ``name``, or
+``<BytesIO>`` (the object's type) for an unnamed stream, and then say what is wrong.
 """
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+import re
 import secrets
+import socket
 import stat
+import time
 import warnings
 
-from ._common import CheckpointError, Reader, UnsafeUnpicklingError, file_name, make_placer
+from ._common import (MAX_DIMS, CheckpointError, CheckpointUnpicklingError, Reader, UnsafeUnpicklingError, file_name,
+                      make_placer)
 from . import _native, _safetensors, _torch
 
-__all__ = ["save", "load", "CheckpointError", "UnsafeUnpicklingError"]
+__all__ = ["save", "load", "CheckpointError", "CheckpointUnpicklingError", "UnsafeUnpicklingError", "MAX_DIMS"]
 
 _FORMATS = {"ember": _native.Plan, "safetensors": _safetensors.Plan}
 
@@ -63,8 +88,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
 def _atomic_write(path: str, write) -> None:
     """Write through a temporary file in the target's directory, then rename it over the target."""
     target = os.path.realpath(path)  # through symlinks, as an in-place write would go
-    directory = os.path.dirname(target)
-    tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
+    directory, base = os.path.split(target)
+    _remove_stale_temps(directory, base)
+    tmp = os.path.join(directory, _temp_name(base))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except FileNotFoundError:
@@ -82,6 +108,75 @@ def _atomic_write(path: str, write) -> None:
             os.unlink(tmp)
         raise
     _fsync_directory(directory)
+
+
+# Temporary files are named ".<target>.ember-tmp-<host>-<pid>-<random>.tmp": recognisable, and telling
+# a later save which writer made them. One left by a writer that was killed is removed by the next
+# save of the same target: at once when its writer ran on this host and is gone, else once it has
+# not been written to for _STALE_AFTER_S (a live writer keeps touching its file; on a shared file
+# system, a writer on another host can't be checked otherwise).
+_TEMP_TAG = ".ember-tmp-"
+_STALE_AFTER_S = 3600.0
+_OLD_TEMP = re.compile(r"\.[0-9a-f]{12}\.tmp")  # the naming before the tag, for files of older Ember versions
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname().split(".")[0])[:24] or "host"
+
+
+def _temp_prefix(base: str) -> str:
+    """``.<base>.ember-tmp-``, with ``base`` shortened as needed to keep the whole name under 255 bytes."""
+    room = 255 - len(f".{_TEMP_TAG}{_host()}-{2**32}-{'0' * 12}.tmp")
+    while len(os.fsencode(base)) > room:
+        base = base[:-1]
+    return f".{base}.{_TEMP_TAG[1:]}"
+
+
+def _temp_name(base: str) -> str:
+    return f"{_temp_prefix(base)}{_host()}-{os.getpid()}-{secrets.token_hex(6)}.tmp"
+
+
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Delete temporary files of ``base`` left behind by writers that died (see ``_TEMP_TAG``)."""
+    prefix, old_prefix = _temp_prefix(base), f".{base}"
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        name = entry.name
+        if name.startswith(prefix):
+            owner = re.fullmatch(r"(.*)-(\d+)-[0-9a-f]{12}\.tmp", name[len(prefix):])
+            if owner is None:
+                continue
+            host, pid = owner.group(1), int(owner.group(2))
+        elif name.startswith(old_prefix) and _OLD_TEMP.fullmatch(name[len(old_prefix):]):
+            host, pid = None, None
+        else:
+            continue
+        try:
+            idle = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:  # renamed or removed by its writer meanwhile
+            continue
+        if idle > _STALE_AFTER_S or (host == _host() and pid is not None and not _pid_alive(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (always assumed where that can't be checked)."""
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving the same target right now
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def _fsync_directory(directory: str) -> None:
@@ -110,7 +205,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     No format runs code from the file: PyTorch pickles go through a restricted unpickler, so
     ``weights_only=False`` behaves like ``True``; ``pickle_module`` and ``mmap`` are accepted for
     PyTorch compatibility and ignored. ``encoding=`` is passed on for Python 2 era PyTorch pickles.
-    Malformed files raise :class:`CheckpointError` naming the file and the problem.
+    Malformed files raise :class:`CheckpointError` naming the file and the problem (the package
+    docstring lists every error class).
+
+    >>> state = ember.load("model.pt", map_location="cpu")
     """
     encoding = pickle_load_args.pop("encoding", "ASCII")
     if pickle_load_args:

@@ -1,6 +1,7 @@
 """Pieces shared by the checkpoint formats: errors, a bounds-checked reader, device placement."""
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import sys
@@ -16,9 +17,26 @@ from ..ops.creation import place, resolve_device
 # Element types by the names the native format stores (Ember dtype names).
 DTYPES = {d.name: d for d in dt.ALL}
 
+#: The most dimensions a loaded tensor may have (NumPy's limit, and far beyond any real model's).
+MAX_DIMS = 64
+# NumPy's limit on an array's byte size, zero-length dimensions aside (np.intp's maximum).
+_MAX_BYTES = np.iinfo(np.intp).max
+
 
 class CheckpointError(RuntimeError):
-    """A checkpoint file is malformed, truncated, corrupted or uses something Ember can't represent."""
+    """A checkpoint file is malformed, truncated, corrupted or uses something Ember can't represent.
+
+    A ``RuntimeError``, as PyTorch's own errors for broken checkpoint files are; the message starts
+    with the file's name.
+    """
+
+
+class CheckpointUnpicklingError(CheckpointError, pickle.UnpicklingError):
+    """A PyTorch checkpoint's pickle data is malformed (truncated, bad opcodes, wrong arguments).
+
+    Both a :class:`CheckpointError` and a ``pickle.UnpicklingError``, the class ``torch.load``
+    (``weights_only=True``) raises for pickles it can't load, so either ``except`` clause catches it.
+    """
 
 
 class UnsafeUnpicklingError(pickle.UnpicklingError):
@@ -62,11 +80,28 @@ class Reader:
             raise self.error(f"file is truncated: could not read {what} ({len(data)} of {n} bytes)")
         return data
 
+    def check_shape(self, shape, itemsize: int, what: str) -> int:
+        """The element count of ``shape`` after checking it is a real, allocatable shape: at most
+        ``MAX_DIMS`` non-negative integers whose product (zero-length dimensions aside) times
+        ``itemsize`` fits NumPy's limit. Checked before anything is allocated."""
+        if not isinstance(shape, (list, tuple)) or not all(type(n) is int and n >= 0 for n in shape):
+            raise self.error(f"{what} has an invalid shape {shape!r:.80} (expected non-negative integers)")
+        if len(shape) > MAX_DIMS:
+            raise self.error(f"{what} has {len(shape)} dimensions; at most {MAX_DIMS} are supported")
+        if math.prod(max(n, 1) for n in shape) * itemsize > _MAX_BYTES:
+            raise self.error(f"{what} has an impossibly large shape {list(shape)!r:.120}")
+        return math.prod(shape)
+
     def read_array(self, offset: int, np_dtype: np.dtype, shape: tuple, what: str) -> np.ndarray:
-        """An owned, native-byte-order array of ``shape`` from little-endian bytes at ``offset``."""
+        """An owned, native-byte-order array of ``shape`` from little-endian bytes at ``offset``.
+
+        The shape and the byte range are checked against the file before the array is allocated,
+        so a corrupt size field can't ask for more memory than the file could fill.
+        """
+        numel = self.check_shape(shape, np_dtype.itemsize, what)
+        self.check_range(offset, numel * np_dtype.itemsize, what)
         arr = np.empty(shape, np_dtype)
         raw = arr.reshape(-1).view(np.uint8)
-        self.check_range(offset, raw.size, what)
         self.f.seek(self.start + offset)
         got = 0
         while got < raw.size:  # readinto may return short counts on raw/unbuffered files
@@ -133,7 +168,31 @@ def make_placer(map_location):
 
 
 def _to(t: Tensor, device: Device) -> Tensor:
-    return t if device is CPU else place(t._data, device)
+    if device is CPU:
+        return t
+    arr = t._data
+    span = _span(arr)
+    as_strided = _as_strided_of(device)
+    if arr.size <= span or as_strided is None:
+        return place(arr, device)
+    # An overlapping view (an expanded tensor, say) holds more elements than the memory it covers:
+    # move only that memory and view it again on the device, rather than materialising every element.
+    block = np.lib.stride_tricks.as_strided(arr, (span,), (arr.itemsize,), writeable=False)
+    moved = place(np.ascontiguousarray(block), device)._data
+    return _make(as_strided(moved, arr.shape, arr.strides), device)
+
+
+def _as_strided_of(device: Device):
+    """The device array module's ``as_strided`` (NumPy and CuPy have one), or None."""
+    stride_tricks = getattr(getattr(device.backend.xp, "lib", None), "stride_tricks", None)
+    return getattr(stride_tricks, "as_strided", None)
+
+
+def _span(arr: np.ndarray) -> int:
+    """How many elements of memory ``arr`` reaches, from its first element to its last (strides >= 0)."""
+    if arr.size == 0:
+        return 0
+    return 1 + sum((n - 1) * s for n, s in zip(arr.shape, arr.strides)) // arr.itemsize
 
 
 def new_tensor(arr: np.ndarray, location: str, placer, parameter: bool = False,

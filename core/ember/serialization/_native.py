@@ -260,7 +260,7 @@ class _Decoder:
         shape, offset, nbytes = e.get("shape"), e.get("offset"), e.get("nbytes")
         if not isinstance(shape, list) or not all(_is_int(s) and s >= 0 for s in shape):
             self.fail(f"{what}: invalid shape {shape!r:.80}")
-        numel = math.prod(shape)
+        numel = self.reader.check_shape(shape, d.itemsize, what)
         if not _is_int(nbytes) or nbytes != numel * d.itemsize:
             self.fail(f"{what}: nbytes {nbytes!r} doesn't match shape {shape} of {d.name}")
         if not _is_int(offset) or offset < 0 or offset + nbytes > self.data_size:

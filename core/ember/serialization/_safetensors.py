@@ -7,7 +7,6 @@ A file is an 8-byte little-endian header length N, N bytes of JSON mapping each 
 from __future__ import annotations
 
 import json
-import math
 import struct
 
 import numpy as np
@@ -63,42 +62,98 @@ class Plan:
             fh.write(host_bytes(t))
 
 
+# The format's own limit on the header (the reference implementation refuses longer ones).
+MAX_HEADER = 100_000_000
+# Element types of the format Ember has no dtype for (loading them is refused with a clear message).
+_UNSUPPORTED = ("C64", "C128", "U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2")
+
+
 def read(reader: Reader, placer) -> dict:
-    """Load a safetensors file as ``{name: tensor}`` (metadata is validated and dropped)."""
+    """Load a safetensors file as ``{name: tensor}`` (metadata is validated and dropped).
+
+    Validated as the reference implementation does, before any tensor is allocated: a JSON object
+    of well-typed entries whose ``data_offsets``, sorted, tile the data buffer exactly (starting at
+    0, no gaps or overlaps, ending at the end of the file), each spanning ``numel * itemsize`` bytes.
+    """
     (n,) = _LEN.unpack(reader.read(0, _LEN.size, "the header length"))
-    raw = reader.read(_LEN.size, n, "the safetensors header")
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise reader.error(f"corrupted safetensors header: not valid JSON ({e})") from None
-    if not isinstance(header, dict):
-        raise reader.error("corrupted safetensors header: not a JSON object")
+    if n > MAX_HEADER:
+        raise reader.error(f"corrupted safetensors header: header length {n} exceeds the format's limit "
+                           f"of {MAX_HEADER} bytes")
+    header = _parse_header(reader, reader.read(_LEN.size, n, "the safetensors header"))
     meta = header.pop("__metadata__", None)
     if meta is not None and not (isinstance(meta, dict) and all(isinstance(v, str) for v in meta.values())):
         raise reader.error("corrupted safetensors header: __metadata__ must map strings to strings")
     start = _LEN.size + n
-    buffer_size = reader.size - start
+    entries = [_entry(reader, name, e, reader.size - start) for name, e in header.items()]
+    _check_tiling(reader, entries, reader.size - start)
     out = {}
-    for name, e in header.items():
-        what = f"tensor {name!r}"
-        if not isinstance(e, dict):
-            raise reader.error(f"corrupted safetensors header: entry for {what} is not an object")
-        code, shape, offsets = e.get("dtype"), e.get("shape"), e.get("data_offsets")
-        if code not in _NP:
-            raise reader.error(f"{what} has dtype {code!r}, which Ember can't load; supported: {', '.join(_NP)}")
-        if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
-            raise reader.error(f"corrupted safetensors header: {what} has invalid shape {shape!r:.80}")
-        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
-                or not 0 <= offsets[0] <= offsets[1] <= buffer_size):
-            raise reader.error(f"corrupted safetensors header: {what} has data_offsets {offsets!r:.80} outside "
-                               f"the {buffer_size}-byte data buffer")
-        np_dtype = _NP[code]
-        if offsets[1] - offsets[0] != math.prod(shape) * np_dtype.itemsize:
-            raise reader.error(f"corrupted safetensors header: {what}'s data_offsets {offsets} don't match "
-                               f"shape {shape} of {code}")
-        arr = reader.read_array(start + offsets[0], np_dtype, tuple(shape), what)
+    for name, code, shape, (begin, _) in entries:
+        arr = reader.read_array(start + begin, _NP[code], tuple(shape), f"tensor {name!r}")
         if code == "BF16":
             arr = bfloat16_to_float32(arr)
             reader.widened += 1
         out[name] = new_tensor(arr, "cpu", placer)
     return out
+
+
+def _parse_header(reader: Reader, raw: bytes) -> dict:
+    def no_duplicates(pairs):
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+            raise ValueError(f"duplicate key {dup!r:.80}")
+        return obj
+
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise reader.error(f"corrupted safetensors header: not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise reader.error("corrupted safetensors header: not a JSON object")
+    return header
+
+
+def _entry(reader: Reader, name: str, e, buffer_size: int) -> tuple:
+    """``(name, dtype code, shape, data_offsets)`` of one header entry, each field's type and range checked."""
+    what = f"tensor {name!r}"
+
+    def bad(problem: str):
+        return reader.error(f"corrupted safetensors header: {what} {problem}")
+
+    if not isinstance(e, dict):
+        raise bad("is not a JSON object")
+    code, shape, offsets = e.get("dtype"), e.get("shape"), e.get("data_offsets")
+    if not isinstance(code, str):
+        raise bad(f"has a dtype of the wrong type: {code!r:.80} (expected a string such as 'F32')")
+    if code not in _NP:
+        known = " (a safetensors dtype Ember has no equivalent for)" if code in _UNSUPPORTED else ""
+        raise reader.error(f"{what} has dtype {code!r:.40}{known}, which Ember can't load; "
+                           f"supported: {', '.join(_NP)}")
+    if not isinstance(shape, list) or not all(type(s) is int and s >= 0 for s in shape):
+        raise bad(f"has invalid shape {shape!r:.80} (expected a list of non-negative integers)")
+    numel = reader.check_shape(shape, _NP[code].itemsize, what)
+    if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
+            or not 0 <= offsets[0] <= offsets[1] <= buffer_size):
+        raise bad(f"has data_offsets {offsets!r:.80} outside the {buffer_size}-byte data buffer")
+    if offsets[1] - offsets[0] != numel * _NP[code].itemsize:
+        raise bad(f"has data_offsets {offsets} that don't match shape {shape} of {code} "
+                  f"({numel * _NP[code].itemsize} bytes)")
+    return name, code, shape, offsets
+
+
+def _check_tiling(reader: Reader, entries: list, buffer_size: int) -> None:
+    """The byte ranges, in order, must cover the data buffer exactly: a header whose offsets leave a
+    gap or overlap, or whose length is off (shifting the buffer), would otherwise load wrong numbers."""
+    end, previous = 0, None
+    for name, _, _, (begin, stop) in sorted(entries, key=lambda e: tuple(e[3])):
+        if begin != end:
+            problem = (f"overlaps {previous!r}" if begin < end else
+                       f"leaves a gap of {begin - end} bytes after {previous!r}" if previous is not None else
+                       f"starts at byte {begin} instead of 0")
+            raise reader.error(f"corrupted safetensors header: tensor {name!r}'s data_offsets [{begin}, {stop}] "
+                               f"{problem} (the offsets must tile the data buffer)")
+        end, previous = stop, name
+    if end != buffer_size:
+        raise reader.error(f"corrupted safetensors file: the tensors cover {end} bytes of data but the data buffer "
+                           f"holds {buffer_size} (a wrong header length or trailing bytes)")

@@ -5,11 +5,20 @@
     >>> write_png(img, "cat.png")
 
 Images of 16-bit depth come back as int32 tensors (Ember has no uint16), as older torchvision did.
+
+A file or buffer that can't be decoded raises :class:`ImageDecodeError`, a ``RuntimeError`` (the error
+torchvision raises) whose message names the file (or says ``data (N bytes)`` for encoded bytes) and
+the problem: malformed, truncated or unsupported data, whatever Pillow's decoders raised for it
+(``OSError``, ``SyntaxError``, ``IndexError``, ...), and images larger than
+``PIL.Image.MAX_IMAGE_PIXELS`` pixels (Pillow's decompression-bomb limit; raise or clear it to
+decode bigger images). ``read_image`` raises ``FileNotFoundError``/``IsADirectoryError`` for a path
+that is missing or a directory.
 """
 from __future__ import annotations
 
 import io as _io
 import os
+import struct
 from enum import Enum
 
 import numpy as np
@@ -18,8 +27,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 import ember
 from ember import Tensor
 
-__all__ = ["ImageReadMode", "read_file", "write_file", "decode_image", "decode_png", "decode_jpeg", "read_image",
-           "encode_png", "encode_jpeg", "write_png", "write_jpeg"]
+__all__ = ["ImageReadMode", "ImageDecodeError", "read_file", "write_file", "decode_image", "decode_png", "decode_jpeg",
+           "read_image", "encode_png", "encode_jpeg", "write_png", "write_jpeg"]
+
+
+class ImageDecodeError(RuntimeError):
+    """Encoded image data could not be decoded; the message names the file and the problem."""
 
 
 class ImageReadMode(Enum):
@@ -100,18 +113,49 @@ def _pil_to_chw(img: Image.Image, mode: ImageReadMode) -> Tensor:
     return ember.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
 
 
-def _decode(source, mode, apply_exif_orientation: bool, name: str) -> Tensor:
+# What Pillow raises on malformed data, wrapped into ImageDecodeError. Seen in the fuzz suite (tests/fuzz):
+# OSError (truncated data, decoder errors), SyntaxError and IndexError (broken PNG chunks), ValueError and
+# the decompression-bomb error. The rest are what its header, EXIF and TIFF-tag parsers can raise on short
+# or inconsistent fields; MemoryError is an image that passed the pixel limit but not the allocation; the
+# bomb warning is raised when warnings are errors.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, IndexError, KeyError, TypeError, struct.error, EOFError,
+                  ZeroDivisionError, MemoryError, Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+def _decode(data: bytes, mode, apply_exif_orientation: bool, name: str) -> Tensor:
+    """Decode ``data`` (the whole encoded image, in memory: Pillow then never asks the OS for a
+    corrupt chunk length's worth of bytes) into a (C, H, W) tensor."""
     mode = _mode(mode)
     try:
-        with Image.open(source) as img:
+        with Image.open(_io.BytesIO(data)) as img:
+            _check_pixels(img, name)
             img.load()
+            if img.mode in ("P", "PA") and img.palette is None:  # Pillow would fail an assert converting it
+                raise ImageDecodeError(f"could not decode image {name}: a palette image without a palette "
+                                       "(PLTE chunk)")
             if apply_exif_orientation:
                 img = ImageOps.exif_transpose(img)
             return _pil_to_chw(img, mode)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise RuntimeError(f"could not decode image {name}: {e}") from None
+    except ImageDecodeError:
+        raise
+    except UnidentifiedImageError as e:
+        raise ImageDecodeError(f"could not decode image {name}: {e}") from None
+    except MemoryError:
+        raise ImageDecodeError(f"could not decode image {name}: not enough memory") from None
+    except _DECODE_ERRORS as e:
+        raise ImageDecodeError(f"could not decode image {name}: malformed or truncated image data "
+                               f"({type(e).__name__}: {e})") from None
+
+
+def _check_pixels(img: Image.Image, name: str) -> None:
+    """Refuse images over Pillow's decompression-bomb limit before their pixels are allocated (Pillow
+    itself only warns below twice the limit)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    width, height = img.size
+    if limit and width * height > limit:
+        raise ImageDecodeError(f"could not decode image {name}: its {width} x {height} pixels exceed "
+                               f"PIL.Image.MAX_IMAGE_PIXELS ({limit}), Pillow's decompression-bomb limit; raise "
+                               "that limit to decode it")
 
 
 def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
@@ -119,7 +163,7 @@ def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bo
     if isinstance(input, (str, os.PathLike)):
         return read_image(input, mode, apply_exif_orientation)
     data = _as_bytes(input, "input")
-    return _decode(_io.BytesIO(data), mode, apply_exif_orientation, f"data ({len(data)} bytes)")
+    return _decode(data, mode, apply_exif_orientation, f"data ({len(data)} bytes)")
 
 
 def decode_png(input: Tensor, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
@@ -143,7 +187,9 @@ def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool 
         raise FileNotFoundError(f"image file not found: {path!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"expected an image file, got a directory: {path!r}")
-    return _decode(path, mode, apply_exif_orientation, f"file {path!r}")
+    with open(path, "rb") as f:
+        data = f.read()
+    return _decode(data, mode, apply_exif_orientation, f"file {path!r}")
 
 
 def _hwc(input: Tensor, what: str) -> np.ndarray:

@@ -64,7 +64,7 @@ class _CifarUnpickler(_RestrictedUnpickler):
             ("numpy.core.multiarray", "_reconstruct"): self._reconstruct,  # written by NumPy 1.x
             ("numpy._core.multiarray", "_reconstruct"): self._reconstruct,  # written by NumPy 2.x
             ("numpy", "ndarray"): _NDARRAY,
-            ("numpy", "dtype"): _dtype,
+            ("numpy", "dtype"): self._dtype,
             ("_codecs", "encode"): _latin1_encode,
         }
         found = allowed.get((module, name))
@@ -74,6 +74,12 @@ class _CifarUnpickler(_RestrictedUnpickler):
                 "unpickler that only rebuilds plain containers and numeric NumPy arrays, and never runs code "
                 "from a file")
         return found
+
+    def _dtype(self, spec, align=False, copy=False) -> _DType:
+        try:
+            return _dtype(spec, align, copy)
+        except UnsafeUnpicklingError as e:
+            raise UnsafeUnpicklingError(f"{self.name}: {e}") from None
 
     def persistent_load(self, pid):
         raise UnsafeUnpicklingError(f"{self.name}: unexpected persistent id {pid!r:.80} in a CIFAR batch")

@@ -8,6 +8,7 @@ range), and a malformed file raises :class:`DatasetFormatError` naming the file 
 from __future__ import annotations
 
 import gzip
+import io as _io
 import math
 import os
 import shutil
@@ -32,6 +33,7 @@ _IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(
 LABELS_MAGIC = 0x0801  # 2049: unsigned bytes, 1 dimension
 IMAGES_MAGIC = 0x0803  # 2051: unsigned bytes, 3 dimensions
 _KIND = {LABELS_MAGIC: "labels", IMAGES_MAGIC: "images"}
+_MAX_DIMS = 64  # NumPy's limit (the format allows 255)
 
 
 def _describe_magic(magic: int) -> str:
@@ -40,22 +42,68 @@ def _describe_magic(magic: int) -> str:
     return f"{kind}, {ndim} dimension{'s' if ndim != 1 else ''}"
 
 
+# The most bytes one byte of deflate data can expand to (1032:1), and how many unexpected trailing
+# bytes of a gzip-compressed IDX file are kept to report the size mismatch exactly.
+_DEFLATE_MAX_RATIO = 1032
+_SLACK = 1 << 20
+
+
 def _read_maybe_gzip(path: str) -> bytes:
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":  # gzip, whatever the name says (an IDX file starts with two zero bytes)
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise DatasetFormatError(f"{path!r}: corrupt or truncated gzip data ({e})") from None
+        return _gunzip_idx(raw, path)
     return raw
+
+
+def _declared_size(head: bytes) -> int | None:
+    """The total size (header and data) an IDX header declares, or None if ``head`` isn't a complete,
+    valid header (the parser then reports what is wrong with it)."""
+    if len(head) < 4 or head[0] or head[1] or head[2] not in _IDX_TYPES or not head[3]:
+        return None
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    shape = [int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(head[3])]
+    return header + math.prod(shape) * _IDX_TYPES[head[2]].itemsize
+
+
+def _gunzip_idx(raw: bytes, path: str) -> bytes:
+    """Decompress a gzip-compressed IDX file without trusting its header: the data it declares is
+    checked against what the compressed size can hold before it is decompressed, so a corrupt size
+    field (or a gzip bomb) can't exhaust memory. Reads to the end, which checks the gzip CRC."""
+    try:
+        with gzip.GzipFile(fileobj=_io.BytesIO(raw)) as g:
+            data = g.read(4)
+            if len(data) == 4:
+                data += g.read(4 * data[3])
+            total = _declared_size(data)
+            if total is not None:
+                if total > len(raw) * _DEFLATE_MAX_RATIO + 1024:
+                    raise DatasetFormatError(f"malformed IDX file {path!r}: the header declares {total} bytes, more "
+                                             f"than the {len(raw)}-byte gzip file can hold")
+                data += g.read(total - len(data))
+            data += g.read(_SLACK)
+            more = 0
+            while chunk := g.read(_SLACK):
+                more += len(chunk)
+    except (OSError, EOFError, zlib.error) as e:
+        raise DatasetFormatError(f"{path!r}: corrupt or truncated gzip data ({e})") from None
+    if more and total is not None:  # (with a bad header, the parser reports the header instead)
+        raise DatasetFormatError(f"malformed IDX file {path!r}: size mismatch ({len(data) + more - total} "
+                                 "unexpected trailing bytes)")
+    return data
 
 
 def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip-compressed or not) as a NumPy array in native byte order.
 
     ``expected_magic`` (e.g. ``2049`` for labels, ``2051`` for images) fixes the element type and
-    number of dimensions. Raises :class:`DatasetFormatError` naming the file and the problem.
+    number of dimensions. Raises :class:`DatasetFormatError` naming the file and the problem; sizes
+    are checked before anything is allocated (for gzip files, against what the compressed data can hold).
+
+    >>> read_idx("MNIST/raw/t10k-labels-idx1-ubyte.gz", 2049).shape
+    (10000,)
     """
     path = os.fspath(path)
     raw = _read_maybe_gzip(path)
@@ -79,6 +127,8 @@ def read_idx(path: str | os.PathLike, expected_magic: int | None = None) -> np.n
         raise bad(f"unknown element type 0x{code:02x} in magic number 0x{magic:08x}")
     if ndim == 0:
         raise bad("the header declares 0 dimensions")
+    if ndim > _MAX_DIMS:
+        raise bad(f"the header declares {ndim} dimensions; at most {_MAX_DIMS} are supported")
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise bad(f"truncated header: {ndim} dimensions need {header} bytes, the file has {len(raw)}")
