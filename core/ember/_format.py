@@ -46,8 +46,11 @@ def _summarize(a: np.ndarray) -> np.ndarray:
         new = []
         for p in parts:
             if p.shape[axis] > 2 * _EDGE:
-                new.append(np.take(p, range(_EDGE), axis=axis))
-                new.append(np.take(p, range(p.shape[axis] - _EDGE, p.shape[axis]), axis=axis))
+                # Slices, not np.take: take copies a non-contiguous array whole first (an expanded
+                # 100000 x 100000 view would ask for 37 GiB).
+                lead = (slice(None),) * axis
+                new.append(p[lead + (slice(0, _EDGE),)])
+                new.append(p[lead + (slice(p.shape[axis] - _EDGE, None),)])
             else:
                 new.append(p)
         parts = new
@@ -59,7 +62,7 @@ def format_array(a: np.ndarray, indent: int) -> str:
         elem = _float_formatter(_summarize(a))
     elif a.dtype.kind == "b":
         elem = lambda v: "True" if v else "False"  # noqa: E731
-        width = 5 if a.size and not a.all() else 4
+        width = 5 if a.size and not _summarize(a).all() else 4
         base = elem
         elem = lambda v: base(v).rjust(width)  # noqa: E731
     else:

@@ -233,3 +233,16 @@ def test_dtype_objects():
 def test_public_tensor_constructor():
     assert ember.Tensor([1, 2]).dtype is ember.float32
     assert ember.Tensor(2, 3).shape == (2, 3)
+
+
+def test_printing_a_huge_expanded_tensor_reads_only_its_edges():
+    """A stride-0 view (e.g. a loaded torch.zeros(1).expand(...)) prints without materialising it."""
+    import tracemalloc
+    x = ember.zeros(1).expand(100000, 100000)
+    tracemalloc.start()
+    try:
+        text = repr(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert text.startswith("tensor([[0., 0., 0., ..., 0., 0., 0.],") and peak < 10_000_000
