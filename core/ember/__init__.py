@@ -42,11 +42,23 @@ def numel(input: Tensor) -> int:
 from . import nn, optim, utils  # noqa: E402
 from .nn._functional.layers import cosine_similarity, pairwise_distance  # noqa: E402  (torch.* too)
 from .serialization import load, save  # noqa: E402
+from ._compile import compile  # noqa: E402,A004
+from ._determinism import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,  # noqa: E402
+                           is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                           use_deterministic_algorithms)
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
+
+# Imported on first access: the plugin machinery (hub, plugins) and namespaces that scripts name but
+# seldom use (accelerator, backends, onnx, distributed), so `import ember` stays fast.
+_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed")
 
 
 def __getattr__(name: str):
-    # ember.hub and ember.plugins are imported on first access, so `import ember` loads no plugin machinery.
-    if name in ("hub", "plugins"):
+    if name in _LAZY_SUBMODULES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

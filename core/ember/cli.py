@@ -4,9 +4,11 @@
     ember plugins check [--json]         exit 1 on failed plugins, unknown hooks or name clashes
     ember models [--plugin P] [--task T] [--include PATTERN] [--json]
     ember datasets | transforms | metrics [same filters]
-    ember weights [list] [MODEL ...] [--json]
+    ember weights [list] [MODEL ...] [--json]                each file's size, sha256 and status (installed,
+                                                             downloaded or missing)
     ember weights verify [MODEL ...] [--download] [--json]   check files against their sha256
     ember weights fetch [MODEL ...] [--json]                 download missing files, then verify
+    ember weights hash FILE ... [--json]                     the sha256 and size a Weights record needs
     ember env [--json]                   versions, devices and backends, plugins
 
 Tables are for people; ``--json`` prints a JSON document for scripts. Plugins add subcommands through
@@ -118,7 +120,7 @@ _COLUMNS = {
     "models": ("task",),
     "datasets": ("task", "modality"),
     "transforms": ("modality",),
-    "metrics": ("higher_is_better",),
+    "metrics": ("task", "higher_is_better"),
 }
 
 
@@ -145,11 +147,15 @@ def _cmd_entries(args) -> int:
     if not entries:
         print(f"No {kind} registered" + (" matching the filters." if (args.plugin or args.include or filters) else
                                        " (install a plugin that provides some; see `ember plugins`)."))
+        for note in _manager().lookup_notes(kind, ""):
+            print(f"note: {note}")
         return 0
     cols = _COLUMNS[kind]
     rows = []
     for e in entries:
-        row = [e.canonical] + [e.metadata.get(c) for c in cols]
+        # The providing plugin in its own column, so a bare name that resolves to another plugin's object
+        # than the one expected is visible.
+        row = [e.canonical, e.plugin] + [e.metadata.get(c) for c in cols]
         if kind == "models":
             w = e.metadata.get("weights")
             names = [] if w is None else [m.name + ("*" if "DEFAULT" in w.__members__ and w.DEFAULT is m else "")
@@ -159,20 +165,33 @@ def _cmd_entries(args) -> int:
             row.append("yes" if e.functional is not None else "no")
         row.append(_qualname(e.obj))
         rows.append(row)
-    headers = ["name", *cols] + (["weights (*default)"] if kind == "models" else []) + \
+    headers = ["name", "plugin", *cols] + (["weights (*default)"] if kind == "models" else []) + \
         (["functional"] if kind in ("transforms", "metrics") else []) + ["object"]
     print(_table(headers, rows))
     return 0
 
 
 def _weights_items(names: Sequence[str]):
+    """(entry, member) for every weights file of the named models (of every model when none is named).
+
+    A named model without pretrained weights is an error: it has nothing to list, verify or fetch.
+    """
     from .plugins import get_registry
     reg = get_registry("models")
     entries = [reg.get(n) for n in names] if names else reg.entries()
+    if names:
+        bare = [e.canonical for e in entries if e.metadata.get("weights") is None]
+        if bare:
+            raise _NoWeights(f"{', '.join(bare)} {'has' if len(bare) == 1 else 'have'} no pretrained weights "
+                             "(`ember weights` lists the models that have some)")
     for e in entries:
         enum_cls = e.metadata.get("weights")
         for member in (enum_cls or ()):
             yield e, member
+
+
+class _NoWeights(LookupError):
+    """A model named on the command line has no pretrained weights."""
 
 
 def _weights_state(member, download: bool) -> tuple[str, str | None]:
@@ -187,7 +206,7 @@ def _weights_state(member, download: bool) -> tuple[str, str | None]:
         if w.is_remote and not download:
             return "not downloaded", f"expected at {path} (`ember weights verify --download` fetches it)"
         try:
-            w.fetch(progress=sys.stderr.isatty())
+            w.fetch(progress=True)   # a line on stderr: what is fetched and where it goes
         except WeightsError as e:
             return ("missing" if not w.is_remote else "error"), str(e)
     try:
@@ -199,11 +218,39 @@ def _weights_state(member, download: bool) -> tuple[str, str | None]:
     return "ok", None
 
 
+def _cmd_weights_hash(args) -> int:
+    """``ember weights hash FILE ...``: the sha256 and size to put in a ``Weights`` record."""
+    from .plugins.weights import sha256_file
+    if not args.models:
+        print("error: `ember weights hash` needs one or more files", file=sys.stderr)
+        return 2
+    docs = []
+    for name in args.models:
+        if not os.path.isfile(name):
+            print(f"error: {name}: no such file", file=sys.stderr)
+            return 1
+        docs.append({"path": name, "sha256": sha256_file(name), "size": os.path.getsize(name)})
+    if args.json:
+        _print_json(docs)
+    else:
+        for d in docs:
+            print(f'{d["path"]}:\n    sha256="{d["sha256"]}", size={d["size"]},')
+    return 0
+
+
 def _cmd_weights(args) -> int:
+    if args.action == "hash":
+        return _cmd_weights_hash(args)
     if args.action == "fetch":
         args.action, args.download = "verify", True
+    try:
+        items = list(_weights_items(args.models))
+    except _NoWeights as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    from .plugins.weights import file_status
     rows, docs, bad = [], [], 0
-    for entry, member in _weights_items(args.models):
+    for entry, member in items:
         w = member.value
         try:
             location = str(w.path())
@@ -217,7 +264,8 @@ def _cmd_weights(args) -> int:
             doc.update(status=status, detail=detail)
             rows.append([entry.canonical, doc["weights"], status, location])
         else:
-            rows.append([entry.canonical, doc["weights"], w.size, w.sha256[:12], location])
+            doc["status"] = file_status(w)
+            rows.append([entry.canonical, doc["weights"], doc["status"], w.size, w.sha256[:12], location])
         docs.append(doc)
     if args.json:
         _print_json(docs)
@@ -231,7 +279,7 @@ def _cmd_weights(args) -> int:
         print(f"\n{_plural(len(rows), 'file')}: " + ", ".join(
             f"{sum(d['status'] == s for d in docs)} {s}" for s in sorted({d['status'] for d in docs})))
     else:
-        print(_table(["model", "weights", "size", "sha256", "path"], rows))
+        print(_table(["model", "weights", "status", "size", "sha256", "path"], rows))
     return 1 if bad else 0
 
 
@@ -308,12 +356,22 @@ def _cmd_env(args) -> int:
 
 # ---- parser -----------------------------------------------------------------------------------------------
 
+def _task(name: str) -> str:
+    """argparse type of ``--task``: a name from the task vocabulary (a misspelling would match nothing)."""
+    from .plugins.tasks import UnknownTaskError, check_task
+    try:
+        return check_task(name)
+    except UnknownTaskError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _add_filters(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--plugin", action="append", help="only this plugin's entries (repeatable)")
     p.add_argument("--include", action="append", metavar="PATTERN", help="fnmatch pattern on the name (repeatable)")
     p.add_argument("--exclude", action="append", metavar="PATTERN", help="fnmatch pattern to leave out (repeatable)")
-    if kind in ("models", "datasets"):
-        p.add_argument("--task", help="only entries registered with this task")
+    if kind in ("models", "datasets", "metrics"):
+        p.add_argument("--task", type=_task, help="only entries registered with this task (a name from "
+                                                  "ember.plugins.tasks.TASKS, such as image-classification)")
     if kind in ("datasets", "transforms"):
         p.add_argument("--modality", help="only entries registered with this modality")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -339,10 +397,12 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
         _add_filters(p, kind)
         p.set_defaults(func=_cmd_entries)
 
-    p = sub.add_parser("weights", help="pretrained weights: list, verify files against their sha256, or fetch them")
-    p.add_argument("action", nargs="?", choices=["list", "verify", "fetch"], default="list",
-                   help="fetch = verify --download (into $EMBER_HOME/weights)")
-    p.add_argument("models", nargs="*", metavar="MODEL", help="only these models (default: all)")
+    p = sub.add_parser("weights", help="pretrained weights: list, verify files against their sha256, fetch them, "
+                                       "or hash a new file")
+    p.add_argument("action", nargs="?", choices=["list", "verify", "fetch", "hash"], default="list",
+                   help="fetch = verify --download (into $EMBER_HOME/weights); hash FILE ... prints the sha256 and "
+                        "size a Weights record needs")
+    p.add_argument("models", nargs="*", metavar="MODEL", help="only these models (default: all); files for hash")
     p.add_argument("--download", action="store_true", help="with verify: download missing remote files first")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=_cmd_weights)

@@ -8,22 +8,25 @@
 >>> hub.get_model_weights("toy:mlp").DEFAULT.meta["metrics"]
 >>> ds = hub.get_dataset("toy:blobs", train=True)
 >>> hub.list_metrics(higher_is_better=True)
+>>> model = hub.load("vision", "lenet5", weights="DEFAULT")   # torch.hub's shape: a plugin for the repository
+>>> hub.list("vision"), print(hub.help("vision", "lenet5"))
 
 Plugins are loaded on the first call into this module (never by ``import ember``).
 """
 from __future__ import annotations
 
+import builtins
 import inspect
 from types import ModuleType
 from typing import Any, Callable
 
 from .plugins import get_registry
-from .plugins.registry import Entry, NotFoundError
+from .plugins.registry import AmbiguousNameError, Entry, NotFoundError
 from .plugins.weights import Weights, WeightsEnum
 
-__all__ = ["list_models", "get_model", "get_model_builder", "get_model_weights", "get_weight", "list_datasets",
-           "get_dataset", "list_transforms", "get_transform", "get_transform_function", "list_metrics", "get_metric",
-           "get_metric_function", "list_backends", "get_entry", "Weights", "WeightsEnum"]
+__all__ = ["load", "list", "help", "list_models", "get_model", "get_model_builder", "get_model_weights", "get_weight",
+           "list_datasets", "get_dataset", "list_transforms", "get_transform", "get_transform_function", "list_metrics",
+           "get_metric", "get_metric_function", "list_backends", "get_entry", "Weights", "WeightsEnum"]
 
 
 def get_entry(kind: str, name: str) -> Entry:
@@ -73,17 +76,30 @@ def get_model_weights(name: str | Callable) -> type[WeightsEnum] | None:
 
 
 def get_weight(name: str) -> WeightsEnum:
-    """A weights member from its full name, ``"ToyMLP_Weights.BLOBS_V1"``."""
-    enum_name, sep, member = name.partition(".")
-    if not sep:
-        raise ValueError(f"expected '<EnumName>.<MEMBER>', got {name!r}")
-    seen = set()
-    for e in get_registry("models").entries():
+    """A weights member from its full name: ``"LeNet5_Weights.FASHIONMNIST_V1"`` (torchvision's spelling) or
+    the canonical ``"vision:LeNet5_Weights.FASHIONMNIST_V1"``, which names the plugin when two plugins have
+    weights enums of the same name.
+
+    >>> hub.get_weight("toy:ToyMLP_Weights.DEFAULT")
+    ToyMLP_Weights.BLOBS_V1
+    """
+    plugin, colon, qualified = name.rpartition(":")
+    enum_name, sep, member = qualified.partition(".")
+    if not sep or not enum_name or not member:
+        raise ValueError(f"expected '<EnumName>.<MEMBER>' or '<plugin>:<EnumName>.<MEMBER>', got {name!r}")
+    found: dict[type, builtins.list[str]] = {}   # enum -> plugins registering it
+    for e in get_registry("models").entries(plugin=plugin if colon else None):
         w = e.metadata.get("weights")
-        if w is not None and w.__name__ == enum_name and w not in seen:
-            seen.add(w)
-            return w.verify(member)
-    raise NotFoundError(f"no registered model has weights named {enum_name!r}")
+        if w is not None and w.__name__ == enum_name:
+            found.setdefault(w, []).append(e.plugin)
+    if len(found) > 1:
+        options = sorted(f"'{p[0]}:{enum_name}.{member}'" for p in found.values())
+        raise AmbiguousNameError(f"weights enum {enum_name!r} is defined by several plugins; use one of "
+                                 f"{', '.join(options)}")
+    if not found:
+        where = f" of plugin {plugin!r}" if colon else ""
+        raise NotFoundError(f"no registered model{where} has weights named {enum_name!r}")
+    return next(iter(found)).verify(member)
 
 
 def _resolve_weights(entry: Entry, weights) -> Weights | None:
@@ -109,15 +125,20 @@ def _accepts(fn: Callable, param: str) -> bool:
 
 
 def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num_classes: int | None = None,
-              progress: bool = False, **config) -> Any:
+              progress: bool = True, **config) -> Any:
     """Build a registered model, optionally with pretrained weights.
 
     ``weights`` is ``None``, ``"DEFAULT"``, a member of the model's weights enum, its name
     (``"BLOBS_V1"`` or ``"ToyMLP_Weights.BLOBS_V1"``) or a :class:`Weights` record. Weights are fetched
-    (into ``$EMBER_HOME`` if remote), checked against their sha256 and loaded. With ``num_classes``
-    different from the weights' number of categories the pretrained body is kept and the classifier
-    head re-initialised for ``num_classes`` (see the head protocol in
-    :func:`ember.plugins.hookspecs.ember_register_models`). Other keywords go to the builder.
+    (into ``$EMBER_HOME`` if remote, with a progress line on stderr unless ``progress=False``), checked
+    against their sha256 and loaded.
+
+    Fine-tuning: with ``num_classes`` different from the weights' number of categories, the pretrained
+    body is kept and the classifier head re-initialised for ``num_classes`` (see the head protocol in
+    :func:`ember.plugins.hookspecs.ember_register_models`). The model's own builder refuses that
+    combination, as torchvision's builders do (``resnet18(weights=W, num_classes=5)`` raises "The
+    parameter 'num_classes' expected value ..."); this function is the way to a new head. Other
+    keywords go to the builder.
 
     >>> model = hub.get_model("toy:mlp", weights="DEFAULT", num_classes=5)
     """
@@ -214,3 +235,81 @@ def _functional(entry: Entry) -> Callable:
 def list_backends(include=None, exclude=None, *, plugin=None, **metadata) -> list[str]:
     """Canonical names of device backends registered by plugins (``ember.device(<bare name>)``)."""
     return _list("backends", include, exclude, plugin, metadata)
+
+
+# ---- torch.hub's shape: a plugin stands where torch.hub takes a GitHub repository ---------------------------
+# Defined last: `list` and `help` shadow the builtins inside this module from here on.
+
+
+def _model_name(repo_or_dir: str, model: str | None) -> str:
+    """``("vision", "resnet18")`` or ``("vision:resnet18", None)`` -> ``"vision:resnet18"``."""
+    if not isinstance(repo_or_dir, str):
+        raise TypeError(f"expected a plugin name such as 'vision', got {type(repo_or_dir).__name__}")
+    if "/" in repo_or_dir or "\\" in repo_or_dir:
+        raise ValueError(f"ember.hub loads models from installed plugins, not from GitHub repositories or "
+                         f"directories: got {repo_or_dir!r}. Name a plugin, as in hub.load('vision', 'resnet18') "
+                         "or hub.load('vision:resnet18') (`ember plugins` lists the installed plugins)")
+    if model is None:
+        return repo_or_dir          # "vision:resnet18", or a bare name that one plugin provides
+    if ":" in repo_or_dir:
+        raise ValueError(f"give either hub.load({repo_or_dir!r}) or hub.load('<plugin>', {model!r}), not both")
+    return f"{repo_or_dir}:{model}"
+
+
+def _check_source(source: str) -> None:
+    if source != "plugin":
+        raise ValueError(f"ember.hub loads from installed plugins (source='plugin'), got source={source!r}: "
+                         "GitHub repositories and local directories of hubconf.py files are not supported")
+
+
+def load(repo_or_dir: str, model: str | None = None, *args, source: str = "plugin", trust_repo=None,
+         force_reload: bool = False, verbose: bool = True, skip_validation: bool = False, **kwargs) -> Any:
+    """Build a model as ``torch.hub.load`` does, with an installed plugin in place of the GitHub repository.
+
+    ``hub.load("vision", "resnet18", weights="DEFAULT")`` and ``hub.load("vision:resnet18",
+    weights="DEFAULT")`` are :func:`get_model` (keywords ``weights``, ``num_classes``, ``progress`` and the
+    builder's own). ``trust_repo``, ``force_reload``, ``verbose`` and ``skip_validation`` concern
+    downloading a repository's code, which plugins never do: they are accepted and ignored.
+
+    >>> model = hub.load("toy", "mlp", weights="DEFAULT")
+    """
+    _check_source(source)
+    if args:
+        raise TypeError(f"ember.hub.load passes keyword arguments only to the model builder; got positional "
+                        f"arguments {args!r}")
+    return get_model(_model_name(repo_or_dir, model), **kwargs)
+
+
+def list(github: str, force_reload: bool = False, skip_validation: bool = False, trust_repo=None,  # noqa: A001
+         verbose: bool = True) -> builtins.list[str]:
+    """The models a plugin provides, as bare names (``torch.hub.list`` lists a repository's entry points).
+
+    >>> hub.list("toy")
+    ['mlp']
+    """
+    registry = get_registry("models")
+    names = [e.name for e in registry.entries(plugin=github)]
+    if not names:
+        from .plugins import get_manager
+        known = sorted(p.name for p in get_manager().plugins)
+        notes = get_manager().lookup_notes("models", f"{github}:")
+        raise NotFoundError(f"plugin {github!r} provides no models; installed plugins: {', '.join(known) or 'none'}"
+                            + "".join(f". Note: {n}" for n in notes))
+    return names
+
+
+def help(github: str, model: str, force_reload: bool = False, skip_validation: bool = False,  # noqa: A001
+         trust_repo=None) -> str:
+    """The documentation of a plugin's model (``torch.hub.help``): its builder's docstring, followed by the
+    pretrained weights it offers.
+
+    >>> print(hub.help("toy", "mlp"))
+    """
+    entry = get_entry("models", _model_name(github, model))
+    doc = inspect.getdoc(entry.obj) or f"{entry.canonical}: no documentation"
+    weights = entry.metadata.get("weights")
+    if weights is not None:
+        default = weights.__members__.get("DEFAULT")
+        members = [f"{weights.__name__}.{m.name}" + (" (DEFAULT)" if m is default else "") for m in weights]
+        doc += "\n\nPretrained weights: " + ", ".join(members)
+    return doc

@@ -102,7 +102,7 @@ GOOD = '''
 
     @hookimpl
     def ember_register_models(registry):
-        registry.add("net", net, task="classification")
+        registry.add("net", net, task="tabular-classification")
 
     @hookimpl
     def ember_register_datasets(registry):

@@ -83,44 +83,45 @@ def test_plugins_check_fails_on_problems(example_site, capsys, source, expected)
 def test_models_and_filters(example_site, capsys):
     example_site.add("other", '''
         def ember_register_models(registry):
-            registry.add("big", dict, task="detection")
+            registry.add("big", dict, task="object-detection")
     ''')
     status, out, _ = run(capsys, "models")
     lines = out.splitlines()
-    assert status == 0 and lines[0].split() == ["NAME", "TASK", "WEIGHTS", "(*DEFAULT)", "OBJECT"]
-    assert lines[1].split() == ["other:big", "detection", "-", "builtins.dict"]
-    assert lines[2].split() == ["toy:mlp", "classification", "BLOBS_V1*", "ember_toy.toy_mlp"]
+    assert status == 0 and lines[0].split() == ["NAME", "PLUGIN", "TASK", "WEIGHTS", "(*DEFAULT)", "OBJECT"]
+    assert lines[1].split() == ["other:big", "other", "object-detection", "-", "builtins.dict"]
+    assert lines[2].split() == ["toy:mlp", "toy", "tabular-classification", "BLOBS_V1*", "ember_toy.toy_mlp"]
     assert [line.split()[0] for line in run(capsys, "models", "--plugin", "toy")[1].splitlines()[1:]] == ["toy:mlp"]
-    assert "toy:mlp" not in run(capsys, "models", "--task", "detection")[1]
+    assert "toy:mlp" not in run(capsys, "models", "--task", "object-detection")[1]
     assert "other:big" not in run(capsys, "models", "--include", "ml*")[1]
     assert "other:big" not in run(capsys, "models", "--exclude", "other:*")[1]
     assert "No models registered matching" in run(capsys, "models", "--plugin", "nobody")[1]
     docs = json.loads(run(capsys, "models", "--json")[1])
     assert docs[1] == {"name": "toy:mlp", "plugin": "toy", "distribution": "ember-toy", "object": "ember_toy.toy_mlp",
                        "weights": ["BLOBS_V1"], "default_weights": "BLOBS_V1", "weights_enum": "ToyMLP_Weights",
-                       "metadata": {"task": "classification"}}
+                       "metadata": {"task": "tabular-classification"}}
 
 
 def test_datasets_transforms_metrics(example_site, capsys):
     out = run(capsys, "datasets")[1].splitlines()
-    assert out[0].split() == ["NAME", "TASK", "MODALITY", "OBJECT"]
-    assert out[1].split() == ["toy:blobs", "classification", "tabular", "ember_toy.Blobs"]
+    assert out[0].split() == ["NAME", "PLUGIN", "TASK", "MODALITY", "OBJECT"]
+    assert out[1].split() == ["toy:blobs", "toy", "tabular-classification", "tabular", "ember_toy.Blobs"]
     assert json.loads(run(capsys, "datasets", "--json", "--modality", "tabular")[1])[0]["metadata"] == {
-        "task": "classification", "modality": "tabular", "num_classes": 3}
+        "task": "tabular-classification", "modality": "tabular", "num_classes": 3}
     out = run(capsys, "transforms")[1].splitlines()
-    assert out[0].split() == ["NAME", "MODALITY", "FUNCTIONAL", "OBJECT"]
-    assert out[1].split() == ["toy:standardize", "tabular", "yes", "ember_toy.Standardize"]
+    assert out[0].split() == ["NAME", "PLUGIN", "MODALITY", "FUNCTIONAL", "OBJECT"]
+    assert out[1].split() == ["toy:standardize", "toy", "tabular", "yes", "ember_toy.Standardize"]
     doc = json.loads(run(capsys, "transforms", "--json")[1])[0]
     assert doc["metadata"] == {"functional": "ember_toy.standardize", "modality": "tabular"}
     out = run(capsys, "metrics")[1].splitlines()
-    assert out[0].split() == ["NAME", "HIGHER_IS_BETTER", "FUNCTIONAL", "OBJECT"]
-    assert out[1].split() == ["toy:accuracy", "True", "yes", "ember_toy.Accuracy"]
+    assert out[0].split() == ["NAME", "PLUGIN", "TASK", "HIGHER_IS_BETTER", "FUNCTIONAL", "OBJECT"]
+    assert out[1].split() == ["toy:accuracy", "toy", "-", "True", "yes", "ember_toy.Accuracy"]
     assert json.loads(run(capsys, "metrics", "--json")[1])[0]["metadata"]["higher_is_better"] is True
 
 
 def test_weights_list_and_verify(example_site, capsys, tmp_path):
     status, out, _ = run(capsys, "weights")
-    assert status == 0 and out.splitlines()[1].split()[:4] == ["toy:mlp", "ToyMLP_Weights.BLOBS_V1", "1228", "823fd9815a21"]
+    assert status == 0 and out.splitlines()[0].split() == ["MODEL", "WEIGHTS", "STATUS", "SIZE", "SHA256", "PATH"]
+    assert out.splitlines()[1].split()[:5] == ["toy:mlp", "ToyMLP_Weights.BLOBS_V1", "installed", "1228", "823fd9815a21"]
     status, out, _ = run(capsys, "weights", "verify")
     assert status == 0 and out.splitlines()[1].split()[:3] == ["toy:mlp", "ToyMLP_Weights.BLOBS_V1", "ok"]
     assert "1 file: 1 ok" in out

@@ -37,13 +37,17 @@ def weights_file(tmp_path):
     return tmp_path / "tiny.ember", net, digest, size
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):   # no request log on stderr (tests read stderr)
+        pass
+
+
 @pytest.fixture
 def http_root(tmp_path):
     """A local HTTP server over a directory (downloads without network)."""
     root = tmp_path / "served"
     root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
+    handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -257,3 +261,48 @@ def test_example_plugin_weights_ship_as_package_data(example_site):
     path = E.DEFAULT.verify_file()
     assert path.name == "mlp_blobs_v1.ember" and path.parent.name == "weights"
     assert E.DEFAULT.meta["num_params"] == sum(p.numel() for p in hub.get_model("toy:mlp").parameters())
+
+
+def test_building_a_model_that_downloads_weights_shows_a_progress_line(site, weights_file, http_root, capsys):
+    """What is fetched and where it goes, on stderr; nothing once the file is cached; silent with progress=False."""
+    from ember import cli
+    from ember.plugins.weights import file_status
+    path, net, digest, size = weights_file
+    root, base = http_root
+    (root / "tiny-remote.ember").write_bytes(path.read_bytes())
+    site.add("r", f'''
+        from ember import nn
+        from ember.plugins import Weights, WeightsEnum
+
+        class TinyNet(nn.Module):
+            def __init__(self, num_classes=3):
+                super().__init__()
+                self.body = nn.Linear(4, 5)
+                self.fc = nn.Linear(5, num_classes)
+
+        class R_Weights(WeightsEnum):
+            V1 = Weights(url="{base}/tiny-remote.ember", sha256={digest!r}, size={size})
+            DEFAULT = V1
+
+        def ember_register_models(registry):
+            registry.add("tiny", TinyNet, weights=R_Weights)
+    ''')
+    E = hub.get_model_weights("r:tiny")
+    expected = ember_home() / "weights" / "tiny-remote.ember"
+    assert file_status(E.V1) == "missing" and not expected.exists()
+    capsys.readouterr()
+    model = hub.get_model("r:tiny", weights="DEFAULT")
+    err = capsys.readouterr().err
+    assert f"Downloading {base}/tiny-remote.ember to {expected}" in err
+    assert f"done: {size / 2 ** 20:.1f} MiB 100%" in err
+    assert_close(model.fc.weight, net.fc.weight)
+    assert file_status(E.V1) == "downloaded" and file_status(E.V1.value) == "downloaded"
+    hub.get_model("r:tiny", weights="DEFAULT")
+    assert capsys.readouterr().err == ""                        # cached: nothing to say
+    expected.unlink()
+    hub.get_model("r:tiny", weights="DEFAULT", progress=False)
+    assert capsys.readouterr().err == "" and expected.is_file()
+    assert cli.main(["weights", "list", "r:tiny"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["r:tiny", "R_Weights.V1", "downloaded"]
+    assert file_status(Weights(url=str(path), sha256=digest)) == "installed"
+    assert file_status(Weights(url="package://no_such_pkg_xyz/w.ember", sha256=digest)) == "missing"

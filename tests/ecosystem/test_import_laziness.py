@@ -1,4 +1,5 @@
-"""`import ember` imports no plugin (nor pluggy); plugins load on first use of ember.hub / ember.plugins."""
+"""`import ember` imports no plugin (nor pluggy, nor an optional package such as tensorboard or threadpoolctl);
+plugins load on first use of ember.hub / ember.plugins, optional packages when the feature is used."""
 import os
 import subprocess
 import sys
@@ -17,6 +18,15 @@ PROBE = textwrap.dedent("""
     assert not os.path.exists(marker), "a plugin was imported by `import ember`"
     assert not {"pluggy", "ember.plugins", "ember.hub", "ember.cli"} & set(sys.modules), sorted(
         m for m in sys.modules if m in {"pluggy", "ember.plugins", "ember.hub", "ember.cli"})
+    # Optional packages and the namespaces scripts name but seldom use load only when used.
+    extras = {"tensorboard", "threadpoolctl", "onnx", "onnxruntime", "mpi4py", "cupy", "PIL", "sklearn"}
+    lazy = {"ember.accelerator", "ember.backends", "ember.onnx", "ember.distributed", "ember.utils.tensorboard"}
+    assert not (extras | lazy) & set(sys.modules), sorted((extras | lazy) & set(sys.modules))
+    assert ember.nn.parallel.DataParallel is ember.nn.DataParallel and callable(ember.compile)
+    from ember.utils.tensorboard import SummaryWriter     # importing the module leaves tensorboard alone
+    import ember.backends.cudnn, ember.onnx, ember.distributed   # noqa: E401
+    assert ember.accelerator.is_available() in (True, False) and ember.backends.cudnn.benchmark is False
+    assert not {"tensorboard", "threadpoolctl", "onnx", "mpi4py"} & set(sys.modules)
     hub = ember.hub                                     # lazy attribute: imports the module ...
     assert "ember.hub" in sys.modules and not os.path.exists(marker)   # ... but loads no plugin yet
     assert "lazy:thing" in hub.list_datasets()          # first use loads the plugins

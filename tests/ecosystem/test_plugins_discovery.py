@@ -43,7 +43,7 @@ def test_canonical_and_bare_names(site, good_source):
     assert hub.get_metric_function("metric")(1, 2) == 1.0
     entry = hub.get_entry("models", "net")
     assert (entry.plugin, entry.name, entry.canonical, entry.distribution) == ("good", "net", "good:net", "ember-good")
-    assert dict(entry.metadata) == {"task": "classification"}
+    assert dict(entry.metadata) == {"task": "tabular-classification"}
 
 
 def test_a_name_clash_raises_at_lookup_naming_both_providers(site, good_source):
@@ -70,10 +70,10 @@ def test_unknown_names_suggest_close_matches(site, good_source):
 
 def test_filters(site, good_source):
     site.add("good", good_source)
-    site.add("other", good_source.replace('"net", net, task="classification"', '"resnet9", net, task="detection"'))
+    site.add("other", good_source.replace('"net", net, task="tabular-classification"', '"resnet9", net, task="object-detection"'))
     assert hub.list_models() == ["good:net", "other:resnet9"]
     assert hub.list_models(plugin="other") == ["other:resnet9"]
-    assert hub.list_models(task="classification") == ["good:net"]
+    assert hub.list_models(task="tabular-classification") == ["good:net"]
     assert hub.list_models(include="res*") == ["other:resnet9"]
     assert hub.list_models(include=["good:*", "*9"], exclude="other:*") == ["good:net"]
     assert hub.list_models(module="fake_other") == ["other:resnet9"]

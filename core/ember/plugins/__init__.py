@@ -6,7 +6,7 @@ Writing a plugin (see the "Write a plugin" section of the README and ``examples/
 
     @hookimpl
     def ember_register_models(registry):
-        registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="classification", head="head")
+        registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="tabular-classification", head="head")
 
 and in the distribution's ``pyproject.toml``::
 
@@ -21,12 +21,14 @@ from __future__ import annotations
 from .hookspecs import hookimpl, hookspec
 from .manager import Command, CommandSet, PluginInfo, PluginManager, PluginWarning, get_manager, reset
 from .registry import AmbiguousNameError, Entry, NotFoundError, PluginRegistry, Registry, RegistryError
+from .tasks import TASKS, UnknownTaskError, check_task
 from .weights import ChecksumError, Weights, WeightsEnum, WeightsError, WeightsNotFoundError, ember_home
 
 __all__ = ["hookimpl", "hookspec", "list_plugins", "load", "register", "unregister", "get_registry", "reset",
            "PluginInfo", "PluginManager", "PluginWarning", "Registry", "PluginRegistry", "Entry", "RegistryError",
            "NotFoundError", "AmbiguousNameError", "Weights", "WeightsEnum", "WeightsError", "WeightsNotFoundError",
-           "ChecksumError", "ember_home", "get_manager", "Command", "CommandSet"]
+           "ChecksumError", "ember_home", "get_manager", "Command", "CommandSet", "TASKS", "UnknownTaskError",
+           "check_task"]
 
 
 def load(strict: bool | None = None) -> None:

@@ -34,8 +34,12 @@ def ember_register_models(registry) -> None:
     ``builder(**cfg)`` returns an :class:`ember.nn.Module`. It should accept ``num_classes``
     when the model has a classifier; builders need not know about weights: ``ember.hub.get_model``
     builds the architecture and loads the weights itself. ``weights`` is the model's
-    :class:`ember.plugins.WeightsEnum` subclass (or ``None``); ``task`` is a free-form string
-    used for filtering (``"image-classification"``, ``"text-classification"``, ...).
+    :class:`ember.plugins.WeightsEnum` subclass (or ``None``); ``task`` is a name from the core's
+    task vocabulary, :data:`ember.plugins.tasks.TASKS` (``"image-classification"``,
+    ``"text-classification"``, ``"sentence-embedding"``, ``"text-generation"``,
+    ``"audio-classification"``, ``"keyword-spotting"``, ``"voice-activity-detection"``, ...): any
+    other name fails the registration with an error that lists the vocabulary. Users filter by it
+    (``ember.hub.list_models(task="image-classification")``, ``ember models --task ...``).
 
     Classifier-head protocol (what ``get_model(name, weights=..., num_classes=N)`` does when ``N``
     differs from the number of categories of the weights, the first step of fine-tuning): the
@@ -54,7 +58,7 @@ def ember_register_models(registry) -> None:
 
         @hookimpl
         def ember_register_models(registry):
-            registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="classification", head="head")
+            registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="tabular-classification", head="head")
     """
 
 
@@ -63,14 +67,14 @@ def ember_register_datasets(registry) -> None:
     """Register datasets: ``registry.add(name, DatasetClass, **meta)``.
 
     ``ember.hub.get_dataset(name, *args, **kwargs)`` instantiates ``DatasetClass(*args, **kwargs)``
-    (usually an :class:`ember.utils.data.Dataset`). Metadata is free-form and filterable
-    (``task=``, ``modality=``, ``num_classes=``).
+    (usually an :class:`ember.utils.data.Dataset`). Metadata is filterable (``task=``, ``modality=``,
+    ``num_classes=``); ``task`` must come from :data:`ember.plugins.tasks.TASKS`.
 
     Example::
 
         @hookimpl
         def ember_register_datasets(registry):
-            registry.add("blobs", Blobs, task="classification", modality="tabular")
+            registry.add("blobs", Blobs, task="tabular-classification", modality="tabular")
     """
 
 
@@ -95,7 +99,9 @@ def ember_register_metrics(registry) -> None:
     """Register metrics: ``registry.add(name, MetricClass, functional=fn, higher_is_better=True)``.
 
     ``get_metric(name, *args, **kwargs)`` instantiates the class; ``functional`` (optional) is the
-    function form (``ember.hub.get_metric_function(name)``).
+    function form (``ember.hub.get_metric_function(name)``); ``task`` (optional, from
+    :data:`ember.plugins.tasks.TASKS`) says what the metric evaluates (``"classification"``,
+    ``"regression"``, ``"translation"``, ...).
 
     Example::
 

@@ -29,6 +29,7 @@ import pluggy
 
 from . import hookspecs
 from .registry import KINDS, PluginRegistry, Registry
+from .tasks import check_task
 from .weights import WeightsEnum
 
 __all__ = ["PluginManager", "PluginInfo", "PluginWarning", "Command", "CommandSet", "get_manager", "GROUP"]
@@ -38,6 +39,14 @@ _REGISTER_HOOKS = {kind: f"ember_register_{kind}" for kind in KINDS}
 _SPEC_NAMES = sorted(n for n in dir(hookspecs) if n.startswith("ember_"))
 _DEFAULT_IMPL_OPTS = dict(getattr(hookspecs.hookimpl(lambda: None), "ember_impl"))
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")   # plugin and command names
+
+# The plugins that ship with Ember: (distribution, install command, kinds they provide, in words), so a
+# lookup that fails because one of them is not installed says how to install it.
+FIRST_PARTY = {
+    "vision": ("ember-vision", "pip install ./plugins/vision", ("models", "datasets", "transforms"),
+               "image models, datasets and transforms"),
+    "metrics": ("ember-metrics", "pip install ./plugins/metrics", ("metrics",), "metrics"),
+}
 
 
 class PluginWarning(UserWarning):
@@ -125,6 +134,7 @@ def _need_callable(kind: str, name: str, obj) -> None:
 
 def _validate_model(name, obj, meta):
     _need_callable("models", name, obj)
+    check_task(meta.get("task"), f"model {name!r}")
     w = meta.get("weights")
     if w is not None and not (isinstance(w, type) and issubclass(w, WeightsEnum)):
         hint = " (pass the enum class, not one of its members)" if isinstance(w, WeightsEnum) else ""
@@ -137,6 +147,7 @@ def _validate_model(name, obj, meta):
 def _validate_with_functional(kind):
     def validate(name, obj, meta):
         _need_callable(kind, name, obj)
+        check_task(meta.get("task"), f"{kind[:-1]} {name!r}")
         fn = meta.get("functional")
         if fn is not None and not callable(fn):
             raise TypeError(f"{kind[:-1]} {name!r}: functional= must be callable, got {type(fn).__name__}")
@@ -190,12 +201,13 @@ class PluginManager:
         self.search_path = None if search_path is None else [os.fspath(p) for p in search_path]
         self.pm = _PluggyManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
+        explain = self.lookup_notes   # a failed lookup says which plugins failed or are missing
         self.registries: dict[str, Registry] = {
-            "models": Registry("models", _validate_model),
-            "datasets": Registry("datasets", _validate_with_functional("datasets")),
-            "transforms": Registry("transforms", _validate_with_functional("transforms")),
-            "metrics": Registry("metrics", _validate_with_functional("metrics")),
-            "backends": Registry("backends", _validate_backend, _add_backend, _remove_backend),
+            "models": Registry("models", _validate_model, explain=explain),
+            "datasets": Registry("datasets", _validate_with_functional("datasets"), explain=explain),
+            "transforms": Registry("transforms", _validate_with_functional("transforms"), explain=explain),
+            "metrics": Registry("metrics", _validate_with_functional("metrics"), explain=explain),
+            "backends": Registry("backends", _validate_backend, _add_backend, _remove_backend, explain=explain),
         }
         self.plugins: list[PluginInfo] = []
         self.commands: list[Command] = []
@@ -359,6 +371,21 @@ class PluginManager:
                     f"ember {info.label} implements unknown hook(s) " + ", ".join(map(self._suggest, info.unknown_hooks)))
 
     # ---- queries ----------------------------------------------------------------------------------
+    def lookup_notes(self, kind: str, name: str) -> list[str]:
+        """Why a lookup of ``name`` in ``kind`` may have failed: plugins that failed to load or are disabled
+        (they may provide it), and Ember's own plugins that would provide it but are not installed."""
+        notes = [f"{p.label} failed to load ({p.stage}: {p.error}), so nothing it provides is available; "
+                 f"see `ember plugins -v`" for p in self.plugins if p.status == "failed"]
+        notes += [f"plugin {p.name!r} is disabled by EMBER_DISABLE_PLUGINS" for p in self.plugins
+                  if p.status == "disabled"]
+        present = {p.name for p in self.plugins}
+        prefix, sep, _ = name.rpartition(":")
+        for plugin, (dist, install, kinds, what) in FIRST_PARTY.items():
+            if kind in kinds and plugin not in present and (not sep or prefix == plugin):
+                notes.append(f"Ember's {what} come from the {plugin!r} plugin, which is not installed: "
+                             f"install {dist} (`{install}`, run in Ember's source tree)")
+        return notes
+
     def env_info(self) -> dict[str, dict]:
         """``ember_env_info()`` of each loaded plugin (an error entry where the hook raises)."""
         out = {}

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Mapping
 
+from .tasks import check_task
+
 __all__ = ["Entry", "Registry", "PluginRegistry", "RegistryError", "NotFoundError", "AmbiguousNameError", "KINDS"]
 
 KINDS = ("models", "datasets", "transforms", "metrics", "backends")
@@ -70,9 +72,11 @@ class Registry:
     """All entries of one kind (``"models"``, ...), from all plugins."""
 
     def __init__(self, kind: str, validate: Callable[[str, Any, dict], None] | None = None,
-                 on_add: Callable[[Entry], None] | None = None, on_remove: Callable[[Entry], None] | None = None):
+                 on_add: Callable[[Entry], None] | None = None, on_remove: Callable[[Entry], None] | None = None,
+                 explain: Callable[[str, str], list[str]] | None = None):
         self.kind = kind
         self._validate = validate
+        self._explain = explain   # (kind, name) -> notes added to a failed lookup's message
         self._on_add, self._on_remove = on_add, on_remove
         self._entries: dict[str, Entry] = {}       # canonical name -> entry
         self._by_name: dict[str, list[Entry]] = {}  # bare name -> entries
@@ -150,7 +154,8 @@ class Registry:
             msg += f"; {len(self._entries)} registered {self.kind} (see ember.hub.list_{self.kind}() or `ember {self.kind}`)"
         else:
             msg += f"; no {self.kind} are registered: install a plugin that provides them (see `ember plugins`)"
-        return msg
+        notes = self._explain(self.kind, name) if self._explain is not None else []
+        return msg + "".join(f". Note: {n}" for n in notes)
 
     def __contains__(self, name: str) -> bool:
         try:
@@ -165,7 +170,9 @@ class Registry:
     def entries(self, include=None, exclude=None, *, plugin: str | Iterable[str] | None = None,
                 **metadata) -> list[Entry]:
         """Entries sorted by canonical name, filtered by plugin, by fnmatch patterns (matched against the
-        bare and the canonical name) and by metadata equality (``task="classification"``)."""
+        bare and the canonical name) and by metadata equality (``task="image-classification"``)."""
+        if "task" in metadata:  # a misspelled task would silently match nothing
+            check_task(metadata["task"])
         inc, exc = _patterns(include), _patterns(exclude)
         plugins = None if plugin is None else ({plugin} if isinstance(plugin, str) else set(plugin))
         out = []

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["Weights", "WeightsEnum", "WeightsError", "WeightsNotFoundError", "ChecksumError", "ember_home",
-           "sha256_file"]
+           "sha256_file", "file_status"]
 
 _REMOTE = ("http", "https", "ftp")
 
@@ -164,6 +164,33 @@ class Weights:
         return f"weights file not found: expected it at {path} (sha256 {self.sha256}); {where}"
 
 
+class _Progress:
+    """One progress line on stderr: what is fetched and where it goes, then the bytes so far.
+
+    The line is rewritten in place on a terminal; in a log (not a terminal) only the first and the
+    final state are written, so logs stay readable.
+    """
+
+    def __init__(self, what: str, total: int = 0):
+        self.what, self.total, self.done = what, total, 0
+        self.live = sys.stderr.isatty()
+        size = f" ({total / 2 ** 20:.1f} MiB)" if total else ""
+        print(f"{what}{size}", end="" if self.live else "\n", file=sys.stderr, flush=True)
+
+    def _state(self) -> str:
+        pct = f" {100 * self.done // self.total}%" if self.total else ""
+        return f"{self.done / 2 ** 20:.1f} MiB{pct}"
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.live:
+            print(f"\r{self.what}: {self._state()}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        print(f"\r{self.what}: {self._state()}, done" if self.live else f"  done: {self._state()}",
+              file=sys.stderr, flush=True)
+
+
 def _download(url: str, dest: Path, sha256: str, progress: bool) -> None:
     """Download to a temporary file next to ``dest``, check the hash, then rename into place."""
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -178,16 +205,14 @@ def _download(url: str, dest: Path, sha256: str, progress: bool) -> None:
                                            f"(sha256 {sha256}): download it there by hand") from e
             with resp:
                 total = int(resp.headers.get("Content-Length") or 0)
-                done = 0
+                report = _Progress(f"Downloading {url} to {dest}", total) if progress else None
                 while block := resp.read(1 << 20):
                     out.write(block)
                     h.update(block)
-                    done += len(block)
-                    if progress:
-                        pct = f" {100 * done // total}%" if total else ""
-                        print(f"\rdownloading {url}: {done >> 10} KiB{pct}", end="", file=sys.stderr, flush=True)
-            if progress:
-                print(file=sys.stderr)
+                    if report is not None:
+                        report.update(len(block))
+            if report is not None:
+                report.close()
             out.flush()
             os.fsync(out.fileno())
         if h.hexdigest() != sha256:
@@ -261,3 +286,20 @@ class WeightsEnum(enum.Enum):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}.{self._name_}"
+
+
+def file_status(weights: Weights | WeightsEnum) -> str:
+    """Where a weights file stands, without reading it: ``"downloaded"`` (a remote file, in the cache),
+    ``"installed"`` (package data or a local file, present) or ``"missing"``.
+
+    >>> file_status(ToyMLP_Weights.DEFAULT)
+    'installed'
+    """
+    w = weights.value if isinstance(weights, WeightsEnum) else weights
+    try:
+        path = w.path()
+    except WeightsError:   # e.g. package data of a package that is not installed
+        return "missing"
+    if not path.is_file():
+        return "missing"
+    return "downloaded" if w.is_remote else "installed"

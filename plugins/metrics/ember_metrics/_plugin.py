@@ -10,7 +10,8 @@ from ember.plugins import hookimpl
 import ember_metrics as em
 from ember_metrics import functional as F
 
-# (name, class, functional, task); higher_is_better comes from the (task-specific) class.
+# (name, class, functional, task); the task names come from the core's vocabulary (ember.plugins.tasks.TASKS),
+# None for the aggregations, which evaluate nothing in particular; higher_is_better comes from the class.
 METRICS = [
     ("accuracy", em.Accuracy, F.accuracy, "classification"),
     ("precision", em.Precision, F.precision, "classification"),
@@ -36,21 +37,21 @@ METRICS = [
     ("pearson_corrcoef", em.PearsonCorrCoef, F.pearson_corrcoef, "regression"),
     ("spearman_corrcoef", em.SpearmanCorrCoef, F.spearman_corrcoef, "regression"),
     ("cosine_similarity", em.CosineSimilarity, F.cosine_similarity, "regression"),
-    ("perplexity", em.Perplexity, F.perplexity, "text"),
-    ("char_error_rate", em.CharErrorRate, F.char_error_rate, "text"),
-    ("word_error_rate", em.WordErrorRate, F.word_error_rate, "text"),
-    ("bleu_score", em.BLEUScore, F.bleu_score, "text"),
-    ("peak_signal_noise_ratio", em.PeakSignalNoiseRatio, F.peak_signal_noise_ratio, "image"),
+    ("perplexity", em.Perplexity, F.perplexity, "text-generation"),
+    ("char_error_rate", em.CharErrorRate, F.char_error_rate, "automatic-speech-recognition"),
+    ("word_error_rate", em.WordErrorRate, F.word_error_rate, "automatic-speech-recognition"),
+    ("bleu_score", em.BLEUScore, F.bleu_score, "translation"),
+    ("peak_signal_noise_ratio", em.PeakSignalNoiseRatio, F.peak_signal_noise_ratio, "image-to-image"),
     ("structural_similarity_index_measure", em.StructuralSimilarityIndexMeasure,
-     F.structural_similarity_index_measure, "image"),
-    ("signal_noise_ratio", em.SignalNoiseRatio, F.signal_noise_ratio, "audio"),
+     F.structural_similarity_index_measure, "image-to-image"),
+    ("signal_noise_ratio", em.SignalNoiseRatio, F.signal_noise_ratio, "speech-enhancement"),
     ("scale_invariant_signal_distortion_ratio", em.ScaleInvariantSignalDistortionRatio,
-     F.scale_invariant_signal_distortion_ratio, "audio"),
-    ("mean_metric", em.MeanMetric, None, "aggregation"),
-    ("sum_metric", em.SumMetric, None, "aggregation"),
-    ("max_metric", em.MaxMetric, None, "aggregation"),
-    ("min_metric", em.MinMetric, None, "aggregation"),
-    ("cat_metric", em.CatMetric, None, "aggregation"),
+     F.scale_invariant_signal_distortion_ratio, "speech-enhancement"),
+    ("mean_metric", em.MeanMetric, None, None),
+    ("sum_metric", em.SumMetric, None, None),
+    ("max_metric", em.MaxMetric, None, None),
+    ("min_metric", em.MinMetric, None, None),
+    ("cat_metric", em.CatMetric, None, None),
 ]
 
 
@@ -63,7 +64,8 @@ def _higher_is_better(cls):
 def ember_register_metrics(registry) -> None:
     """Register every metric class with its functional form, task family and ``higher_is_better``."""
     for name, cls, fn, task in METRICS:
-        registry.add(name, cls, functional=fn, higher_is_better=_higher_is_better(cls), task=task)
+        meta = {} if task is None else {"task": task}
+        registry.add(name, cls, functional=fn, higher_is_better=_higher_is_better(cls), **meta)
 
 
 @hookimpl

@@ -9,12 +9,12 @@ import ember_toy as toy
 
 @hookimpl
 def ember_register_models(registry):
-    registry.add("mlp", toy.toy_mlp, weights=toy.ToyMLP_Weights, task="classification")
+    registry.add("mlp", toy.toy_mlp, weights=toy.ToyMLP_Weights, task="tabular-classification")
 
 
 @hookimpl
 def ember_register_datasets(registry):
-    registry.add("blobs", toy.Blobs, task="classification", modality="tabular", num_classes=len(toy.CATEGORIES))
+    registry.add("blobs", toy.Blobs, task="tabular-classification", modality="tabular", num_classes=len(toy.CATEGORIES))
 
 
 @hookimpl

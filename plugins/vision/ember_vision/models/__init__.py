@@ -4,6 +4,9 @@
 >>> model = efficientnet_lite0(weights="DEFAULT").eval()          # real ImageNet weights
 >>> preprocess = EfficientNet_Lite0_Weights.DEFAULT.transforms()
 >>> net = resnet18(num_classes=10)
+>>> net.reset_classifier(5); net.forward_features(x); net.get_classifier()      # timm-style, every model
+>>> from ember_vision.models.feature_extraction import create_feature_extractor
+>>> body = create_feature_extractor(net, return_nodes={"layer3": "c4", "layer4": "c5"})
 
 Through the hub (every plugin): ``ember.hub.get_model("vision:resnet18", num_classes=10)``. Models:
 LeNet5 (weights trained here on Fashion-MNIST), the MNIST CNN of ``digit-recognizer-py`` (its weights),
@@ -23,6 +26,8 @@ from .resnet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from .vit import *  # noqa: F401,F403
 from . import efficientnet, lenet, mnistcnn, mobilenetv2, mobilenetv3, resnet, vgg, vit  # noqa: F401 (submodules)
+from . import feature_extraction  # noqa: F401  (create_feature_extractor, get_graph_node_names)
+from ._classifier import ClassifierMixin  # noqa: F401 (get_classifier / reset_classifier / forward_features)
 from ._utils import ImageClassification  # noqa: F401 (the preset that weights.transforms() returns)
 
 _PLUGIN = "vision"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import efficientnet, lenet, mnistcnn, mobilenetv2, mobilenetv3, resnet, vgg, vit
 
-TASK = "image_classification"
+TASK = "image-classification"   # from the core's vocabulary, ember.plugins.tasks.TASKS
 
 # name -> (builder, weights enum or None, family, input size the model is built for)
 MODELS = {

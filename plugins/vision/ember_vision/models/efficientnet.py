@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 from ember import nn
 from ember.plugins.weights import WeightsEnum
 
+from ._classifier import ClassifierMixin
 from ._meta import IMAGENET_CATEGORIES
 from ._utils import (Conv2dNormActivation, Conv2dSame, DistributionWeights, ImageClassification, SqueezeExcitation,
                      StochasticDepth, handle_legacy_weights, init_weights, load_weights, make_divisible,
@@ -97,7 +98,7 @@ class MBConv(nn.Module):
         return out
 
 
-class EfficientNet(nn.Module):
+class EfficientNet(ClassifierMixin, nn.Module):
     """EfficientNet trunk for a list of stage configurations (torchvision's signature). ``activation_layer``
     and ``conv_layer`` (keyword-only, an Ember addition) set the stem's and head's activation and conv."""
 
@@ -138,9 +139,11 @@ class EfficientNet(nn.Module):
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(last_out, num_classes))
         init_weights(self, linear="uniform")
 
-    def forward(self, x):
-        x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+    def forward_features(self, x):
+        return self.features(x)
+
+    def _pool_features(self, x):
+        return self.avgpool(x).flatten(1)
 
 
 # (expand ratio, kernel, stride, in, out, layers) of B0's seven stages
@@ -219,7 +222,7 @@ def efficientnet_lite0(*, weights: EfficientNet_Lite0_Weights | str | None = Non
     """
     weights = handle_legacy_weights(EfficientNet_Lite0_Weights, weights, "efficientnet_lite0")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "efficientnet_lite0")
     kwargs.setdefault("norm_layer", partial(nn.BatchNorm2d, eps=1e-3))
     model = EfficientNet(_lite0_setting(), kwargs.pop("dropout", 0.2), activation_layer=nn.ReLU6,
                          conv_layer=Conv2dSame, **kwargs)

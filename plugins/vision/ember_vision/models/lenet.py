@@ -19,6 +19,7 @@ from functools import partial
 from ember import nn
 from ember.plugins.weights import Weights, WeightsEnum
 
+from ._classifier import ClassifierMixin
 from ._utils import ImageClassification, handle_legacy_weights, load_weights, ovewrite_named_param
 
 __all__ = ["LeNet5", "LeNet5_Weights", "lenet5", "FASHIONMNIST_CATEGORIES"]
@@ -30,7 +31,7 @@ FASHIONMNIST_CATEGORIES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"
 FASHIONMNIST_MEAN, FASHIONMNIST_STD = (0.2860,), (0.3530,)
 
 
-class LeNet5(nn.Module):
+class LeNet5(ClassifierMixin, nn.Module):
     """LeNet-5: two 5x5 convolutions with max pooling, then three linear layers.
 
     ``padding`` is the first convolution's padding: 2 (default) for 28x28 inputs, 0 for 32x32.
@@ -55,9 +56,11 @@ class LeNet5(nn.Module):
             nn.Linear(84, num_classes),
         )
 
-    def forward(self, x):
-        x = self.features(x)
-        return self.classifier(x.flatten(1))
+    def forward_features(self, x):
+        return self.features(x)
+
+    def _pool_features(self, x):
+        return x.flatten(1)
 
 
 _fashion_transforms = partial(ImageClassification, crop_size=28, resize_size=28, mean=FASHIONMNIST_MEAN,
@@ -93,5 +96,5 @@ def lenet5(*, weights: LeNet5_Weights | str | None = None, progress: bool = True
     pretrained weights (``"DEFAULT"`` = Fashion-MNIST)."""
     weights = handle_legacy_weights(LeNet5_Weights, weights, "lenet5")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "lenet5")
     return load_weights(LeNet5(**kwargs), weights, progress)

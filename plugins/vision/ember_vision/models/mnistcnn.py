@@ -14,6 +14,7 @@ from functools import partial
 from ember import nn
 from ember.plugins.weights import WeightsEnum
 
+from ._classifier import ClassifierMixin
 from ._meta import MNIST_CATEGORIES
 from ._utils import DistributionWeights, ImageClassification, handle_legacy_weights, load_weights, ovewrite_named_param
 
@@ -22,7 +23,7 @@ __all__ = ["MnistCNN", "MnistCNN_Weights", "mnist_cnn"]
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 
 
-class MnistCNN(nn.Module):
+class MnistCNN(ClassifierMixin, nn.Module):
     """Three 3x3 conv/ReLU/max-pool stages (28 -> 14 -> 7 -> 3) and a two-layer classifier."""
 
     classifier_head = "fc_layers.2"
@@ -35,8 +36,11 @@ class MnistCNN(nn.Module):
         self.conv_layers = nn.Sequential(*layers)
         self.fc_layers = nn.Sequential(nn.Linear(128 * 3 * 3, 256), nn.ReLU(), nn.Linear(256, num_classes))
 
-    def forward(self, x):
-        return self.fc_layers(self.conv_layers(x).flatten(1))
+    def forward_features(self, x):
+        return self.conv_layers(x)
+
+    def _pool_features(self, x):
+        return x.flatten(1)
 
 
 class MnistCNN_Weights(WeightsEnum):
@@ -65,5 +69,5 @@ def mnist_cnn(*, weights: MnistCNN_Weights | str | None = None, progress: bool =
     """The digit-recognizer CNN (390k parameters); ``weights="DEFAULT"`` loads its MNIST weights."""
     weights = handle_legacy_weights(MnistCNN_Weights, weights, "mnist_cnn")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "mnist_cnn")
     return load_weights(MnistCNN(**kwargs), weights, progress)

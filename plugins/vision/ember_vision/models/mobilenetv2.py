@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 from ember import nn
 from ember.nn import functional as F
 
+from ._classifier import ClassifierMixin
 from ._utils import Conv2dNormActivation, handle_legacy_weights, init_weights, make_divisible
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
@@ -44,7 +45,7 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_res_connect else self.conv(x)
 
 
-class MobileNetV2(nn.Module):
+class MobileNetV2(ClassifierMixin, nn.Module):
     """MobileNetV2 (signature of torchvision's class: ``width_mult``, ``round_nearest``, ``dropout`` ...)."""
 
     classifier_head = "classifier.1"
@@ -75,9 +76,11 @@ class MobileNetV2(nn.Module):
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
         init_weights(self, linear="normal")
 
-    def forward(self, x):
-        x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
-        return self.classifier(x.flatten(1))
+    def forward_features(self, x):
+        return self.features(x)
+
+    def _pool_features(self, x):
+        return F.adaptive_avg_pool2d(x, (1, 1)).flatten(1)
 
 
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:

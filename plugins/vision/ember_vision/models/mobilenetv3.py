@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 
 from ember import nn
 
+from ._classifier import ClassifierMixin
 from ._utils import Conv2dNormActivation, SqueezeExcitation, handle_legacy_weights, init_weights, make_divisible
 
 __all__ = ["MobileNetV3", "InvertedResidualConfig", "InvertedResidual", "mobilenet_v3_small"]
@@ -72,7 +73,7 @@ class InvertedResidual(nn.Module):
         return out + x if self.use_res_connect else out
 
 
-class MobileNetV3(nn.Module):
+class MobileNetV3(ClassifierMixin, nn.Module):
     """MobileNetV3 trunk for a block configuration list, then ``Linear -> Hardswish -> Dropout -> Linear``."""
 
     classifier_head = "classifier.3"
@@ -100,9 +101,11 @@ class MobileNetV3(nn.Module):
                                         nn.Dropout(p=dropout, inplace=True), nn.Linear(last_channel, num_classes))
         init_weights(self, linear="normal")
 
-    def forward(self, x):
-        x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+    def forward_features(self, x):
+        return self.features(x)
+
+    def _pool_features(self, x):
+        return self.avgpool(x).flatten(1)
 
 
 def _small_config(width_mult: float = 1.0, reduced_tail: bool = False, dilated: bool = False):

@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 from ember import nn
 
+from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50"]
@@ -82,7 +83,7 @@ class Bottleneck(nn.Module):
         return self.relu(out + identity)
 
 
-class ResNet(nn.Module):
+class ResNet(ClassifierMixin, nn.Module):
     """ResNet trunk: 7x7/2 stem, max pool, four stages of ``block`` (``layers[i]`` blocks each), global
     average pool, ``fc``. Signature as torchvision's ``ResNet``."""
 
@@ -140,10 +141,12 @@ class ResNet(nn.Module):
                          dilation=self.dilation, norm_layer=norm_layer) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward_features(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(self.avgpool(x).flatten(1))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def _pool_features(self, x):
+        return self.avgpool(x).flatten(1)
 
 
 def _resnet(name: str, block, layers: list[int], weights, progress: bool, **kwargs) -> ResNet:

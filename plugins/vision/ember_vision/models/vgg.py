@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ember import nn
 
+from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights, init_weights as _init_weights
 
 __all__ = ["VGG", "make_layers", "vgg11_bn", "vgg16_bn"]
@@ -17,7 +18,7 @@ CFGS: dict[str, list[int | str]] = {
 }
 
 
-class VGG(nn.Module):
+class VGG(ClassifierMixin, nn.Module):
     """``features`` (a conv trunk), adaptive average pool to 7x7, then a three-layer ``classifier``."""
 
     classifier_head = "classifier.6"
@@ -35,9 +36,11 @@ class VGG(nn.Module):
         if init_weights:
             _init_weights(self, linear="normal")
 
-    def forward(self, x):
-        x = self.avgpool(self.features(x))
-        return self.classifier(x.flatten(1))
+    def forward_features(self, x):
+        return self.features(x)
+
+    def _pool_features(self, x):
+        return self.avgpool(x).flatten(1)
 
 
 def make_layers(cfg: list[int | str], batch_norm: bool = False) -> nn.Sequential:

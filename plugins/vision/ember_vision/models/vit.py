@@ -18,6 +18,7 @@ from typing import Callable
 import ember
 from ember import nn
 
+from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights
 
 __all__ = ["VisionTransformer", "vit_b_16", "vit_tiny_patch4_32"]
@@ -78,7 +79,7 @@ class Encoder(nn.Module):
         return self.ln(self.layers(self.dropout(input + self.pos_embedding)))
 
 
-class VisionTransformer(nn.Module):
+class VisionTransformer(ClassifierMixin, nn.Module):
     """ViT: ``patch_size`` patches embedded by a strided convolution, a class token, a transformer
     encoder, and a linear head on the class token (torchvision's signature, without ``conv_stem_configs``)."""
 
@@ -126,10 +127,14 @@ class VisionTransformer(nn.Module):
         x = self.conv_proj(x)                       # (n, hidden, h/p, w/p)
         return x.reshape(n, self.hidden_dim, -1).permute(0, 2, 1)
 
-    def forward(self, x):
+    def forward_features(self, x):
+        """The encoder's output tokens ``(N, 1 + patches, hidden_dim)``, the class token first."""
         x = self._process_input(x)
         x = ember.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
-        return self.heads(self.encoder(x)[:, 0])
+        return self.encoder(x)
+
+    def _pool_features(self, x):
+        return x[:, 0]
 
 
 def _vit(name: str, weights, progress: bool, **kwargs) -> VisionTransformer:
