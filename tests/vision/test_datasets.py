@@ -708,7 +708,7 @@ def test_register_datasets_hook():
     assert {obj for obj, _ in added.values()} == {MNIST, FashionMNIST, KMNIST, EMNIST, CIFAR10, CIFAR100, ImageFolder,
                                                   DatasetFolder, FakeData, Digits}
     for obj, meta in added.values():
-        assert issubclass(obj, Dataset) and meta["task"] == "classification" and meta["modality"] == "image"
+        assert issubclass(obj, Dataset) and meta["task"] == "image-classification" and meta["modality"] == "image"
     assert added["fashion_mnist"][1]["num_classes"] == 10 and added["cifar100"][1]["num_classes"] == 100
 
 

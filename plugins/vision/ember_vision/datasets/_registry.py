@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import CIFAR10, CIFAR100, EMNIST, KMNIST, MNIST, DatasetFolder, Digits, FakeData, FashionMNIST, ImageFolder
 
 # name -> (class, metadata). Names are lower-case like torchvision's model names; metadata is filterable:
-# ember.hub.list_datasets(task="classification", num_classes=10).
+# ember.hub.list_datasets(task="image-classification", num_classes=10).
 DATASETS = {
     "mnist": (MNIST, dict(num_classes=10, image_size=(1, 28, 28), downloadable=True)),
     "fashion_mnist": (FashionMNIST, dict(num_classes=10, image_size=(1, 28, 28), downloadable=True)),
@@ -22,4 +22,4 @@ DATASETS = {
 def register(registry) -> None:
     """``registry.add(name, DatasetClass, task=..., modality=..., **metadata)`` for every dataset."""
     for name, (cls, meta) in DATASETS.items():
-        registry.add(name, cls, task="classification", modality="image", **meta)
+        registry.add(name, cls, task="image-classification", modality="image", **meta)
