@@ -169,14 +169,20 @@ def test_paths_and_file_objects(tmp_path):
 def test_unsupported_objects_are_refused_before_writing(tmp_path):
     target = tmp_path / "keep.ember"
     ember.save({"v": 1}, target)
+    # format="ember" is the native format only; left unset, such objects are pickled instead.
     with pytest.raises(TypeError, match=r"can't save obj\['a'\]\[1\] of type builtins.object"):
-        ember.save({"a": [1, object()]}, target)
+        ember.save({"a": [1, object()]}, target, format="ember")
     with pytest.raises(TypeError, match=r"numpy.float64.*\.item\(\)"):
-        ember.save({"lr": np.float64(0.1)}, target)
+        ember.save({"lr": np.float64(0.1)}, target, format="ember")
     cyclic = [1]
     cyclic.append(cyclic)
     with pytest.raises(ValueError, match="reference cycle"):
-        ember.save(cyclic, target)
+        ember.save(cyclic, target, format="ember")
+    # What pickle can't save fails with pickle's own error, before the target is touched.
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        ember.save({"w": ember.ones(2), "f": lambda x: x}, target)
+    with pytest.raises((pickle.PicklingError, TypeError)):
+        ember.save([ember.ones(2), (i for i in range(3))], target, format="torch")
     assert ember.load(target) == {"v": 1}
     assert sorted(os.listdir(tmp_path)) == ["keep.ember"]  # no temp files left behind
     with pytest.raises(TypeError, match="by keyword, format='safetensors'"):

@@ -50,8 +50,13 @@ START_TIMEOUT_S = 120.0
 #: Lines of the long run's summary, printed at the end of the pytest run (see conftest.py).
 REPORT: list[str] = []
 
-READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg")
-_CHECKPOINTS = ("native", "safetensors", "pt-zip", "pt-legacy")
+# "pt-objects": zip checkpoints holding whole modules and other objects (ember.save's pickle layout), loaded
+# with weights_only=True and their classes allowlisted (OBJECTS_ALLOWLIST), so that mutated pickles reach
+# the creation (NEWOBJ), state (BUILD) and calls (REDUCE) of allowlisted classes. Appended last: a reader's
+# position seeds its cases, so the others' cases stay the same.
+READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg", "pt-objects")
+_CHECKPOINTS = ("native", "safetensors", "pt-zip", "pt-legacy", "pt-objects")
+_ZIPS = ("pt-zip", "pt-objects")
 
 # Integers a corrupt size, count or offset field tends to hold.
 EDGE_INTS = (0, 1, 2, 7, 127, 128, 255, 256, 4095, 65535, 65536, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**40,
@@ -489,6 +494,35 @@ def _pt_zip_seeds():
                                                          "torch_expand.pt")]
 
 
+def objects_allowlist() -> list:
+    """The classes a pt-objects case allowlists: Ember modules and standard-library value classes."""
+    import argparse
+    import datetime
+    import fractions
+    from ember import nn
+    return [nn.Sequential, nn.Linear, nn.ReLU, nn.BatchNorm1d, argparse.Namespace, fractions.Fraction, datetime.date]
+
+
+def _pt_objects_seeds():
+    import argparse
+    import datetime
+    import fractions
+    import ember
+    from ember import nn
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.BatchNorm1d(4)).eval()
+    base = ember.arange(12.0).reshape(3, 4)
+    run = {"model": model, "args": argparse.Namespace(lr=0.1, name="run"), "ratio": fractions.Fraction(2, 7),
+           "when": datetime.date(2024, 5, 6), "views": [base, base.t(), base[1:, 2:], base[0].expand(2, 4)],
+           "steps": ember.arange(4), "extra": {"tags": {"a", "b"}, "half": ember.ones(2, dtype=ember.float16)}}
+    out = []
+    for label, obj in (("run", run), ("module", nn.Linear(2, 2))):
+        buf = io.BytesIO()
+        ember.save(obj, buf)
+        out.append((label, buf.getvalue()))
+    return out
+
+
 def _pt_legacy_seeds():
     return [(n, (CORE_DATA / n).read_bytes()) for n in ("torch_legacy.pt", "torch_views_legacy.pt")]
 
@@ -553,7 +587,7 @@ def _jpeg_seeds():
 
 _BUILDERS = {"native": _native_seeds, "safetensors": _safetensors_seeds, "pt-zip": _pt_zip_seeds,
              "pt-legacy": _pt_legacy_seeds, "idx": _idx_seeds, "cifar": _cifar_seeds, "png": _png_seeds,
-             "jpeg": _jpeg_seeds}
+             "jpeg": _jpeg_seeds, "pt-objects": _pt_objects_seeds}
 
 # Structure-aware mutations per reader (the generic ones are used for every reader too).
 _AWARE = {"native": mutate_native_header, "safetensors": mutate_safetensors, "pt-legacy": mutate_legacy,
@@ -561,7 +595,7 @@ _AWARE = {"native": mutate_native_header, "safetensors": mutate_safetensors, "pt
 
 
 def _mutate_once(reader: str, rng, data: bytes) -> tuple[bytes, str]:
-    if reader == "pt-zip":
+    if reader in _ZIPS:
         r = rng.random()
         try:
             if r < 0.45:
@@ -653,10 +687,12 @@ def _load(case: Case, what):
     """Run the case's reader on ``what`` (a path, or a dataset's root)."""
     if case.reader in _CHECKPOINTS:
         import ember
-        if case.option < 0.25:  # through a file object (named by its .name)
-            with open(what, "rb") as fh:
-                return ember.load(fh)
-        return ember.load(what)
+        allowed = objects_allowlist() if case.reader == "pt-objects" else []
+        with ember.serialization.safe_globals(allowed):
+            if case.option < 0.25:  # through a file object (named by its .name)
+                with open(what, "rb") as fh:
+                    return ember.load(fh)
+            return ember.load(what)
     if case.reader == "idx":
         from ember_vision.datasets import MNIST
         return MNIST(what, train=False)
@@ -673,20 +709,27 @@ def _load(case: Case, what):
 
 
 def _loaded_bytes(obj, seen=None) -> int:
-    """Bytes of the distinct arrays behind the tensors in ``obj`` (arrays viewed several times count once)."""
+    """Bytes of the distinct arrays behind the tensors in ``obj`` (arrays viewed several times count once),
+    through containers and the attributes of loaded objects (a module's parameters and buffers)."""
     import ember
     seen = set() if seen is None else seen
+    if id(obj) in seen:  # shared or cyclic structure: counted once
+        return 0
     if isinstance(obj, ember.Tensor):
         arr = _owner(obj._data)
         if id(arr) in seen:
             return 0
         seen.add(id(arr))
         return arr.nbytes
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
     if isinstance(obj, dict):
         return sum(_loaded_bytes(k, seen) + _loaded_bytes(v, seen) for k, v in obj.items())
     if isinstance(obj, (list, tuple, set, frozenset)):
         return sum(_loaded_bytes(v, seen) for v in obj)
-    return 0
+    state = getattr(obj, "__dict__", None)
+    return _loaded_bytes(state, seen) if isinstance(state, dict) else 0
 
 
 def _owner(arr: np.ndarray) -> np.ndarray:

@@ -84,9 +84,6 @@ def test_dcgan_imports_nn_parallel(tmp_path):
     assert tuple(generator["main.0.weight"].shape) == (16, 32, 4, 4)
 
 
-@pytest.mark.skip(reason="pending serialization work: ember.save of a whole nn.Module and "
-                         "ember.load(..., weights_only=False) are being reworked (issue 15, 'Saving anything PyTorch "
-                         "saves'); enable this test with that change")
 def test_saving_a_whole_model(tmp_path):
     proc = run("save_whole_model.py", str(tmp_path / "whole.pt"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,21 +1,55 @@
-"""``ember.save`` / ``ember.load``: checkpoints without pickle.
+"""``ember.save`` / ``ember.load``: checkpoints, with PyTorch's security model.
 
-``ember.save`` writes Ember's own format by default (a JSON header describing the object tree plus
-raw little-endian tensor data; see ``_native.py`` for the layout) or, with ``format="safetensors"``,
-a safetensors file. ``ember.load`` recognises a file by its content (not its name) and reads:
+Formats ``ember.save`` writes (``format=``):
 
-* Ember checkpoints;
-* safetensors files (returned as a dict of tensors; bfloat16 is widened to float32 with a warning);
-* PyTorch checkpoints written by ``torch.save``, zip and legacy layout, without PyTorch installed and
-  through a restricted unpickler that refuses anything but tensors and plain containers
-  (:class:`UnsafeUnpicklingError`). Tensors saved as views of one storage load as views of one
-  array, as in PyTorch (an expanded tensor stays a stride-0 view).
+* ``None`` (the default): tensors, Parameters, and dict/OrderedDict/list/tuple/set containers of them
+  and of int/float/bool/str/bytes/None, ``ember.Size``, dtypes and devices go in Ember's own
+  pickle-free format (a JSON header plus raw little-endian tensor data; ``_native.py``). Any other
+  picklable object -- a whole ``nn.Module``, an optimizer, a NumPy array, an instance of your own
+  class, or a dict mixing tensors with such objects -- is pickled in PyTorch's zip layout
+  (``_torch_save.py``), which ``torch.load(f, weights_only=False)`` reads too: Ember tensors are
+  written as PyTorch tensors over typed storages (views of one memory block as views of one storage),
+  and Ember's own classes by reference to ``ember.*``.
+* ``"ember"``: the native format only (``TypeError`` for anything it can't hold).
+* ``"torch"``: PyTorch's zip layout for any object. State dicts, tensors and plain containers
+  written this way load in PyTorch with ``torch.load(f)`` (``weights_only=True``), so checkpoints
+  travel both ways.
+* ``"safetensors"``: a flat ``{name: tensor}`` dict, with optional string ``metadata``.
+
+``ember.load`` recognises a file by its content (not its name): Ember checkpoints, safetensors files
+(bfloat16 is widened to float32 with a warning) and PyTorch checkpoints (``torch.save``'s zip and
+legacy layouts), with PyTorch's security model:
+
+* ``weights_only=True`` (the default, as in PyTorch since 2.6): pickles go through a restricted
+  unpickler that rebuilds tensors, Parameters, dtypes, devices, sizes and plain containers, plus the
+  classes and functions the user allowlisted with :func:`add_safe_globals` or the
+  :class:`safe_globals` context manager (those may be called, created with ``__new__`` and have
+  their state set, as PyTorch's weights-only unpickler allows). Any other global is refused with
+  :class:`UnsafeUnpicklingError` naming it and saying how to allowlist it, before anything is
+  called; globals of ``sys``, ``os``, ``posix`` and ``nt`` are refused even when allowlisted.
+  :func:`get_unsafe_globals_in_checkpoint` lists what a file would need.
+* ``weights_only=False``: the user trusts the file, and it is unpickled fully, running whatever code
+  it names (whole modules and arbitrary objects load). Only do this with files from a trusted
+  source. PyTorch tensors and storages inside still become Ember tensors; other PyTorch classes
+  (a whole ``torch.nn.Module`` saved by ``torch.save(model)``) can't be rebuilt without PyTorch and
+  raise an error naming the class (unless an allowlist entry ``(EmberClass, "torch....")`` names a
+  stand-in for it).
+
+``weights_only`` left unset means True, unless ``pickle_module`` is given (False, as in PyTorch);
+the environment variables ``EMBER_FORCE_WEIGHTS_ONLY_LOAD=1`` and ``EMBER_FORCE_NO_WEIGHTS_ONLY_LOAD=1``
+(PyTorch's ``TORCH_FORCE_...`` flags) override it, the second only when the argument is unset. The
+native and safetensors formats hold no code, so ``weights_only`` doesn't change how they load.
+
+Tensors saved as views of one storage load as views of one array, as in PyTorch (an expanded tensor
+stays a stride-0 view); each is an Ember view of the tensor owning the storage (its ``_base``,
+sharing its version counter), so ``storage_offset()`` counts from the start of the saved storage.
 
 Saving to a path is atomic: the data goes to a temporary file in the same directory, which is
 flushed, fsynced and then renamed over the target, so a crash mid-save leaves the previous file
 intact. The temporary file is named ``.<target>.ember-tmp-<host>-<pid>-<random>.tmp``; one left
 behind by a writer that was killed is removed by the next save of the same target (see
-``_remove_stale_temps``). Tensors are saved from the host and load on the CPU unless
+``_remove_stale_temps``). An object that can't be pickled (a lambda, an open file) raises pickle's
+own error before the target is touched. Tensors are saved from the host and load on the CPU unless
 ``map_location`` says otherwise; only Parameters come back requiring grad.
 
 Errors ``ember.load`` raises:
@@ -27,11 +61,14 @@ Errors ``ember.load`` raises:
   this error rather than a ``MemoryError``; failures of ``zipfile``/``zlib`` on a damaged archive are
   reported as this error too. Its subclass :class:`CheckpointUnpicklingError` (also a
   ``pickle.UnpicklingError``, what ``torch.load`` raises) is used when a PyTorch checkpoint's
-  pickle data is malformed.
-* :class:`UnsafeUnpicklingError` (a ``pickle.UnpicklingError``, as in PyTorch): a PyTorch
-  checkpoint's pickle asks for a global or an operation the restricted unpickler refuses.
+  pickle data is malformed, when an allowlisted class fails to rebuild from it, and, with
+  ``weights_only=False``, for any failure of the file's own code (a module that isn't installed, a
+  PyTorch class Ember can't rebuild), the original exception kept as its ``__cause__``.
+* :class:`UnsafeUnpicklingError` (a ``pickle.UnpicklingError``, as in PyTorch): with
+  ``weights_only=True``, a pickle asks for a global (or an operation) that isn't allowed.
 * ``OSError`` (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``, ...) from opening or
-  reading the file itself; ``TypeError``/``ValueError`` for invalid arguments (``map_location``, ``f``).
+  reading the file itself; ``TypeError``/``ValueError`` for invalid arguments (``map_location``, ``f``);
+  ``RuntimeError`` for ``weights_only=True`` together with a ``pickle_module``.
 
 The messages of the first two start with the file: its path, or a file object's ``name``, or
 ``<BytesIO>`` (the object's type) for an unnamed stream, and then say what is wrong.
@@ -50,39 +87,64 @@ import warnings
 
 from ._common import (MAX_DIMS, CheckpointError, CheckpointUnpicklingError, Reader, UnsafeUnpicklingError, file_name,
                       make_placer)
-from . import _native, _safetensors, _torch
+from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from . import _native, _safetensors, _torch, _torch_save
 
-__all__ = ["save", "load", "CheckpointError", "CheckpointUnpicklingError", "UnsafeUnpicklingError", "MAX_DIMS"]
+__all__ = ["save", "load", "CheckpointError", "CheckpointUnpicklingError", "UnsafeUnpicklingError", "MAX_DIMS",
+           "add_safe_globals", "clear_safe_globals", "get_safe_globals", "safe_globals",
+           "get_unsafe_globals_in_checkpoint", "DEFAULT_PROTOCOL"]
 
-_FORMATS = {"ember": _native.Plan, "safetensors": _safetensors.Plan}
+#: The pickle protocol of the zip layout, as ``torch.save`` writes it.
+DEFAULT_PROTOCOL = _torch_save.DEFAULT_PROTOCOL
+_FORMATS = ("ember", "torch", "safetensors")
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True, *,
-         format: str = "ember", metadata: dict | None = None) -> None:
-    """Save ``obj`` (tensors, Parameters, and dict/OrderedDict/list/tuple/set containers of them and of
-    int/float/bool/str/bytes/None) to ``f``, a path or a writable binary file object.
+         format: str | None = None, metadata: dict | None = None) -> None:
+    """Save ``obj`` to ``f``, a path or a writable binary file object.
 
-    ``format="safetensors"`` writes a flat ``{name: tensor}`` dict as safetensors (with optional string
-    ``metadata``). The same tensor object saved twice is stored once and loads as one object; views of
-    one storage are saved as separate copies. ``pickle_module``, ``pickle_protocol`` and
-    ``_use_new_zipfile_serialization`` are accepted for PyTorch compatibility and ignored.
+    Tensors and containers of them go in Ember's pickle-free format; any other picklable object (a
+    whole model, an optimizer, NumPy arrays, your own classes) is pickled in PyTorch's zip layout,
+    which ``torch.load(f, weights_only=False)`` reads as well. ``format="torch"`` always writes that
+    layout (a state dict saved so loads in PyTorch with ``torch.load(f)``), ``format="ember"`` only
+    the native format, and ``format="safetensors"`` a flat ``{name: tensor}`` dict (with optional
+    string ``metadata``); the package docstring describes each. The same tensor object saved twice
+    loads as one object. ``pickle_protocol`` applies to the zip layout (default 2, as PyTorch's);
+    ``pickle_module`` and ``_use_new_zipfile_serialization`` are accepted for PyTorch compatibility
+    and ignored.
 
     >>> ember.save(model.state_dict(), "model.ember")
+    >>> ember.save(model, "whole_model.pt")          # ember.load(..., weights_only=False) rebuilds it
+    >>> ember.save(model.state_dict(), "for_torch.pt", format="torch")
     """
     if isinstance(pickle_module, str):  # ember.save(obj, f, "safetensors"): PyTorch's 3rd argument is pickle_module
         raise TypeError(f"ember.save: pass the format by keyword, format={pickle_module!r}")
-    plan_cls = _FORMATS.get(format)
-    if plan_cls is None:
-        raise ValueError(f"ember.save: unknown format {format!r}; expected one of {', '.join(map(repr, _FORMATS))}")
+    if format is not None and format not in _FORMATS:
+        raise ValueError(f"ember.save: unknown format {format!r}; expected one of {', '.join(map(repr, _FORMATS))} "
+                         "or None (the native format when the object fits it, else PyTorch's zip layout)")
     if metadata is not None and format != "safetensors":
         raise ValueError("ember.save: metadata is only supported with format='safetensors'")
-    plan = plan_cls(obj, metadata) if format == "safetensors" else plan_cls(obj)  # validates before writing
+    plan = _plan(obj, format, metadata, pickle_protocol)  # validates (and pickles) before writing
     if isinstance(f, (str, bytes, os.PathLike)):
         _atomic_write(os.fsdecode(f), plan.write)
     elif hasattr(f, "write"):
         plan.write(f)
     else:
         raise TypeError(f"ember.save: f must be a path or a writable binary file object, got {type(f).__name__}")
+
+
+def _plan(obj, format: str | None, metadata, protocol):
+    """The object encoded for ``format``; ``None`` picks the native format when the object fits it."""
+    if format == "safetensors":
+        return _safetensors.Plan(obj, metadata)
+    if format == "torch":
+        return _torch_save.Plan(obj, protocol)
+    if format == "ember":
+        return _native.Plan(obj)
+    try:
+        return _native.Plan(obj)
+    except _native.Unrepresentable:
+        return _torch_save.Plan(obj, protocol)
 
 
 def _atomic_write(path: str, write) -> None:
@@ -193,7 +255,8 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True, mmap=None, **pickle_load_args):
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None, mmap=None,
+         **pickle_load_args):
     """Load an object saved by :func:`ember.save`, a safetensors file or a ``torch.save`` checkpoint.
 
     ``f`` is a path or a readable binary file object (read from its current position; non-seekable
@@ -202,49 +265,102 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     unlisted locations load on the CPU) or a callable ``(tensor, location)`` returning the tensor to use.
     Loaded tensors don't require grad, except Parameters, which keep their ``requires_grad``.
 
-    No format runs code from the file: PyTorch pickles go through a restricted unpickler, so
-    ``weights_only=False`` behaves like ``True``; ``pickle_module`` and ``mmap`` are accepted for
-    PyTorch compatibility and ignored. ``encoding=`` is passed on for Python 2 era PyTorch pickles.
-    Malformed files raise :class:`CheckpointError` naming the file and the problem (the package
-    docstring lists every error class).
+    ``weights_only=True`` (the default) loads pickled checkpoints through a restricted unpickler that
+    never runs code from the file: it rebuilds tensors and plain containers, and the classes you
+    allowlisted with :func:`ember.serialization.add_safe_globals`; anything else raises
+    :class:`UnsafeUnpicklingError` naming the global. ``weights_only=False`` unpickles fully (whole
+    modules, arbitrary objects): use it only for files you trust. ``pickle_module`` (which makes an
+    unset ``weights_only`` False, as in PyTorch) and ``mmap`` are accepted for PyTorch compatibility
+    and otherwise ignored; ``encoding=`` is passed on for Python 2 era pickles. Malformed files raise
+    :class:`CheckpointError` naming the file and the problem (the package docstring lists every
+    error class).
 
     >>> state = ember.load("model.pt", map_location="cpu")
+    >>> model = ember.load("whole_model.pt", weights_only=False)  # only for a file you trust
     """
-    encoding = pickle_load_args.pop("encoding", "ASCII")
+    weights_only = _resolve_weights_only(weights_only, pickle_module)
+    encoding = pickle_load_args.pop("encoding", "utf-8")
     if pickle_load_args:
         raise TypeError(f"ember.load() got unexpected keyword arguments {sorted(pickle_load_args)}")
     placer = make_placer(map_location)
+    with _opened(f, "ember.load") as (fh, name):
+        return _load_from(fh, name, placer, encoding, weights_only)
+
+
+_TRUE = ("1", "y", "yes", "true")
+
+
+def _resolve_weights_only(weights_only: bool | None, pickle_module) -> bool:
+    """PyTorch's rules: unset means True unless a pickle_module is given; the environment may force it."""
+    unset = weights_only is None
+    if unset:
+        weights_only = pickle_module is None
+    force_on = os.environ.get("EMBER_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
+    force_off = os.environ.get("EMBER_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
+    if force_on and force_off:
+        raise RuntimeError("Only one of `EMBER_FORCE_WEIGHTS_ONLY_LOAD` or `EMBER_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+                           "should be set, but both were set.")
+    if force_on:
+        weights_only = True
+    elif force_off and unset:
+        warnings.warn("Environment variable EMBER_FORCE_NO_WEIGHTS_ONLY_LOAD detected: since the `weights_only` "
+                      "argument was not passed to `ember.load`, it is forced to False.", UserWarning, stacklevel=3)
+        weights_only = False
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    return bool(weights_only)
+
+
+@contextlib.contextmanager
+def _opened(f, who: str):
+    """``(seekable binary file, name for messages)`` for a path or a readable file object."""
     name = file_name(f)
     if isinstance(f, (str, bytes, os.PathLike)):
         with open(f, "rb") as fh:
-            return _load_from(fh, name, placer, encoding)
+            yield fh, name
+        return
     if not hasattr(f, "read"):
-        raise TypeError(f"ember.load: f must be a path or a readable binary file object, got {type(f).__name__}")
+        raise TypeError(f"{who}: f must be a path or a readable binary file object, got {type(f).__name__}")
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())
-    return _load_from(f, name, placer, encoding)
+    yield f, name
 
 
-def _load_from(f, name: str, placer, encoding: str):
+def get_unsafe_globals_in_checkpoint(f) -> list[str]:
+    """The globals a zip checkpoint (``torch.save``, or ``ember.save`` of arbitrary objects) names that
+    ``ember.load(f)`` with ``weights_only=True`` would refuse: neither allowed by default nor
+    allowlisted. Read statically from the pickle, as PyTorch's function of the same name does.
+
+    >>> ember.serialization.get_unsafe_globals_in_checkpoint("whole_model.pt")
+    ['ember.nn.modules.linear.Linear']
+    """
+    with _opened(f, "get_unsafe_globals_in_checkpoint") as (fh, name):
+        reader = Reader(fh, name)
+        if not reader.read(0, min(4, reader.size), "the file prefix").startswith(b"PK\x03\x04"):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        return _torch.unsafe_globals(reader)
+
+
+def _load_from(f, name: str, placer, encoding: str, weights_only: bool):
     reader = Reader(f, name)
-    result = _read(reader, placer, encoding)
+    result = _read(reader, placer, encoding, weights_only)
     if reader.widened:
         warnings.warn(f"{name}: Ember has no bfloat16 dtype; {reader.widened} bfloat16 tensor(s) were loaded as "
-                      "float32 (exactly: every bfloat16 value is a float32 value)", UserWarning, stacklevel=3)
+                      "float32 (exactly: every bfloat16 value is a float32 value)", UserWarning, stacklevel=4)
     return result
 
 
-def _read(reader: Reader, placer, encoding: str):
+def _read(reader: Reader, placer, encoding: str, weights_only: bool):
     prefix = reader.read(0, min(16, reader.size), "the file prefix")
     if not prefix:
         raise reader.error("the file is empty")
     if prefix.startswith(_native.MAGIC[:4]):
         return _native.read(reader, placer)
     if prefix.startswith(b"PK\x03\x04"):
-        return _torch.read_zip(reader, placer, encoding)
+        return _torch.read_zip(reader, placer, encoding, weights_only)
     if _safetensors.looks_like(prefix):  # before the pickle test: a header length may start with 0x80
         return _safetensors.read(reader, placer)
     if prefix[0] == 0x80:  # pickle PROTO opcode: PyTorch's legacy layout starts with a pickled magic number
-        return _torch.read_legacy(reader, placer, encoding)
+        return _torch.read_legacy(reader, placer, encoding, weights_only)
     raise reader.error(f"unrecognised file format (starts with {prefix[:8]!r}); expected an Ember checkpoint, "
                        "a safetensors file or a PyTorch checkpoint")

@@ -22,6 +22,10 @@ for strings with unpaired surrogates: ``"base64"`` of their UTF-8 with surrogate
 
 A tensor object referenced several times is stored once and loads as one object (tied weights stay
 tied); distinct tensors that merely share storage (views) are stored as separate copies.
+
+``ember.save`` uses this format when the whole object fits it; :class:`Unrepresentable` (raised
+while encoding, before any tensor data is read) tells it to pickle the object in PyTorch's zip
+layout instead (``_torch_save.py``).
 """
 from __future__ import annotations
 
@@ -52,6 +56,18 @@ _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _VALUE_FIELDS = {"float": "value", "dtype": "name", "device": "name", "bytes": "base64", "str": "base64"}
 
 
+class Unrepresentable(Exception):
+    """The object holds something this format can't (``ember.save`` then uses the zip pickle format)."""
+
+
+class _UnsupportedType(Unrepresentable, TypeError):
+    pass
+
+
+class _Cycle(Unrepresentable, ValueError):
+    pass
+
+
 def _align(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
@@ -70,6 +86,8 @@ class Plan:
         self._active: set[int] = set()     # ids of containers being encoded (cycle detection)
         self.data_size = 0
         root = self._encode(obj, "obj")
+        for t, entry in zip(self.tensors, self.entries):  # only once the whole object is known to fit
+            entry["crc32"] = zlib.crc32(host_bytes(t))
         header = {"writer": f"ember {__version__}", "data_size": self.data_size,
                   "tensors": self.entries, "root": root}
         self.header = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("ascii")
@@ -95,7 +113,7 @@ class Plan:
             return {"type": "device", "name": str(obj)}
         if t is dict or t is OrderedDict or t in _SEQUENCES:
             if id(obj) in self._active:
-                raise ValueError(f"ember.save: {path} contains itself (a reference cycle); it can't be saved")
+                raise _Cycle(f"ember.save: {path} contains itself (a reference cycle); it can't be saved")
             self._active.add(id(obj))
             try:
                 if t in _SEQUENCES:
@@ -106,21 +124,22 @@ class Plan:
                 return {"type": "dict" if t is dict else "ordered_dict", "items": items}
             finally:
                 self._active.discard(id(obj))
-        raise TypeError(
+        raise _UnsupportedType(
             f"ember.save: can't save {path} of type {t.__module__}.{t.__qualname__}; the Ember format holds "
             "tensors, dict/OrderedDict/list/tuple/set containers and int/float/bool/str/bytes/None values "
-            "(convert NumPy scalars with .item())")
+            "(convert NumPy scalars with .item(), or leave format unset: other objects are then pickled in "
+            "PyTorch's zip format)")
 
     def _tensor(self, t: Tensor) -> int:
         i = self._index.get(id(t))
         if i is None:
-            data = host_bytes(t)
+            nbytes = t._data.size * t._data.itemsize
             offset = _align(self.data_size)
             self.entries.append({
-                "dtype": t.dtype.name, "shape": list(t._data.shape), "offset": offset, "nbytes": data.size,
-                "crc32": zlib.crc32(data), "device": str(t._device),
+                "dtype": t.dtype.name, "shape": list(t._data.shape), "offset": offset, "nbytes": nbytes,
+                "crc32": None, "device": str(t._device),  # the checksum is computed once the object is encoded
                 "parameter": isinstance(t, Parameter), "requires_grad": t._rg})
-            self.data_size = offset + data.size
+            self.data_size = offset + nbytes
             i = self._index[id(t)] = len(self.tensors)
             self.tensors.append(t)  # keeps the object alive so its id isn't reused while encoding
         return i

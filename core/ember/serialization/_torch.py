@@ -1,4 +1,4 @@
-"""Loading PyTorch checkpoints (``torch.save`` files) without PyTorch, and without running their code.
+"""Loading PyTorch checkpoints (``torch.save`` files, and ``ember.save``'s zip layout) without PyTorch.
 
 Two layouts are read:
 
@@ -9,38 +9,55 @@ Two layouts are read:
   protocol version, system info, the object, the sorted storage keys), then for each key an int64
   element count and the storage's raw bytes.
 
-Pickles are read by a restricted unpickler: only the globals needed to rebuild tensors and plain
-containers resolve (see ``_GLOBALS``), each to an Ember stand-in; any other global raises
-:class:`UnsafeUnpicklingError` naming it, before anything is called. It builds on the pure-Python
-``pickle._Unpickler`` rather than the C one because it must also refuse the BUILD opcode (which sets
-attributes on an object and could otherwise tamper with shared objects such as dtypes); BUILD is only
-honoured for the ``_metadata`` attribute PyTorch attaches to state-dict OrderedDicts. Like PyTorch's
-``weights_only`` unpickler it also only calls what ``find_class`` resolved, only appends to lists, sets
-items of dicts and adds to sets, and never lets a length field in the pickle allocate more than the
-file holds.
+With ``weights_only=True`` (``ember.load``'s default) pickles are read by a restricted unpickler, as
+PyTorch's weights-only unpickler reads them: only the globals needed to rebuild tensors and plain
+containers resolve (see ``_GLOBALS``), each to an Ember stand-in, plus the classes and functions the
+user allowlisted (``_safe_globals.py``); any other global raises :class:`UnsafeUnpicklingError`
+naming it and how to allowlist it, before anything is called. It builds on the pure-Python
+``pickle._Unpickler`` rather than the C one because it must also police NEWOBJ and BUILD: an object
+is created (``cls.__new__``) or has its state set (``__setstate__``, or ``__dict__`` and slots) only
+when its class is allowlisted, and otherwise BUILD is only honoured for the ``_metadata`` attribute
+PyTorch attaches to state-dict OrderedDicts (so a file can't tamper with shared objects such as
+dtypes). It also only calls what ``find_class`` resolved, only appends to lists, sets items of
+dicts and adds to sets, and never lets a length field in the pickle allocate more than the file
+holds.
+
+With ``weights_only=False`` the user trusts the file: ``pickle``'s own unpickler runs it, importing
+and calling whatever it names. PyTorch's tensor, storage, dtype, device and size names still resolve
+to the Ember stand-ins; other PyTorch classes can't be rebuilt without PyTorch and raise an error
+naming the class (unless the user's allowlist names a stand-in for them). The legacy layout is then
+read in one pass: each storage's array is allocated when the object first refers to it and filled
+once the data after the object has been read, so the file's classes run once.
 
 Tensors that share a storage in the file share it once loaded, as in PyTorch: each is a NumPy view of
 the storage's array (validated to lie inside it), so a 1.6 KB file holding an expanded tensor loads
-as a stride-0 view, not as the hundreds of megabytes its elements would take. A view in which one
-memory location appears several times (a stride of 0 over a dimension longer than 1) is read-only,
-as Ember's own ``expand`` results are: in-place writes into it raise instead of racing.
+as a stride-0 view, not as the hundreds of megabytes its elements would take. They are views in
+Ember's sense too: the first tensor covering the whole storage contiguously owns it (or else a
+tensor over the whole storage does), and the others have it as their ``_base`` and share its version
+counter, so ``storage_offset()`` is the offset into the saved storage, as in PyTorch, and an in-place
+change through one of them is seen by autograd through the others. A view in which one memory
+location appears several times (a stride of 0 over a dimension longer than 1) is read-only, as
+Ember's own ``expand`` results are: in-place writes into it raise instead of racing.
 """
 from __future__ import annotations
 
+import _compat_pickle
 import contextlib
 import io
 import pickle
 import struct
 import sys
 import zipfile
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as dt
-from .._tensor import Size
-from ..backend import Device
+from .._tensor import Size, Tensor, _make
+from ..backend import CPU, Device
+from ..ops._dispatch import mark_view
+from . import _safe_globals
 from ._common import (CheckpointError, CheckpointUnpicklingError, Reader, UnsafeUnpicklingError, bfloat16_to_float32,
                       make_parameter, new_tensor)
 
@@ -74,6 +91,23 @@ class _Storage:
     def __init__(self, array, location: str, stype: _StorageType, loader):
         self.array, self.location, self.stype, self.loader = array, location, stype, loader
         self._widened = None
+        self.owner: Tensor | None = None  # the tensor the others viewing this storage are views of
+
+    def share(self, t: Tensor) -> None:
+        """Make ``t`` (a CPU tensor viewing this storage) a view in Ember's sense: the first tensor that
+        covers the whole storage contiguously owns it, or else a tensor over the whole storage does;
+        the others get it as their ``_base`` and share its version counter, as views do. So
+        ``storage_offset()`` counts from the start of the storage, as in PyTorch, and autograd sees an
+        in-place change made through any of them."""
+        arr = t._data
+        if self.owner is None:
+            elements = self.elements()
+            if (arr.size == elements.size and arr.flags.c_contiguous
+                    and arr.__array_interface__["data"][0] == elements.__array_interface__["data"][0]):
+                self.owner = t
+                return
+            self.owner = _make(elements, CPU)
+        mark_view(t, self.owner)
 
     def elements(self) -> np.ndarray:
         """The elements as Ember holds them: bfloat16 bit patterns are widened to float32 once per
@@ -104,7 +138,10 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *_ignored):
     view = _strided_view(arr, storage_offset, tuple(size), tuple(stride))
     if storage.stype.bfloat16:
         reader.widened += 1
-    return new_tensor(view, storage.location, storage.loader.placer)
+    t = new_tensor(view, storage.location, storage.loader.placer)
+    if t._data is view and view.size:  # still the view on the CPU (map_location may have moved it)
+        storage.share(t)
+    return t
 
 
 def _strided_view(arr: np.ndarray, offset: int, size: tuple, stride: tuple) -> np.ndarray:
@@ -168,6 +205,7 @@ def _bytearray(source=b"", encoding=None):
 
 _GLOBALS = {
     ("collections", "OrderedDict"): _from_plain(OrderedDict, (list, tuple, dict)),
+    ("collections", "Counter"): _from_plain(Counter, (list, tuple, dict)),
     ("builtins", "set"): _from_plain(set, (list, tuple, set, frozenset)),
     ("builtins", "frozenset"): _from_plain(frozenset, (list, tuple, set, frozenset)),
     ("builtins", "slice"): slice, ("builtins", "complex"): complex, ("builtins", "bytearray"): _bytearray,
@@ -188,10 +226,12 @@ class _Unpickler(pickle._Unpickler):
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
-    def __init__(self, file, loader, encoding: str = "ASCII"):
+    def __init__(self, file, loader, encoding: str = "utf-8"):
         super().__init__(file, encoding=encoding)
         self.loader = loader
         self._resolved: list = []  # what find_class returned: the only objects REDUCE may call
+        self.allowed = _safe_globals.user_allowed()  # the user's allowlist, as it was when the load began
+        self._allowed_types = [v for v in self.allowed.values() if isinstance(v, type)]
         readline = self._file_readline
 
         def whole_line():  # a line cut short by the end of the file is truncation, not a name
@@ -202,18 +242,31 @@ class _Unpickler(pickle._Unpickler):
         self._file_readline = whole_line
 
     def find_class(self, module, name):
-        if module == "__builtin__" and self.proto < 3:  # Python 3's name for builtins in protocol-2 pickles
-            module = "builtins"                           # (torch.save writes protocol 2)
+        module, name = python3_name(module, name, self.proto)  # torch.save writes protocol 2 (Python 2 names)
+        full = f"{module}.{name}"
+        if module in _safe_globals.BLOCKED_MODULES:
+            raise UnsafeUnpicklingError(
+                f"{self.loader.name}: refused to load global '{full}': its module {module} is blocked (globals "
+                "of sys, os, posix and nt are never loaded with weights_only=True, even when allowlisted). "
+                + _UNSAFE_HINT)
         found = _GLOBALS.get((module, name))
         if found is not None:
             return found
+        if full in self.allowed:
+            return self.allowed[full]
         if module == "torch" and name.endswith("Storage"):
             raise CheckpointError(f"{self.loader.name}: the checkpoint uses torch.{name}, whose element type "
                                   f"Ember doesn't support (supported: {', '.join(_STORAGE_TYPES)})")
+        if _is_torch(module):
+            raise UnsafeUnpicklingError(f"{self.loader.name}: refused to load global '{full}': "
+                                        + torch_class_problem(full))
+        hint = _safe_globals.suggestion(full)
         raise UnsafeUnpicklingError(
-            f"{self.loader.name}: refused to load global '{module}.{name}': Ember reads PyTorch checkpoints "
-            "with a restricted unpickler that only rebuilds tensors and plain containers, and never runs "
-            "code from a file")
+            f"{self.loader.name}: refused to load global '{full}': weights-only load failed (ember.load defaults "
+            f"to weights_only=True, as torch.load does). Unsupported global: GLOBAL {full} was not an allowed "
+            f"global by default. Please use `ember.serialization.add_safe_globals([{hint}])` or the "
+            f"`ember.serialization.safe_globals([{hint}])` context manager to allowlist this global if you "
+            f"trust this class/function. " + _UNSAFE_HINT)
 
     def persistent_load(self, pid):
         return self.loader.storage(pid)
@@ -249,12 +302,19 @@ class _Unpickler(pickle._Unpickler):
         self._check_callable(cls, "OBJ")
         self._instantiate(cls, args)
 
+    def _is_allowed_type(self, cls) -> bool:
+        return any(cls is t for t in self._allowed_types)
+
     def _load_newobj(self, kwargs=None):
         args = self.stack.pop()
         cls = self.stack.pop()
-        if cls is not complex or type(args) is not tuple or kwargs:  # complex numbers are pickled this way
-            raise self.refuse(f"create a {getattr(cls, '__name__', type(cls).__name__)!s:.60} object (pickle NEWOBJ)")
-        self.append(complex.__new__(complex, *args))
+        # complex numbers are pickled this way; otherwise, as PyTorch does, cls.__new__ of allowlisted classes
+        if not ((cls is complex and not kwargs) or self._is_allowed_type(cls)):
+            raise self.refuse(f"create a {getattr(cls, '__name__', type(cls).__name__)!s:.60} object (pickle NEWOBJ): "
+                              "only classes allowlisted with ember.serialization.add_safe_globals can be created")
+        if type(args) is not tuple or not (kwargs is None or type(kwargs) is dict):
+            raise ValueError("NEWOBJ arguments must be a tuple (and keyword arguments a dict)")
+        self.append(cls.__new__(cls, *args, **(kwargs or {})))
 
     def _load_newobj_ex(self):
         kwargs = self.stack.pop()
@@ -304,7 +364,11 @@ class _Unpickler(pickle._Unpickler):
         if type(inst) is OrderedDict and type(state) is dict and all(type(k) is str for k in state):
             inst.__dict__.update(state)  # PyTorch's state_dict()._metadata
             return
-        raise self.refuse(f"set the state of a {type(inst).__name__} object (pickle BUILD)")
+        if self._is_allowed_type(type(inst)):
+            _set_state(inst, state)
+            return
+        raise self.refuse(f"set the state of a {type(inst).__name__} object (pickle BUILD): only OrderedDicts and "
+                          "classes allowlisted with ember.serialization.add_safe_globals can be built")
 
     dispatch[pickle.GLOBAL[0]] = _load_global
     dispatch[pickle.STACK_GLOBAL[0]] = _load_stack_global
@@ -319,6 +383,79 @@ class _Unpickler(pickle._Unpickler):
     dispatch[pickle.ADDITEMS[0]] = _load_additems
     dispatch[pickle.BYTEARRAY8[0]] = _load_bytearray8
     dispatch[pickle.BUILD[0]] = _load_build
+
+
+def _set_state(inst, state) -> None:
+    """BUILD on an allowlisted object, as pickle (and PyTorch's weights-only unpickler) does it:
+    ``__setstate__`` if the class has one, else the instance ``__dict__`` and then slot values."""
+    setstate = getattr(inst, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slotstate = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slotstate = state
+    if state:
+        inst.__dict__.update(state)
+    if slotstate:
+        for k, v in slotstate.items():
+            setattr(inst, k, v)
+
+
+_UNSAFE_HINT = ("Re-running ember.load with weights_only=False will likely succeed, but it can result in "
+                "arbitrary code execution. Do it only if you got the file from a trusted source.")
+
+
+def _is_torch(module: str) -> bool:
+    return module == "torch" or module.startswith("torch.")
+
+
+def python3_name(module: str, name: str, proto: int) -> tuple[str, str]:
+    """The Python 3 name of a global named in a protocol 0-2 pickle (``__builtin__.set`` -> ``builtins.set``)."""
+    if proto < 3:
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            return _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    return module, name
+
+
+def torch_class_problem(full: str) -> str:
+    """Why a PyTorch class other than tensors, storages, dtypes, devices and sizes can't be loaded."""
+    return (f"{full} is a PyTorch class, which Ember can't rebuild without PyTorch (Ember loads PyTorch "
+            "tensors, Parameters, storages, dtypes, devices and sizes, not other PyTorch objects such as a whole "
+            "torch.nn.Module saved with torch.save(model)). Save model.state_dict() with PyTorch instead and load "
+            "it into the Ember model with load_state_dict(); or, if you trust the file and an Ember class can "
+            f"stand in for it, name it with ember.serialization.add_safe_globals([(EmberClass, {full!r})]).")
+
+
+class _FullUnpickler(pickle.Unpickler):
+    """``weights_only=False``: the user trusts the file, so any global is imported and called, as
+    ``pickle`` does; only PyTorch's own names are resolved to Ember stand-ins (tensors over the
+    checkpoint's storages, dtypes, devices, sizes) or, for other PyTorch classes, to what the user
+    named with ``add_safe_globals`` -- anything else from ``torch`` raises a clear error."""
+
+    def __init__(self, file, loader, encoding: str = "utf-8"):
+        super().__init__(file, encoding=encoding)
+        self.loader = loader
+        self.allowed = _safe_globals.user_allowed()
+
+    def find_class(self, module, name):
+        if not _is_torch(module):
+            return super().find_class(module, name)
+        full = f"{module}.{name}"
+        found = _GLOBALS.get((module, name))
+        if found is not None:
+            return found
+        if full in self.allowed:
+            return self.allowed[full]
+        if module == "torch" and name.endswith("Storage"):
+            raise CheckpointError(f"{self.loader.name}: the checkpoint uses torch.{name}, whose element type "
+                                  f"Ember doesn't support (supported: {', '.join(_STORAGE_TYPES)})")
+        raise CheckpointUnpicklingError(f"{self.loader.name}: can't load the checkpoint's {full} object: "
+                                        + torch_class_problem(full))
+
+    def persistent_load(self, pid):
+        return self.loader.storage(pid)
 
 
 class _BoundedFile:
@@ -346,21 +483,28 @@ class _BoundedFile:
 class _Loader:
     """One load of a PyTorch checkpoint: storage lookup and error context for the unpickler."""
 
-    def __init__(self, reader: Reader, placer, encoding: str):
+    def __init__(self, reader: Reader, placer, encoding: str, weights_only: bool = True):
         self.reader = reader
         self.name = reader.name
         self.placer = placer
         self.encoding = encoding
+        self.weights_only = weights_only
         self.storages: dict[str, _Storage] = {}
 
     def unpickle(self, f, what: str):
+        unpickler = _Unpickler if self.weights_only else _FullUnpickler
         try:
-            return _Unpickler(f, self, self.encoding).load()
+            return unpickler(f, self, self.encoding).load()
         except (CheckpointError, UnsafeUnpicklingError, MemoryError):
             raise
         except Exception as e:  # malformed data: EOFError, bad opcodes, wrong call arguments, bad geometry...
-            raise CheckpointUnpicklingError(f"{self.name}: corrupted PyTorch checkpoint: can't unpickle {what} "
-                                            f"({type(e).__name__}: {_clip(e)})") from None
+            if self.weights_only:
+                raise CheckpointUnpicklingError(f"{self.name}: corrupted PyTorch checkpoint: can't unpickle {what} "
+                                                f"({type(e).__name__}: {_clip(e)})") from None
+            # Trusted unpickling runs the file's own classes: their errors (a module that isn't installed,
+            # say) aren't corruption; the original exception is kept as the cause.
+            raise CheckpointUnpicklingError(f"{self.name}: can't unpickle {what} with weights_only=False "
+                                            f"({type(e).__name__}: {_clip(e)})") from e
 
     def storage(self, pid) -> _Storage:  # the small header pickles of the legacy layout hold no tensors
         raise self.reader.error(f"corrupted PyTorch checkpoint: unexpected persistent id {_describe(pid)}")
@@ -412,8 +556,8 @@ _CHUNK = 1 << 20
 
 
 class _ZipLoader(_Loader):
-    def __init__(self, reader, placer, encoding, archive: zipfile.ZipFile, prefix: str, byteorder: str):
-        super().__init__(reader, placer, encoding)
+    def __init__(self, reader, placer, encoding, weights_only, archive: zipfile.ZipFile, prefix: str, byteorder: str):
+        super().__init__(reader, placer, encoding, weights_only)
         self.archive, self.prefix, self.byteorder = archive, prefix, byteorder
 
     def storage(self, pid) -> _Storage:
@@ -465,7 +609,8 @@ def read_record(reader: Reader, archive: zipfile.ZipFile, record: str, expected:
     return out
 
 
-def read_zip(reader: Reader, placer, encoding: str):
+def _open_zip(reader: Reader) -> tuple[zipfile.ZipFile, str]:
+    """The archive and its record prefix, after checking it is a ``torch.save`` zip checkpoint."""
     with _zip_errors(reader, "not a readable zip archive (truncated or corrupted?)"):
         archive = zipfile.ZipFile(reader.f)
         names = archive.namelist()
@@ -475,6 +620,12 @@ def read_zip(reader: Reader, placer, encoding: str):
     prefix = prefixes[0]
     if f"{prefix}/constants.pkl" in names:
         raise reader.error("a TorchScript archive (torch.jit.save); Ember can only load torch.save checkpoints")
+    return archive, prefix
+
+
+def read_zip(reader: Reader, placer, encoding: str, weights_only: bool = True):
+    archive, prefix = _open_zip(reader)
+    names = archive.namelist()
     byteorder = "little"
     if f"{prefix}/byteorder" in names:
         raw = read_record(reader, archive, f"{prefix}/byteorder").tobytes()
@@ -482,19 +633,46 @@ def read_zip(reader: Reader, placer, encoding: str):
     if byteorder not in ("little", "big"):
         raise reader.error(f"corrupted PyTorch checkpoint: unknown byteorder {byteorder!r:.40}")
     data_pkl = read_record(reader, archive, f"{prefix}/data.pkl").tobytes()
-    loader = _ZipLoader(reader, placer, encoding, archive, prefix, byteorder)
+    loader = _ZipLoader(reader, placer, encoding, weights_only, archive, prefix, byteorder)
     return loader.unpickle(io.BytesIO(data_pkl), "data.pkl")
 
 
-class _LegacyLoader(_Loader):
-    """Storages follow the object's pickle, so the object is unpickled twice: first to learn each
-    storage's type (tensors come out as None), then, once the storages are read, for real."""
+def unsafe_globals(reader: Reader) -> list[str]:
+    """The globals a zip checkpoint's ``data.pkl`` names that ``weights_only`` loading would refuse:
+    neither Ember's defaults nor allowlisted by the user. Read statically (``GLOBAL`` opcodes), as
+    PyTorch's ``get_unsafe_globals_in_checkpoint`` does; nothing is unpickled."""
+    import pickletools  # only this rarely used helper needs it (a few ms to import)
+    archive, prefix = _open_zip(reader)
+    data_pkl = read_record(reader, archive, f"{prefix}/data.pkl").tobytes()
+    allowed = _safe_globals.user_allowed()
+    found, proto = [], 0
+    try:
+        for op, arg, _ in pickletools.genops(data_pkl):
+            if op.name == "PROTO":
+                proto = arg
+            elif op.name == "GLOBAL":
+                module, name = python3_name(*arg.split(" ", 1), proto)
+                full = f"{module}.{name}"
+                if (module, name) not in _GLOBALS and full not in allowed and full not in found:
+                    found.append(full)
+    except Exception as e:  # noqa: BLE001 - any failure to parse is a malformed pickle
+        raise CheckpointUnpicklingError(f"{reader.name}: corrupted PyTorch checkpoint: can't read data.pkl "
+                                        f"({type(e).__name__}: {_clip(e)})") from None
+    return found
 
-    def __init__(self, reader, placer, encoding, little_endian: bool):
-        super().__init__(reader, placer, encoding)
+
+class _LegacyLoader(_Loader):
+    """Storages follow the object's pickle, so with ``weights_only=True`` the object is unpickled twice:
+    first to learn each storage's type (tensors come out as None), then, once the storages are read,
+    for real. With ``weights_only=False`` the file's own classes must run once, so storages are
+    allocated as the object refers to them and filled afterwards (:meth:`allocate`, :meth:`fill_storages`)."""
+
+    def __init__(self, reader, placer, encoding, little_endian: bool, weights_only: bool = True):
+        super().__init__(reader, placer, encoding, weights_only)
         self.little_endian = little_endian
         self.data: dict[str, np.ndarray] | None = None  # storage key -> elements, after the first pass
         self.types: dict[str, _StorageType] = {}
+        self.allocated = 0  # bytes of the storages allocated before their data is read (one pass)
 
     def storage(self, pid) -> _Storage:
         if isinstance(pid, tuple) and len(pid) == 6 and pid[5] is not None:
@@ -508,12 +686,16 @@ class _LegacyLoader(_Loader):
                                         f"the end of its {root.array.size}-element storage")
             if view[0] not in self.storages:
                 array = None if root.array is None else root.array[view[1]: view[1] + view[2]]
-                self.new_storage(view[0], array, root.location, root.stype)
+                sub = self.new_storage(view[0], array, root.location, root.stype)
+                if root._widened is not None:  # one pass: widened once the data is in
+                    sub._widened = root._widened[view[1]: view[1] + view[2]]
             return self.storages[view[0]]
         stype, key, location, numel = self.check_pid(pid, 6)
         if key in self.storages:
             return self.storages[key]
         array = None
+        if not self.weights_only:
+            return self.allocate(key, stype, location, numel)
         if self.data is None:
             self.types[key] = stype
         else:
@@ -523,12 +705,27 @@ class _LegacyLoader(_Loader):
                                         f"the wrong size")
         return self.new_storage(key, array, location, stype)
 
-    def read_storages(self, f, keys) -> None:
+    def allocate(self, key: str, stype: _StorageType, location: str, numel: int) -> _Storage:
+        """One pass (``weights_only=False``): a storage's array, allocated when the object first refers to it
+        and filled by :meth:`fill_storages` once the data that follows the object has been read. The
+        storages together may not claim more bytes than the file holds."""
+        nbytes = numel * stype.np.itemsize
+        if self.allocated + nbytes > self.reader.size:
+            raise self.reader.error(f"corrupted PyTorch checkpoint: storage {key!r} claims {numel} elements, more "
+                                    f"than the {self.reader.size}-byte file holds")
+        self.allocated += nbytes
+        self.types[key] = stype
+        storage = self.new_storage(key, np.empty(numel, stype.np), location, stype)
+        if stype.bfloat16:
+            storage._widened = np.empty(numel, np.float32)
+        return storage
+
+    def _storage_data(self, f, keys):
+        """``(key, elements)`` of each storage in the data section that follows the object's pickle."""
         if (type(keys) is not list or not all(type(k) is str for k in keys) or len(set(keys)) != len(keys)
                 or set(keys) != set(self.types)):
             raise self.reader.error(f"corrupted PyTorch checkpoint: the storage key list {_describe(keys)} doesn't "
                                     f"match the storages the object uses ({len(self.types)})")
-        self.data = {}
         for key in keys:
             stype = self.types[key]
             pos = f.tell() - self.reader.start
@@ -537,11 +734,25 @@ class _LegacyLoader(_Loader):
             if numel < 0:
                 raise self.reader.error(f"corrupted PyTorch checkpoint: storage {key!r} has negative size")
             array = self.reader.read_array(pos + 8, stype.np, (numel,), f"storage {key!r}")
-            self.data[key] = array if self.little_endian else array.byteswap(inplace=True)
+            yield key, array if self.little_endian else array.byteswap(inplace=True)
+
+    def read_storages(self, f, keys) -> None:
+        self.data = dict(self._storage_data(f, keys))
         self.storages.clear()
 
+    def fill_storages(self, f, keys) -> None:
+        """One pass: copy each storage's data into the array its tensors already view."""
+        for key, array in self._storage_data(f, keys):
+            storage = self.storages[key]
+            if array.size != storage.array.size:
+                raise self.reader.error(f"corrupted PyTorch checkpoint: storage {key!r} is missing or has the wrong "
+                                        "size")
+            storage.array[...] = array
+            if storage._widened is not None:
+                storage._widened[...] = bfloat16_to_float32(array)
 
-def read_legacy(reader: Reader, placer, encoding: str):
+
+def read_legacy(reader: Reader, placer, encoding: str, weights_only: bool = True):
     f = _BoundedFile(reader.f, reader.start + reader.size)
     probe = _Loader(reader, placer, encoding)
     f.seek(reader.start)
@@ -553,8 +764,12 @@ def read_legacy(reader: Reader, placer, encoding: str):
         raise reader.error(f"unsupported legacy PyTorch protocol version {_describe(version)}")
     sys_info = probe.unpickle(f, "the system info")
     little = sys_info.get("little_endian", True) if isinstance(sys_info, dict) else True
-    loader = _LegacyLoader(reader, placer, encoding, bool(little))
+    loader = _LegacyLoader(reader, placer, encoding, bool(little), weights_only)
     start = f.tell()
+    if not weights_only:  # the file's classes run once: storages are filled after the object is rebuilt
+        result = loader.unpickle(f, "the object")
+        loader.fill_storages(f, loader.unpickle(f, "the storage keys"))
+        return result
     loader.unpickle(f, "the object")            # pass 1: learn storage types
     loader.read_storages(f, loader.unpickle(f, "the storage keys"))
     end = f.tell()
