@@ -26,8 +26,10 @@ demo: install
 	$(PY) examples/train_digits.py
 
 bench: install
-	test -x .venv-bench/bin/python || ($(PYTHON) -m venv .venv-bench && .venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy)
-	.venv-bench/bin/pip install --quiet --no-deps -e . 
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	# The references each row compares with: PyTorch 2.13 CPU, and the tokenizers package for the text rows.
+	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers
+	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
