@@ -1,15 +1,23 @@
 """Models, weights, datasets, transforms and metrics from every installed plugin (torchvision-shaped).
 
+With the example plugin ``examples/third_party_plugin`` (``toy``) installed:
+
 >>> from ember import hub
 >>> hub.list_models(plugin="toy")                         # canonical names "<plugin>:<name>"
 ['toy:mlp']
 >>> model = hub.get_model("mlp", weights="DEFAULT")     # a bare name works when it is unique
 >>> tuned = hub.get_model("toy:mlp", weights="DEFAULT", num_classes=5)  # new head, pretrained body
+>>> tuned.head
+Linear(in_features=16, out_features=5, bias=True)
 >>> hub.get_model_weights("toy:mlp").DEFAULT.meta["metrics"]
->>> ds = hub.get_dataset("toy:blobs", train=True)
->>> hub.list_metrics(higher_is_better=True)
->>> model = hub.load("vision", "lenet5", weights="DEFAULT")   # torch.hub's shape: a plugin for the repository
->>> hub.list("vision"), print(hub.help("vision", "lenet5"))
+{'accuracy': 0.9367}
+>>> len(hub.get_dataset("toy:blobs", train=True))
+600
+>>> hub.list_metrics(plugin="toy", higher_is_better=True)
+['toy:accuracy']
+>>> model = hub.load("toy", "mlp", weights="DEFAULT")   # torch.hub's shape: a plugin for the repository
+>>> hub.list("toy")
+['mlp']
 
 Plugins are loaded on the first call into this module (never by ``import ember``).
 """
@@ -49,7 +57,8 @@ def list_models(module: ModuleType | str | None = None, include: str | list[str]
     ``include``/``exclude`` are fnmatch patterns (or lists of them) on the bare or canonical name;
     ``plugin`` keeps one plugin's models; other keywords match metadata (``task="classification"``).
 
-    >>> hub.list_models(include="resnet*", task="image-classification")
+    >>> ember.hub.list_models(include="resnet*", task="image-classification")   # with ember-vision installed
+    ['vision:resnet18', 'vision:resnet34', 'vision:resnet50']
     """
     entries = get_registry("models").entries(include, exclude, plugin=plugin, **metadata)
     if module is not None:
@@ -80,7 +89,7 @@ def get_weight(name: str) -> WeightsEnum:
     the canonical ``"vision:LeNet5_Weights.FASHIONMNIST_V1"``, which names the plugin when two plugins have
     weights enums of the same name.
 
-    >>> hub.get_weight("toy:ToyMLP_Weights.DEFAULT")
+    >>> ember.hub.get_weight("toy:ToyMLP_Weights.DEFAULT")
     ToyMLP_Weights.BLOBS_V1
     """
     plugin, colon, qualified = name.rpartition(":")
@@ -140,7 +149,9 @@ def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num
     parameter 'num_classes' expected value ..."); this function is the way to a new head. Other
     keywords go to the builder.
 
-    >>> model = hub.get_model("toy:mlp", weights="DEFAULT", num_classes=5)
+    >>> model = ember.hub.get_model("toy:mlp", weights="DEFAULT", num_classes=5)
+    >>> model(ember.zeros(2, 2)).shape
+    ember.Size([2, 5])
     """
     entry = get_entry("models", name)
     w = _resolve_weights(entry, weights)
@@ -271,7 +282,9 @@ def load(repo_or_dir: str, model: str | None = None, *args, source: str = "plugi
     builder's own). ``trust_repo``, ``force_reload``, ``verbose`` and ``skip_validation`` concern
     downloading a repository's code, which plugins never do: they are accepted and ignored.
 
-    >>> model = hub.load("toy", "mlp", weights="DEFAULT")
+    >>> model = ember.hub.load("toy", "mlp", weights="DEFAULT")
+    >>> type(model).__name__
+    'ToyMLP'
     """
     _check_source(source)
     if args:
@@ -284,7 +297,7 @@ def list(github: str, force_reload: bool = False, skip_validation: bool = False,
          verbose: bool = True) -> builtins.list[str]:
     """The models a plugin provides, as bare names (``torch.hub.list`` lists a repository's entry points).
 
-    >>> hub.list("toy")
+    >>> ember.hub.list("toy")
     ['mlp']
     """
     registry = get_registry("models")
@@ -303,7 +316,10 @@ def help(github: str, model: str, force_reload: bool = False, skip_validation: b
     """The documentation of a plugin's model (``torch.hub.help``): its builder's docstring, followed by the
     pretrained weights it offers.
 
-    >>> print(hub.help("toy", "mlp"))
+    >>> print(ember.hub.help("toy", "mlp"))
+    Build a :class:`ToyMLP`, optionally with pretrained weights (``"DEFAULT"`` or a member).
+    <BLANKLINE>
+    Pretrained weights: ToyMLP_Weights.BLOBS_V1 (DEFAULT)
     """
     entry = get_entry("models", _model_name(github, model))
     doc = inspect.getdoc(entry.obj) or f"{entry.canonical}: no documentation"

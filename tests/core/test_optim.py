@@ -602,3 +602,16 @@ def test_step_after_backward_invalidates_saved_graph():
     opt.step()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RAdam", "NAdam", "Adamax", "Adadelta", "Adagrad", "RMSprop",
+                                  "Rprop", "ASGD"])
+def test_zero_dim_parameters_step_like_one_element_ones(name):
+    """A 0-d parameter (a learnable scale) takes exactly the steps of a 1-element one."""
+    scalar, vector = ember.nn.Parameter(ember.tensor(1.5)), ember.nn.Parameter(ember.tensor([1.5]))
+    opts = [getattr(ember.optim, name)([p], lr=0.1) for p in (scalar, vector)]
+    for g in (0.3, -0.7, 0.2):
+        scalar.grad, vector.grad = ember.tensor(g), ember.tensor([g])
+        for opt in opts:
+            opt.step()
+    assert scalar.shape == () and scalar.item() == vector.item()

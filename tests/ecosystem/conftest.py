@@ -64,7 +64,7 @@ def site(tmp_path, monkeypatch):
 def example_site(site):
     """The example third-party plugin (examples/third_party_plugin) 'installed' as distribution ember-toy."""
     sys.path.insert(0, str(EXAMPLE_SRC))
-    site.add("toy", dist="ember-toy", version="0.1.0", target="ember_toy.plugin")
+    site.add("toy", dist="ember-toy", version="0.1.0", target="ember_toy._plugin")
     yield site
     sys.path.remove(str(EXAMPLE_SRC))
 

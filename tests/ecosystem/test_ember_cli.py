@@ -37,7 +37,7 @@ def test_plugins_table_json_and_verbose(example_site, capsys):
     status, out, _ = run(capsys, "plugins", "--json")
     docs = {d["name"]: d for d in json.loads(out)}
     assert docs["toy"]["distribution"] == "ember-toy" and docs["toy"]["status"] == "loaded"
-    assert docs["toy"]["registered"]["models"] == ["mlp"] and docs["toy"]["value"] == "ember_toy.plugin"
+    assert docs["toy"]["registered"]["models"] == ["mlp"] and docs["toy"]["value"] == "ember_toy._plugin"
     assert docs["broken"]["status"] == "failed" and "ember_module_that_does_not_exist" in docs["broken"]["error"]
     assert "traceback" not in docs["broken"]
     status, out, _ = run(capsys, "plugins", "--json", "-v")

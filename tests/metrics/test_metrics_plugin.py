@@ -23,6 +23,10 @@ class FakeRegistry:
         assert name not in self.added, f"{name} registered twice"
         self.added[name] = (obj, metadata)
 
+    def add_all(self, table):
+        for name, obj, metadata in table:
+            self.add(name, obj, **metadata)
+
 
 def test_hook_registers_every_metric_with_metadata():
     reg = FakeRegistry()

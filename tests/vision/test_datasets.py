@@ -699,6 +699,9 @@ class RecordingRegistry:
         self.added.append((name, obj, metadata))
         return f"vision:{name}"
 
+    def add_all(self, table):
+        return [self.add(name, obj, **metadata) for name, obj, metadata in table]
+
 
 def test_register_datasets_hook():
     reg = RecordingRegistry()
@@ -717,7 +720,7 @@ def test_register_datasets_through_the_plugin_manager():
     manager = PluginManager(search_path=[])
     only_datasets = types.SimpleNamespace(ember_register_datasets=_plugin.ember_register_datasets)
     info = manager.register(only_datasets, "vision", strict=True)
-    assert info.status == "loaded" and set(info.registered["datasets"]) == set(dataset_registry.DATASETS)
+    assert info.status == "loaded" and set(info.registered["datasets"]) == set(dataset_registry.DATASETS.names())
     registry = manager.registries["datasets"]
     assert registry.get("vision:fashion_mnist").obj is FashionMNIST and registry.get("cifar10").obj is CIFAR10
     names = [e.canonical for e in registry.entries(num_classes=10)]
@@ -735,34 +738,15 @@ def test_entry_point_loads_the_plugin():
     assert info.status == "loaded" and "fake_data" in info.registered["datasets"]
 
 
-def test_register_transforms_delegates(monkeypatch):
-    reg, calls = RecordingRegistry(), []
-    fake = types.ModuleType("ember_vision.transforms._registry")
-    fake.register = calls.append
-    package = types.ModuleType("ember_vision.transforms")
-    package._registry = fake
-    monkeypatch.setitem(sys.modules, "ember_vision.transforms", package)
-    monkeypatch.setitem(sys.modules, "ember_vision.transforms._registry", fake)
-    _plugin.ember_register_transforms(reg)
-    assert calls == [reg]
+def test_register_hooks_hand_over_the_tables():
+    from ember.plugins.registry import PluginRegistry, Registry
 
-
-def test_register_models_only_tolerates_a_missing_models_module(monkeypatch):
-    reg, calls = RecordingRegistry(), []
-    monkeypatch.setitem(sys.modules, "ember_vision.models._registry", None)  # "not there (yet)"
-    _plugin.ember_register_models(reg)
-    assert reg.added == []
-    fake = types.ModuleType("ember_vision.models._registry")
-    fake.register = calls.append
-    monkeypatch.setitem(sys.modules, "ember_vision.models._registry", fake)
-    _plugin.ember_register_models(reg)
-    assert calls == [reg]
-
-    def broken(name):  # the models module exists but one of its own imports is missing: a real error
-        raise ModuleNotFoundError("No module named 'scipy'", name="scipy")
-    monkeypatch.setattr(_plugin.importlib, "import_module", broken)
-    with pytest.raises(ModuleNotFoundError, match="scipy"):
-        _plugin.ember_register_models(reg)
+    from ember_vision.models import MODELS
+    from ember_vision.transforms._registry import TRANSFORMS
+    for hook, table in ((_plugin.ember_register_transforms, TRANSFORMS), (_plugin.ember_register_models, MODELS)):
+        reg = Registry(table.kind)
+        hook(PluginRegistry(reg, "vision"))
+        assert sorted(e.name for e in reg.entries()) == sorted(table.names()) and len(reg) > 10
 
 
 def test_env_info():

@@ -22,7 +22,7 @@ import pytest
 import ember
 import ember_vision.models as M
 from ember import hub, nn
-from ember_vision.models import _utils
+from ember_vision.models import _layers, _utils
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "torchvision_models.json").read_text())["models"]
@@ -130,9 +130,9 @@ def test_efficientnet_lite0_layout():
     assert list(model.state_dict()) == _lite0_expected_keys()
     assert num_params(model) == 4_652_008
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    assert all(isinstance(m, _utils.Conv2dSame) and m.bias is None for m in convs)
+    assert all(isinstance(m, _layers.Conv2dSame) and m.bias is None for m in convs)
     assert all(m.eps == 1e-3 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
-    assert not any(isinstance(m, (_utils.SqueezeExcitation, nn.SiLU)) for m in model.modules())
+    assert not any(isinstance(m, (_layers.SqueezeExcitation, nn.SiLU)) for m in model.modules())
     assert sum(isinstance(m, nn.ReLU6) for m in model.modules()) == 2 + 16 * 2 - 1  # stem, head, blocks
 
 
@@ -262,7 +262,7 @@ def _numpy_conv_same(x, w, stride):
 @pytest.mark.parametrize("size, kernel, stride", [((8, 8), 3, 2), ((7, 9), 3, 2), ((8, 8), 5, 2), ((6, 5), 5, 1),
                                                   ((9, 9), 1, 2)])
 def test_conv2d_same_padding(size, kernel, stride):
-    conv = _utils.Conv2dSame(2, 3, kernel, stride, bias=False).double()
+    conv = _layers.Conv2dSame(2, 3, kernel, stride, bias=False).double()
     x = np.random.default_rng(1).standard_normal((2, 2, *size))
     out = conv(ember.from_numpy(x))
     assert tuple(out.shape[2:]) == tuple(-(-n // stride) for n in size)
@@ -273,14 +273,14 @@ def test_conv2d_same_padding(size, kernel, stride):
 
 def test_stochastic_depth():
     x = ember.ones(400, 3)
-    assert _utils.stochastic_depth(x, 0.5, "row", training=False) is x
-    out = _utils.stochastic_depth(x, 0.25, "row").numpy()
+    assert _layers.stochastic_depth(x, 0.5, "row", training=False) is x
+    out = _layers.stochastic_depth(x, 0.25, "row").numpy()
     kept = out[:, 0] != 0
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)  # whole rows kept and rescaled ...
     assert (out[~kept] == 0).all() and 0.15 < (~kept).mean() < 0.35  # ... or dropped, about p of them
-    assert len(np.unique(_utils.stochastic_depth(x, 0.5, "batch").numpy())) == 1
-    assert (_utils.stochastic_depth(x, 1.0, "row").numpy() == 0).all()
+    assert len(np.unique(_layers.stochastic_depth(x, 0.5, "batch").numpy())) == 1
+    assert (_layers.stochastic_depth(x, 1.0, "row").numpy() == 0).all()
     with pytest.raises(ValueError, match="drop probability"):
-        _utils.stochastic_depth(x, 1.5, "row")
+        _layers.stochastic_depth(x, 1.5, "row")
     with pytest.raises(ValueError, match="mode"):
-        _utils.stochastic_depth(x, 0.5, "col")
+        _layers.stochastic_depth(x, 0.5, "col")

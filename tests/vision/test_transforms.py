@@ -878,7 +878,7 @@ def test_register_adds_every_transform_with_its_functional():
     from ember_vision.transforms import _registry
 
     reg = Registry("transforms")
-    _registry.register(PluginRegistry(reg, "vision"))
+    PluginRegistry(reg, "vision").add_all(_registry.TRANSFORMS)
     exported = {getattr(T, n) for n in T.__all__ if isinstance(getattr(T, n), type) and n != "InterpolationMode"}
     assert {e.obj for e in reg.entries()} == exported
     entry = reg.get("random_resized_crop")

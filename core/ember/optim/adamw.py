@@ -10,6 +10,7 @@ class AdamW(Adam):
     """AdamW (PyTorch's ``torch.optim.AdamW``): Adam where weight decay scales the parameter by
     ``1 - lr * weight_decay`` each step instead of entering the gradient moments (default 1e-2).
 
+    >>> model = ember.nn.Linear(3, 1)
     >>> opt = ember.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     """
 

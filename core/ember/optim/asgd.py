@@ -5,8 +5,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import _make
-from .optimizer import (Optimizer, _check_flags, _check_lr, _check_nonneg, _increment, _scalar, _scalar_tensor,
-                        _zeros_like)
+from ..ops._dispatch import xp_of
+from .optimizer import _check_flags, _check_hyper, _increment, _scalar, _scalar_tensor, _UpdateRule, _zeros_like
 from .rprop import _contiguous_real, _real_view
 
 __all__ = ["ASGD"]
@@ -19,7 +19,7 @@ def _scalar_state(xp, value: float, device):
     return _make(xp.asarray(value, dtype=dtype), device)
 
 
-class ASGD(Optimizer):
+class ASGD(_UpdateRule):
     """Averaged SGD (PyTorch's ``torch.optim.ASGD``).
 
     ``p = p * (1 - lambd * eta) - eta * g`` (``g`` plus ``weight_decay * p``, negated for
@@ -27,8 +27,10 @@ class ASGD(Optimizer):
     mean ``ax += mu * (p - ax)``. After step ``t``: ``eta = lr / (1 + lambd * lr * t) ** alpha`` and
     ``mu = 1 / max(1, t - t0)``. The state holds ``step``, ``eta``, ``mu`` (0-d tensors) and ``ax``.
 
+    >>> model = ember.nn.Linear(3, 1)
     >>> opt = ember.optim.ASGD(model.parameters(), lr=1e-2, t0=100)
-    >>> # ... train; then evaluate with the averaged weights:
+    >>> model(ember.ones(4, 3)).sum().backward()
+    >>> opt.step()                          # ... train; then evaluate with the averaged weights:
     >>> averaged = [opt.state[p]["ax"] for p in model.parameters()]
     """
 
@@ -37,41 +39,37 @@ class ASGD(Optimizer):
     def __init__(self, params, lr=1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
                  weight_decay: float = 0, foreach=None, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
-        _check_lr(lr)
-        _check_nonneg(weight_decay, "weight_decay value")
+        _check_hyper(lr, weight_decay=weight_decay)
         _check_flags(differentiable, foreach, None)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss, if a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _scalar(group["lr"])
-            lambd, alpha, t0, wd = group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
-            for p, pd, gd, state, xp in self._grads(group):
-                if not state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["eta"] = _scalar_state(xp, lr, p._device)
-                    state["mu"] = _scalar_state(xp, 1.0, p._device)
-                    state["ax"] = _zeros_like(p)
-                t = _increment(state["step"])
-                pr = _real_view(xp, pd)
-                g = _contiguous_real(xp, gd)
-                if group["maximize"]:
-                    g = xp.negative(g)
-                if wd != 0:
-                    g = g + wd * pr
-                eta = float(state["eta"]._data)  # the stored value (rounded to the state's dtype)
-                pr *= 1 - lambd * eta
-                pr -= eta * g
-                ax = _real_view(xp, state["ax"]._data)
-                mu = float(state["mu"]._data)
-                if mu != 1:
-                    ax += (pr - ax) * mu
-                else:
-                    ax[...] = pr
-                state["eta"]._data[...] = lr / ((1 + lambd * lr * t) ** alpha)
-                state["mu"]._data[...] = 1 / max(1, t - t0)
-        return loss
+    @staticmethod
+    def _init_state(state, p, group) -> None:
+        xp = xp_of(p)
+        state["step"] = _scalar_tensor(0.0)
+        state["eta"] = _scalar_state(xp, _scalar(group["lr"]), p._device)
+        state["mu"] = _scalar_state(xp, 1.0, p._device)
+        state["ax"] = _zeros_like(p)
+
+    def _update_one(self, p, pd, gd, state, xp, h) -> None:
+        lr, lambd = h.lr, h.lambd
+        t = _increment(state["step"])
+        pr = _real_view(xp, pd)
+        g = _contiguous_real(xp, gd)
+        if h.maximize:
+            g = xp.negative(g)
+        if h.weight_decay != 0:
+            g = g + h.weight_decay * pr
+        eta = float(state["eta"]._data)  # the stored value (rounded to the state's dtype)
+        pr *= 1 - lambd * eta
+        pr -= eta * g
+        ax = _real_view(xp, state["ax"]._data)
+        mu = float(state["mu"]._data)
+        if mu != 1:
+            ax += (pr - ax) * mu
+        else:
+            ax[...] = pr
+        state["eta"]._data[...] = lr / ((1 + lambd * lr * t) ** h.alpha)
+        state["mu"]._data[...] = 1 / max(1, t - h.t0)

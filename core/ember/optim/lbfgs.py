@@ -168,13 +168,14 @@ class LBFGS(Optimizer):
     on the first parameter, as in PyTorch, except that ``t`` is always a Python number (PyTorch keeps a
     0-d tensor when the length was computed rather than ``lr`` itself).
 
+    >>> model, x, y = ember.nn.Linear(2, 1), ember.randn(8, 2), ember.randn(8, 1)
     >>> opt = ember.optim.LBFGS(model.parameters(), lr=1, line_search_fn="strong_wolfe")
     >>> def closure():
     ...     opt.zero_grad()
-    ...     loss = loss_fn(model(x), y)
+    ...     loss = ember.nn.functional.mse_loss(model(x), y)
     ...     loss.backward()
     ...     return loss
-    >>> opt.step(closure)
+    >>> loss = opt.step(closure)          # the loss before the step
     """
 
     _scalar_state_keys = ()  # the counters are plain ints, as in PyTorch

@@ -188,7 +188,10 @@ class _LambdaState:
 class LambdaLR(_LambdaState, LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or a list with one per param group).
 
+    >>> opt = ember.optim.SGD(ember.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = LambdaLR(opt, lambda epoch: 0.95 ** epoch)
+    >>> opt.step(); sched.step(); round(sched.get_last_lr()[0], 6)
+    0.095
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
@@ -204,6 +207,7 @@ class LambdaLR(_LambdaState, LRScheduler):
 class MultiplicativeLR(_LambdaState, LRScheduler):
     """Multiply each group's ``lr`` by ``lr_lambda(epoch)`` every step (not at construction).
 
+    >>> opt = ember.optim.SGD(ember.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = MultiplicativeLR(opt, lambda epoch: 0.95)
     """
 
@@ -663,6 +667,7 @@ class _Composite:
 class SequentialLR(_Composite, LRScheduler):
     """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
 
+    >>> opt = ember.optim.SGD(ember.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), ExponentialLR(opt, 0.9)], milestones=[5])
     """
 
@@ -711,6 +716,7 @@ class SequentialLR(_Composite, LRScheduler):
 class ChainedScheduler(_Composite, LRScheduler):
     """Step several (chainable) schedulers together; their effects on the learning rate compose.
 
+    >>> opt = ember.optim.SGD(ember.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> sched = ChainedScheduler([ConstantLR(opt, 0.1, total_iters=2), ExponentialLR(opt, 0.9)])
     """
 

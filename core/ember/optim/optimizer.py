@@ -15,6 +15,7 @@ import itertools
 import warnings
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -389,6 +390,47 @@ class Optimizer:
         self.param_groups.append(param_group)
 
 
+class _UpdateRule(Optimizer):
+    """Base of the built-in optimizers whose step updates each parameter on its own (the shape of
+    Chainer's ``UpdateRule`` and DeZero's ``update_one``).
+
+    ``step`` reads each group's hyper-parameters once (:meth:`_hyper`), creates a parameter's state on
+    its first step (:meth:`_init_state`) and updates it (:meth:`_update_one`) in place on the device
+    arrays. Subclasses write only those two methods (and ``__init__``).
+    """
+
+    def step(self, closure=None):
+        """Perform one optimization step; returns the closure's loss, if a closure is given."""
+        loss = self._eval_closure(closure)
+        init, update = self._init_state, self._update_one
+        for group in self.param_groups:
+            h = self._hyper(group)
+            for p, pd, gd, state, xp in self._grads(group):
+                if not state:
+                    init(state, p, group)
+                update(p, pd, gd, state, xp, h)
+        return loss
+
+    @staticmethod
+    def _hyper(group: dict) -> SimpleNamespace:
+        """The group's hyper-parameters as attributes, read once per step (``lr`` and ``betas`` as numbers:
+        they may be given as one-element tensors)."""
+        h = SimpleNamespace(**group)
+        h.lr = _scalar(group["lr"])
+        h.decoupled = group.get("decoupled_weight_decay", False)
+        if "betas" in group:
+            h.beta1, h.beta2 = (_scalar(b) for b in group["betas"])
+        return h
+
+    def _init_state(self, state: dict, p: Tensor, group: dict) -> None:
+        """Fill the empty ``state`` of parameter ``p`` before its first update."""
+        raise NotImplementedError
+
+    def _update_one(self, p: Tensor, pd, gd, state: dict, xp, h: SimpleNamespace) -> None:
+        """Update parameter ``p`` (its array ``pd``, gradient array ``gd``) and its ``state`` in place."""
+        raise NotImplementedError
+
+
 # ---- loading state ---------------------------------------------------------------------
 
 def _cast_state(param: Tensor, value, key=None):
@@ -453,6 +495,20 @@ def _check_betas(betas) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
 
 
+_LABELS = {"eps": "epsilon value"}
+
+
+def _check_hyper(lr, **values) -> None:
+    """PyTorch's argument checks, in the order given: ``lr`` (a number or a one-element tensor) and each
+    other value at least 0, ``betas`` in [0, 1); the message names the argument as PyTorch does."""
+    _check_lr(lr)
+    for name, value in values.items():
+        if name == "betas":
+            _check_betas(value)
+        else:
+            _check_nonneg(value, _LABELS.get(name, f"{name} value"))
+
+
 def _check_flags(differentiable: bool, foreach, fused) -> None:
     """``foreach``/``fused`` are accepted as hints (every update here is already vectorised);
     ``differentiable=True`` (autograd through the update itself) is not supported."""
@@ -481,6 +537,17 @@ def _effective_grad(xp, p, g, weight_decay: float, maximize: bool):
     return g, False
 
 
+def _grad_for(xp, pd, gd, h) -> "object":
+    """The gradient array an update uses (see :func:`_effective_grad`). With decoupled weight decay
+    (AdamW and friends: ``h.decoupled``) the parameter is first scaled in place by
+    ``1 - lr * weight_decay`` and the gradient gets no L2 term."""
+    wd = h.weight_decay
+    if wd != 0 and h.decoupled:
+        pd *= 1 - h.lr * wd
+        wd = 0
+    return _effective_grad(xp, pd, gd, wd, h.maximize)[0]
+
+
 def _lerp_(xp, a, b, weight: float, tmp):
     """``a += weight * (b - a)`` in place (a moving average), using ``tmp`` as scratch."""
     xp.subtract(b, a, out=tmp)
@@ -494,3 +561,19 @@ def _ema_sq_(xp, a, g, decay: float, tmp):
     xp.multiply(g, 1 - decay, out=tmp)
     tmp *= g
     a += tmp
+
+
+def _init_moments(state: dict, p: Tensor, group: dict) -> None:
+    """The state of the Adam family: the step count and the two moment estimates."""
+    state["step"] = _scalar_tensor(0.0)
+    state["exp_avg"] = _zeros_like(p)
+    state["exp_avg_sq"] = _zeros_like(p)
+
+
+def _update_moments_(xp, state: dict, g, beta1: float, beta2: float, tmp):
+    """Adam's moment estimates, in place: ``m += (1-b1) (g - m)``, ``v = b2 v + (1-b2) g g``; returns
+    ``(m, v)`` (the state's arrays)."""
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    _lerp_(xp, m, g, 1 - beta1, tmp)
+    _ema_sq_(xp, v, g, beta2, tmp)
+    return m, v

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from .._tensor import Tensor, _make
-from .optimizer import Optimizer, _check_flags, _check_lr, _increment, _scalar, _scalar_tensor, _zeros_like
+from ..ops._dispatch import xp_of
+from .optimizer import _check_flags, _check_lr, _increment, _scalar, _scalar_tensor, _UpdateRule, _zeros_like
 
 __all__ = ["Rprop"]
 
@@ -15,11 +16,11 @@ def _real_view(xp, a):
     return a.view(a.real.dtype)
 
 
-def _full_like(xp, p: Tensor, fill: float) -> Tensor:
+def _full_like(p: Tensor, fill: float) -> Tensor:
     """A state tensor shaped like ``p`` filled with ``fill`` (for a complex ``p``: ``fill`` in both the
     real and the imaginary part, as PyTorch's initial step sizes)."""
     value = complex(fill, fill) if p._data.dtype.kind == "c" else fill
-    return _make(xp.full(p._data.shape, value, dtype=p._data.dtype), p._device)
+    return _make(xp_of(p).full(p._data.shape, value, dtype=p._data.dtype), p._device)
 
 
 def _contiguous_real(xp, a):
@@ -27,7 +28,7 @@ def _contiguous_real(xp, a):
     return _real_view(xp, xp.ascontiguousarray(a)) if a.dtype.kind == "c" else a
 
 
-class Rprop(Optimizer):
+class Rprop(_UpdateRule):
     """Rprop (PyTorch's ``torch.optim.Rprop``): sign-based steps with a per-entry step size.
 
     Each entry's step size (starting at ``lr``) is multiplied by ``etaplus`` when the gradient kept
@@ -35,6 +36,7 @@ class Rprop(Optimizer):
     update and forgets its gradient), and is clamped to ``step_sizes = (min, max)``; the parameter
     moves by ``-sign(g) * step_size``. Complex parameters are treated as pairs of real numbers.
 
+    >>> model = ember.nn.Linear(3, 1)
     >>> opt = ember.optim.Rprop(model.parameters(), lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))
     """
 
@@ -50,25 +52,22 @@ class Rprop(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss, if a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_min, step_max = group["step_sizes"]
-            for p, pd, gd, state, xp in self._grads(group):
-                if not state:
-                    state["step"] = _scalar_tensor(0.0)
-                    state["prev"] = _zeros_like(p)
-                    state["step_size"] = _full_like(xp, p, _scalar(group["lr"]))
-                _increment(state["step"])
-                g = _contiguous_real(xp, gd)
-                if group["maximize"]:
-                    g = xp.negative(g)
-                prev = _real_view(xp, state["prev"]._data)
-                step_size = _real_view(xp, state["step_size"]._data)
-                self._update(xp, _real_view(xp, pd), g, prev, step_size, etaminus, etaplus, step_min, step_max)
-        return loss
+    @staticmethod
+    def _init_state(state, p, group) -> None:
+        state["step"] = _scalar_tensor(0.0)
+        state["prev"] = _zeros_like(p)
+        state["step_size"] = _full_like(p, _scalar(group["lr"]))
+
+    def _update_one(self, p, pd, gd, state, xp, h) -> None:
+        _increment(state["step"])
+        g = _contiguous_real(xp, gd)
+        if h.maximize:
+            g = xp.negative(g)
+        prev = _real_view(xp, state["prev"]._data)
+        step_size = _real_view(xp, state["step_size"]._data)
+        etaminus, etaplus = h.etas
+        step_min, step_max = h.step_sizes
+        self._update(xp, _real_view(xp, pd), g, prev, step_size, etaminus, etaplus, step_min, step_max)
 
     @staticmethod
     def _update(xp, p, g, prev, step_size, etaminus, etaplus, step_min, step_max) -> None:

@@ -13,6 +13,7 @@ class SGD(Optimizer):
     With momentum ``mu`` and dampening ``tau``: ``b = mu * b + (1 - tau) * g`` (``b = g`` on the first
     step); the step direction is ``g + mu * b`` with ``nesterov=True``, else ``b``; ``p -= lr * direction``.
 
+    >>> model = ember.nn.Linear(3, 1)
     >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     """
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, _check_lr, _scalar, _zeros_like
+from .optimizer import _check_lr, _scalar, _UpdateRule, _zeros_like
 
 __all__ = ["SparseAdam"]
 
 
-class SparseAdam(Optimizer):
+class SparseAdam(_UpdateRule):
     """SparseAdam (PyTorch's ``torch.optim.SparseAdam``): Adam restricted to the touched entries.
 
     For the entries where the gradient is non-zero: ``m += (1-b1) * (g - m)``, ``v += (1-b2) * (g*g - v)``
@@ -45,28 +45,23 @@ class SparseAdam(Optimizer):
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not support complex "
                              "parameters")
 
-    def step(self, closure=None):
-        """Perform one optimization step; returns the closure's loss, if a closure is given."""
-        loss = self._eval_closure(closure)
-        for group in self.param_groups:
-            lr = _scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            for p, pd, gd, state, xp in self._grads(group):
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                state["step"] += 1
-                gd = xp.broadcast_to(gd, pd.shape)
-                touched = gd != 0
-                if not touched.any():
-                    continue  # an empty sparse gradient: nothing to update (the step still counts)
-                g = gd[touched]
-                if group.get("maximize", False):
-                    g = -g
-                self._update_entries(xp, pd, touched, g, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                                     state["step"], lr, beta1, beta2, group["eps"])
-        return loss
+    @staticmethod
+    def _init_state(state, p, group) -> None:
+        state["step"] = 0
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+
+    def _update_one(self, p, pd, gd, state, xp, h) -> None:
+        state["step"] += 1
+        gd = xp.broadcast_to(gd, pd.shape)
+        touched = gd != 0
+        if not touched.any():
+            return  # an empty sparse gradient: nothing to update (the step still counts)
+        g = gd[touched]
+        if getattr(h, "maximize", False):
+            g = -g
+        self._update_entries(xp, pd, touched, g, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                             state["step"], h.lr, h.beta1, h.beta2, h.eps)
 
     @staticmethod
     def _update_entries(xp, p, touched, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps) -> None:

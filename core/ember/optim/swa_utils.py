@@ -60,6 +60,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
     """An in-place averaging function for :class:`AveragedModel` (``multi_avg_fn``): the exponential
     moving average ``ema = decay * ema + (1 - decay) * param`` over lists of tensors.
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> ema_model = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.99))
     """
     _check_decay(decay)
@@ -82,6 +83,7 @@ def get_swa_multi_avg_fn():
 
     Integer tensors raise ``RuntimeError``, as in PyTorch (whose in-place integer division is refused).
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> swa_model = AveragedModel(model, multi_avg_fn=get_swa_multi_avg_fn())
     """
 
@@ -102,6 +104,7 @@ def get_ema_avg_fn(decay: float = 0.999):
     """An averaging function for :class:`AveragedModel` (``avg_fn``), one tensor at a time: returns
     ``decay * ema + (1 - decay) * param``.
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> ema_model = AveragedModel(model, avg_fn=get_ema_avg_fn(0.99))
     """
     _check_decay(decay)
@@ -117,6 +120,7 @@ def get_swa_avg_fn():
     """An averaging function for :class:`AveragedModel` (``avg_fn``), one tensor at a time: returns
     the running mean ``avg + (param - avg) / (num_averaged + 1)``.
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> swa_model = AveragedModel(model, avg_fn=get_swa_avg_fn())
     """
 
@@ -152,6 +156,7 @@ class AveragedModel(Module):
     ``n_averaged`` (an int64 buffer, saved in ``state_dict``) counts the updates; the first update
     copies ``model``'s values. The averaging functions are not saved.
 
+    >>> model = ember.nn.Linear(2, 1)
     >>> swa_model = AveragedModel(model)
     >>> ema_model = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.999), use_buffers=True)
     >>> swa_model.update_parameters(model)
@@ -221,6 +226,8 @@ def update_bn(loader, model: Module, device=None) -> None:
     Each batch is a tensor or a list/tuple whose first element is the model's input; ``device``, if
     given, is where inputs are moved first.
 
+    >>> swa_model = AveragedModel(ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4)))
+    >>> train_loader = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(ember.randn(32, 3)), batch_size=8)
     >>> update_bn(train_loader, swa_model)
     """
     momenta = {}
@@ -256,6 +263,7 @@ class SWALR(LRScheduler):
         anneal_strategy: ``"cos"`` or ``"linear"``.
         last_epoch: index of the last epoch (``-1`` starts afresh).
 
+    >>> optimizer = ember.optim.SGD(ember.nn.Linear(2, 1).parameters(), lr=0.1)
     >>> swa_scheduler = SWALR(optimizer, swa_lr=0.05, anneal_epochs=5, anneal_strategy="linear")
     """
 

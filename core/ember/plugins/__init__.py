@@ -1,4 +1,5 @@
-"""Ember's plugin system: pluggy hooks discovered through the ``ember`` entry-point group.
+"""Ember's plugin system: pluggy hooks discovered through the ``ember`` entry-point group, and the
+public surface a plugin is written against.
 
 Writing a plugin (see the "Write a plugin" section of the README and ``examples/third_party_plugin``)::
 
@@ -6,12 +7,28 @@ Writing a plugin (see the "Write a plugin" section of the README and ``examples/
 
     @hookimpl
     def ember_register_models(registry):
-        registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="tabular-classification", head="head")
+        registry.add_all(MODELS)          # a RegistrationTable, filled where the builders are defined
 
 and in the distribution's ``pyproject.toml``::
 
     [project.entry-points.ember]
-    toy = "ember_toy.plugin"
+    toy = "ember_toy._plugin"
+
+The plugin-author API (a plugin needs nothing else from Ember's internals; ``tests/ecosystem`` checks
+that the shipped plugins import no private name):
+
+=============================  ===============================================================================
+``ember.plugins``              ``hookimpl``; ``RegistrationTable`` (what a plugin registers, written once);
+                               ``Weights``/``WeightsEnum``/``DistributionWeights``; ``TASKS``/``check_task``
+``ember.plugins.arrays``       ``array_module``, ``to_array``, ``from_array``: a tensor's device array and back
+``ember.plugins.pickles``      ``load_pickle``: third-party pickles read without running code from them
+``ember.plugins.weights``      weights records, ``rename_keys`` (state-dict key remapping), ``is_offline``,
+                               ``ember_home``, ``sha256_file``, ``builder_weights``
+``ember.plugins.tasks``        the one task vocabulary (``TASKS``)
+``ember.plugins.lazy``         ``lazy_submodules``: a package whose subpackages load on first use
+``ember.testing``              ``assert_close``, ``make_tensor``, ``OpTest`` (the op-test harness),
+                               ``NumpyAccelerator``
+=============================  ===============================================================================
 
 Using plugins: ``ember.hub`` (``list_models``, ``get_model``, ...), :func:`list_plugins` and the
 ``ember`` command. Nothing is imported or loaded by ``import ember``: plugins load on first use.
@@ -20,15 +37,17 @@ from __future__ import annotations
 
 from .hookspecs import hookimpl, hookspec
 from .manager import Command, CommandSet, PluginInfo, PluginManager, PluginWarning, get_manager, reset
-from .registry import AmbiguousNameError, Entry, NotFoundError, PluginRegistry, Registry, RegistryError
+from .registry import (AmbiguousNameError, Entry, NotFoundError, PluginRegistry, RegistrationTable, Registry,
+                       RegistryError)
 from .tasks import TASKS, UnknownTaskError, check_task
-from .weights import ChecksumError, Weights, WeightsEnum, WeightsError, WeightsNotFoundError, ember_home
+from .weights import (ChecksumError, DistributionWeights, Weights, WeightsEnum, WeightsError, WeightsNotFoundError,
+                      ember_home, is_offline)
 
 __all__ = ["hookimpl", "hookspec", "list_plugins", "load", "register", "unregister", "get_registry", "reset",
            "PluginInfo", "PluginManager", "PluginWarning", "Registry", "PluginRegistry", "Entry", "RegistryError",
            "NotFoundError", "AmbiguousNameError", "Weights", "WeightsEnum", "WeightsError", "WeightsNotFoundError",
            "ChecksumError", "ember_home", "get_manager", "Command", "CommandSet", "TASKS", "UnknownTaskError",
-           "check_task"]
+           "check_task", "RegistrationTable", "DistributionWeights", "is_offline"]
 
 
 def load(strict: bool | None = None) -> None:
@@ -42,7 +61,7 @@ def load(strict: bool | None = None) -> None:
 def list_plugins() -> list[PluginInfo]:
     """Every discovered plugin with its distribution, version, status, error and registrations.
 
-    >>> [(p.name, p.status) for p in ember.plugins.list_plugins()]
+    >>> [(p.name, p.status) for p in ember.plugins.list_plugins()]  # doctest: +SKIP
     [('toy', 'loaded'), ('vision', 'loaded')]
     """
     m = get_manager()
@@ -53,7 +72,13 @@ def list_plugins() -> list[PluginInfo]:
 def register(plugin, name: str, **kwargs) -> PluginInfo:
     """Register an in-process plugin (a module or object with ``ember_*`` hooks) under ``name``.
 
-    >>> ember.plugins.register(my_module, name="mine")   # then ember.hub.get_model("mine:net")
+    >>> import types
+    >>> def ember_register_models(registry):
+    ...     registry.add("net", lambda num_classes=2: ember.nn.Linear(4, num_classes))
+    >>> info = ember.plugins.register(types.SimpleNamespace(ember_register_models=ember_register_models), name="mine")
+    >>> ember.hub.get_model("mine:net").out_features
+    2
+    >>> ember.plugins.unregister("mine")
     """
     return get_manager().register(plugin, name, **kwargs)
 

@@ -5,7 +5,7 @@ A plugin is any importable object (usually a module) named by an entry point in 
 
     # pyproject.toml of the distribution "ember-toy"
     [project.entry-points.ember]
-    toy = "ember_toy.plugin"
+    toy = "ember_toy._plugin"
 
 Hooks are functions named ``ember_<hook>`` marked with :data:`ember.plugins.hookimpl`. An
 implementation may take any subset of the arguments below (pluggy matches them by name). The
@@ -34,7 +34,11 @@ def ember_register_models(registry) -> None:
     ``builder(**cfg)`` returns an :class:`ember.nn.Module`. It should accept ``num_classes``
     when the model has a classifier; builders need not know about weights: ``ember.hub.get_model``
     builds the architecture and loads the weights itself. ``weights`` is the model's
-    :class:`ember.plugins.WeightsEnum` subclass (or ``None``); ``task`` is a name from the core's
+    :class:`ember.plugins.WeightsEnum` subclass (or ``None``); when it is not given it is read from
+    the builder's ``weights`` annotation (``weights: MyNet_Weights | None = None``), and a registration
+    that names another enum than the annotation is an error. Plugins usually write their models in a
+    :class:`ember.plugins.RegistrationTable` and hand it over: ``registry.add_all(MODELS)``.
+    ``task`` is a name from the core's
     task vocabulary, :data:`ember.plugins.tasks.TASKS` (``"image-classification"``,
     ``"text-classification"``, ``"sentence-embedding"``, ``"text-generation"``,
     ``"audio-classification"``, ``"keyword-spotting"``, ``"voice-activity-detection"``, ...): any
@@ -59,6 +63,7 @@ def ember_register_models(registry) -> None:
         @hookimpl
         def ember_register_models(registry):
             registry.add("mlp", toy_mlp, weights=ToyMLP_Weights, task="tabular-classification", head="head")
+            registry.add_all(MODELS)   # or a whole table (see ember.plugins.RegistrationTable)
     """
 
 

@@ -30,7 +30,7 @@ import pluggy
 from . import hookspecs
 from .registry import KINDS, PluginRegistry, Registry
 from .tasks import check_task
-from .weights import WeightsEnum
+from .weights import WeightsEnum, builder_weights
 
 __all__ = ["PluginManager", "PluginInfo", "PluginWarning", "Command", "CommandSet", "get_manager", "GROUP"]
 
@@ -68,7 +68,7 @@ class PluginInfo:
     name: str
     distribution: str | None = None
     version: str | None = None
-    value: str | None = None            # the entry point's target ("ember_toy.plugin")
+    value: str | None = None            # the entry point's target ("ember_toy._plugin")
     status: str = "pending"             # loaded | failed | disabled
     error: str | None = None            # "ImportError: ..." for failed plugins
     stage: str | None = None            # where it failed: "import", "register", a hook name
@@ -132,16 +132,23 @@ def _need_callable(kind: str, name: str, obj) -> None:
         raise TypeError(f"{kind[:-1]} {name!r}: expected a class or callable, got {type(obj).__name__}")
 
 
-def _validate_model(name, obj, meta):
+def _validate_model(name, obj, meta) -> dict:
+    """Check a model's registration and complete it: ``weights`` is the enum its builder declares."""
     _need_callable("models", name, obj)
     check_task(meta.get("task"), f"model {name!r}")
     w = meta.get("weights")
     if w is not None and not (isinstance(w, type) and issubclass(w, WeightsEnum)):
         hint = " (pass the enum class, not one of its members)" if isinstance(w, WeightsEnum) else ""
         raise TypeError(f"model {name!r}: weights= must be a WeightsEnum subclass or None, got {w!r}{hint}")
+    declared = builder_weights(obj)
+    if w is not None and declared is not None and w is not declared:
+        raise TypeError(f"model {name!r}: registered with weights={w.__name__}, but its builder's weights parameter "
+                        f"declares {declared.__name__}; a model has one weights enum (drop weights= to use the "
+                        "builder's)")
     head = meta.get("head")
     if head is not None and not isinstance(head, str):
         raise TypeError(f"model {name!r}: head= must be the dotted name of the classifier submodule, got {head!r}")
+    return {**meta, "weights": declared} if w is None and declared is not None else meta
 
 
 def _validate_with_functional(kind):

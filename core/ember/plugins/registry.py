@@ -3,6 +3,18 @@
 Every entry is stamped with the plugin that added it; its canonical name is ``"<plugin>:<name>"``.
 A bare name resolves when exactly one plugin provides it; when several do, lookup raises
 :class:`AmbiguousNameError` naming each provider. Nothing is ever silently overwritten.
+
+A plugin writes what it registers once, in a :class:`RegistrationTable` per kind next to the objects
+(a model builder is added by decorating it), and its hook hands the table over::
+
+    MODELS = RegistrationTable("models", task="image-classification")
+
+    @MODELS.register(family="lenet")
+    def lenet5(*, weights: LeNet5_Weights | None = None, **kwargs): ...
+
+    @hookimpl
+    def ember_register_models(registry):
+        registry.add_all(MODELS)
 """
 from __future__ import annotations
 
@@ -16,7 +28,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .tasks import check_task
 
-__all__ = ["Entry", "Registry", "PluginRegistry", "RegistryError", "NotFoundError", "AmbiguousNameError", "KINDS"]
+__all__ = ["Entry", "Registry", "PluginRegistry", "RegistrationTable", "RegistryError", "NotFoundError",
+           "AmbiguousNameError", "KINDS"]
 
 KINDS = ("models", "datasets", "transforms", "metrics", "backends")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -71,7 +84,7 @@ def _patterns(p) -> list[str]:
 class Registry:
     """All entries of one kind (``"models"``, ...), from all plugins."""
 
-    def __init__(self, kind: str, validate: Callable[[str, Any, dict], None] | None = None,
+    def __init__(self, kind: str, validate: Callable[[str, Any, dict], dict | None] | None = None,
                  on_add: Callable[[Entry], None] | None = None, on_remove: Callable[[Entry], None] | None = None,
                  explain: Callable[[str, str], list[str]] | None = None):
         self.kind = kind
@@ -95,8 +108,8 @@ class Registry:
             name = bare
         if not _NAME.match(name):
             raise ValueError(f"plugin {plugin!r}: invalid {what} name {name!r} (letters, digits, '_', '-', '.')")
-        if self._validate is not None:
-            self._validate(name, obj, metadata)
+        if self._validate is not None:  # it may complete the metadata (a model's weights, read from its builder)
+            metadata = self._validate(name, obj, metadata) or metadata
         entry = Entry(self.kind, name, plugin, obj, MappingProxyType(dict(metadata)), distribution)
         with self._lock:
             if entry.canonical in self._entries:
@@ -225,6 +238,15 @@ class PluginRegistry:
         self.added.append(entry.name)
         return entry.canonical
 
+    def add_all(self, table: "RegistrationTable") -> list[str]:
+        """Register every row of ``table`` (a :class:`RegistrationTable` of this kind); the canonical names."""
+        if not isinstance(table, RegistrationTable):
+            raise TypeError(f"add_all expects a RegistrationTable, got {type(table).__name__}")
+        if table.kind != self.kind:
+            raise ValueError(f"plugin {self.plugin!r}: a table of {table.kind} can't be added to the {self.kind} "
+                             "registry")
+        return [self.add(name, obj, **metadata) for name, obj, metadata in table]
+
     def get(self, name: str) -> Entry:
         return self._registry.get(name)
 
@@ -233,3 +255,61 @@ class PluginRegistry:
 
     def __repr__(self) -> str:
         return f"<{self.kind} registry for plugin {self.plugin!r}>"
+
+
+class RegistrationTable:
+    """What one plugin registers of one kind, written once, next to the objects it registers.
+
+    ``defaults`` are metadata every row shares (``task="image-classification"``). Rows are added with
+    :meth:`add` or, for a model builder or a class, with the :meth:`register` decorator; the plugin's
+    hook hands the table to the registry with ``registry.add_all(table)``. A model's weights enum is
+    read from its builder (the annotation of its ``weights`` parameter, torchvision's convention), so a
+    builder and its weights can't be registered apart.
+
+    >>> def accuracy(preds, target): return (preds == target).float().mean()
+    >>> METRICS = RegistrationTable("metrics")
+    >>> METRICS.add("accuracy", accuracy, functional=accuracy, higher_is_better=True)  # doctest: +ELLIPSIS
+    <function accuracy at ...>
+    >>> MODELS = RegistrationTable("models", task="tabular-classification")
+    >>> @MODELS.register("mlp", head="2")
+    ... def toy_mlp(*, weights=None, num_classes: int = 3):
+    ...     return ember.nn.Sequential(ember.nn.Linear(2, 8), ember.nn.ReLU(), ember.nn.Linear(8, num_classes))
+    >>> MODELS.names()
+    ['mlp']
+    """
+
+    def __init__(self, kind: str, **defaults):
+        if kind not in KINDS:
+            raise ValueError(f"unknown registration kind {kind!r}; expected one of {', '.join(KINDS)}")
+        self.kind = kind
+        self.defaults = defaults
+        self._rows: dict[str, tuple[Any, dict]] = {}
+
+    def add(self, name: str, obj: Any, **metadata) -> Any:
+        """Add ``obj`` under ``name`` with ``metadata`` (over the table's defaults); returns ``obj``."""
+        if name in self._rows:
+            raise ValueError(f"{_singular(self.kind)} {name!r} is already in this table")
+        self._rows[name] = (obj, {**self.defaults, **metadata})
+        return obj
+
+    def register(self, name: str | None = None, **metadata) -> Callable[[Any], Any]:
+        """Decorator form of :meth:`add`; ``name`` defaults to the object's ``__name__``."""
+        def decorator(obj):
+            return self.add(obj.__name__ if name is None else name, obj, **metadata)
+        return decorator
+
+    def names(self) -> list[str]:
+        return list(self._rows)
+
+    def __iter__(self):
+        for name, (obj, metadata) in self._rows.items():
+            yield name, obj, dict(metadata)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._rows
+
+    def __repr__(self) -> str:
+        return f"<RegistrationTable of {self.kind}: {', '.join(self._rows) or 'empty'}>"

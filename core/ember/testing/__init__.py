@@ -1,5 +1,12 @@
 """Helpers for testing ops and plugins (used by Ember's own tests and by plugin authors).
 
+* :func:`assert_close`, :func:`make_tensor`: comparisons with PyTorch's default tolerances, seeded inputs;
+* :func:`check_op` / :class:`OpTest`: the op-test harness (forward against a NumPy reference across
+  dtypes and on non-contiguous inputs, backward and double backward against finite differences);
+* :func:`check_docstring_examples`: every ``>>>`` example of a package runs and shows what it prints;
+* :class:`NumpyAccelerator`: a stand-in accelerator to test device plumbing without a GPU.
+
+>>> import ember
 >>> from ember.testing import assert_close, make_tensor
 >>> assert_close(ember.ones(2) * 2, [2.0, 2.0])
 """
@@ -11,7 +18,8 @@ from .. import _dtype as dt
 from .._tensor import Tensor
 from ..backend import Backend, CPUBackend
 
-__all__ = ["assert_close", "make_tensor", "NumpyAccelerator", "Backend"]  # Backend: for plugin tests that subclass it
+__all__ = ["assert_close", "make_tensor", "check_op", "OpTest", "check_docstring_examples", "NumpyAccelerator",
+           "Backend"]  # Backend: for plugin tests that subclass it
 
 _TOLS = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 
@@ -91,3 +99,6 @@ class NumpyAccelerator(CPUBackend):
     def synchronize(self, index=None):
         self.synchronized += 1
 
+
+from .doctests import check_docstring_examples  # noqa: E402
+from .optest import OpTest, check_op  # noqa: E402  (it uses assert_close, defined above)

@@ -4,7 +4,8 @@
 >>> from ember_metrics import Accuracy, MetricCollection
 >>> acc = Accuracy(task="multiclass", num_classes=3)
 >>> acc.update(ember.tensor([2, 1, 0]), ember.tensor([2, 1, 1]))
->>> acc.compute()        # tensor(0.6667)
+>>> acc.compute()
+tensor(0.6667)
 >>> from ember_metrics.functional import accuracy
 
 Every metric is an ``ember.nn.Module`` (see :class:`Metric`); functional versions live in

@@ -6,7 +6,8 @@ propagate), a float replaces them (for ``MeanMetric`` a NaN weight is replaced b
 
 >>> m = MeanMetric()
 >>> m.update(ember.tensor([1.0, 2.0])); m.update(3.0)
->>> m.compute()   # tensor(2.)
+>>> m.compute()
+tensor(2.)
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ class BaseAggregator(Metric):
 class MaxMetric(BaseAggregator):
     """The largest value seen (``-inf`` before any value).
 
-    >>> m = MaxMetric(); m.update(ember.tensor([1.0, 5.0])); m.compute()   # tensor(5.)
+    >>> m = MaxMetric(); m.update(ember.tensor([1.0, 5.0])); m.compute()
+    tensor(5.)
     """
 
     higher_is_better = True

@@ -1,9 +1,12 @@
 """``MetricCollection``: several metrics updated and computed together, with one call.
 
+>>> import ember
+>>> from ember_metrics import Accuracy, MetricCollection, Precision
 >>> mc = MetricCollection([Accuracy(task="multiclass", num_classes=3), Precision(task="multiclass", num_classes=3)],
 ...                       prefix="val_")
->>> mc.update(preds, target)
->>> mc.compute()   # {"val_MulticlassAccuracy": ..., "val_MulticlassPrecision": ...}
+>>> mc.update(ember.tensor([2, 1, 0, 0]), ember.tensor([2, 1, 0, 1]))
+>>> mc.compute()
+{'val_MulticlassAccuracy': tensor(0.7500), 'val_MulticlassPrecision': tensor(0.7500)}
 """
 from __future__ import annotations
 

@@ -68,9 +68,9 @@ def _wrap_update(fn):
 
 def _check_input_devices(metric, args, kwargs) -> None:
     """Inputs must be where the states are (a 0-d CPU number would otherwise slip through silently)."""
-    dev = metric._device
+    dev = metric.device
     for x in (*args, *kwargs.values()):
-        if isinstance(x, Tensor) and x._device is not dev:
+        if isinstance(x, Tensor) and x.device is not dev:
             raise RuntimeError(f"{type(metric).__name__}: expected inputs on {dev} (where the metric's states are), "
                                f"got a tensor on {x.device}; move the metric with .to({str(x.device)!r}) or the "
                                "inputs")
@@ -261,56 +261,49 @@ class Metric(Module):
             self._forward_cache = self._forward_reduce_state_update(*args, **kwargs)
         return self._forward_cache
 
-    def _batch_mode(self):
+    @contextmanager
+    def _on_batch(self, keep: bool = False):
+        """Run the body on a fresh state in batch mode (the value of one batch, computed on the device),
+        yielding the global states and update count saved on entry.
+
+        On exit the metric is back in global mode; the global states are put back, unless ``keep`` and
+        the body succeeded (the caller then sets the merged states itself).
+        """
+        global_states, count = self._copy_states(), self._update_count
         self._to_sync = self.dist_sync_on_step
         self._should_unsync = False
         self._enable_grad = ember.is_grad_enabled()  # the batch value is differentiable unless under no_grad
-
-    def _global_mode(self):
-        self._is_synced = False
-        self._should_unsync = True
-        self._to_sync = self.sync_on_compute
-        self._computed = None
-        self._enable_grad = False
+        on_cpu, self.compute_on_cpu = self.compute_on_cpu, False
+        restore = True
+        try:
+            self.reset()
+            yield global_states, count
+            restore = not keep
+        finally:
+            if restore:
+                self._set_states(global_states)
+                self._update_count = count
+            self.compute_on_cpu = on_cpu
+            self._is_synced = False
+            self._should_unsync = True
+            self._to_sync = self.sync_on_compute
+            self._computed = None
+            self._enable_grad = False
 
     def _forward_full_state_update(self, *args, **kwargs):
         """Update the global state, then recompute on the batch alone (two updates, always valid)."""
         self.update(*args, **kwargs)
-        count = self._update_count
-        global_states = self._copy_states()
-        self._batch_mode()
-        on_cpu, self.compute_on_cpu = self.compute_on_cpu, False
-        try:
-            self.reset()
+        with self._on_batch():
             self.update(*args, **kwargs)
-            value = self.compute()
-        finally:
-            self._set_states(global_states)
-            self._update_count = count
-            self.compute_on_cpu = on_cpu
-            self._global_mode()
-        return value
+            return self.compute()
 
     def _forward_reduce_state_update(self, *args, **kwargs):
         """Compute the batch value on a fresh state, then merge that state into the global one."""
-        global_states = self._copy_states()
-        count = self._update_count
-        self._batch_mode()
-        on_cpu, self.compute_on_cpu = self.compute_on_cpu, False
-        try:
-            self.reset()
+        with self._on_batch(keep=True) as (global_states, count):
             self.update(*args, **kwargs)
             value = self.compute()
             with ember.no_grad():
-                batch_states = self._copy_states()
-                merged = self._merge_states(global_states, batch_states, count, 1)
-        except BaseException:
-            self._set_states(global_states)
-            self._update_count = count
-            raise
-        finally:
-            self.compute_on_cpu = on_cpu
-            self._global_mode()
+                merged = self._merge_states(global_states, self._copy_states(), count, 1)
         self._set_states({k: _detach(v) for k, v in merged.items()})
         self._update_count = count + 1
         if self.compute_on_cpu:
@@ -462,7 +455,7 @@ class Metric(Module):
 
     def set_dtype(self, dst_type) -> "Metric":
         """Cast the floating-point states to ``dst_type``."""
-        return Module._cast(self, dst_type)
+        return self._apply(lambda t: t.to(dst_type) if t.is_floating_point() else t)
 
     def float(self) -> "Metric":
         """A no-op: metric states keep their precision (use :meth:`set_dtype`)."""
@@ -621,7 +614,10 @@ class CompositionalMetric(Metric):
     """``op(metric_a, metric_b)`` as a metric: updates go to both operands, ``compute`` combines their
     values. Operands may be metrics, tensors or numbers (``metric_b`` is ``None`` for unary ops).
 
+    >>> from ember_metrics import Accuracy
     >>> m = Accuracy(task="binary") * 100 - 1
+    >>> m.update(ember.tensor([0.9, 0.2]), ember.tensor([1, 1])); m.compute()
+    tensor(49.)
     """
 
     full_state_update = False

@@ -1,40 +1,30 @@
-"""The ``vision`` Ember plugin: registers ember-vision's datasets, transforms and models.
+"""The ``vision`` Ember plugin: hands ember-vision's registration tables to Ember's registries.
 
-Named by the entry point ``[project.entry-points.ember] vision = "ember_vision._plugin"``; the
-hooks import what they register only when called, so discovering the plugin stays cheap.
+Named by the entry point ``[project.entry-points.ember] vision = "ember_vision._plugin"``. Each table
+lives next to what it registers (``datasets/_registry.py``, ``transforms/_registry.py``,
+``models/_api.py``); the hooks import them only when called, so discovering the plugin stays cheap.
 """
 from __future__ import annotations
 
-import importlib
-
 from ember.plugins import hookimpl
-
-_MODELS_REGISTRY = "ember_vision.models._registry"
 
 
 @hookimpl
 def ember_register_datasets(registry) -> None:
-    from .datasets import _registry
-    _registry.register(registry)
+    from .datasets._registry import DATASETS
+    registry.add_all(DATASETS)
 
 
 @hookimpl
 def ember_register_transforms(registry) -> None:
-    from .transforms import _registry
-    _registry.register(registry)
+    from .transforms._registry import TRANSFORMS
+    registry.add_all(TRANSFORMS)
 
 
 @hookimpl
 def ember_register_models(registry) -> None:
-    try:
-        module = importlib.import_module(_MODELS_REGISTRY)
-    except ModuleNotFoundError as e:
-        # Only the absence of the models package (or its registry module) means "no models yet";
-        # any other import error inside it is a real bug and must fail the plugin.
-        if e.name not in ("ember_vision.models", _MODELS_REGISTRY):
-            raise
-        return
-    module.register(registry)
+    from .models import MODELS  # importing the package runs every builder's @register_model
+    registry.add_all(MODELS)
 
 
 @hookimpl

@@ -1,8 +1,12 @@
 """Reading and writing images as uint8 (C, H, W) tensors, through Pillow (``torchvision.io``).
 
+    >>> import os, tempfile
     >>> from ember_vision.io import read_image, write_png, ImageReadMode
-    >>> img = read_image("cat.jpg", mode=ImageReadMode.RGB)      # ember.uint8, shape (3, H, W)
-    >>> write_png(img, "cat.png")
+    >>> path = os.path.join(tempfile.mkdtemp(), "cat.png")
+    >>> write_png(ember.zeros(3, 4, 5, dtype=ember.uint8), path)
+    >>> img = read_image(path, mode=ImageReadMode.RGB)      # ember.uint8, shape (3, H, W)
+    >>> img.shape, img.dtype
+    (ember.Size([3, 4, 5]), ember.uint8)
 
 Images of 16-bit depth come back as int32 tensors (Ember has no uint16), as older torchvision did.
 
@@ -180,7 +184,11 @@ def decode_jpeg(input: Tensor, mode=ImageReadMode.UNCHANGED, device="cpu",
 def read_image(path, mode=ImageReadMode.UNCHANGED, apply_exif_orientation: bool = False) -> Tensor:
     """Read a JPEG, PNG, GIF, BMP, WebP, ... file into a uint8 (C, H, W) tensor.
 
-    >>> read_image("photo.jpg", ImageReadMode.GRAY).shape    # (1, H, W)
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "photo.png")
+    >>> write_png(ember.zeros(3, 4, 5, dtype=ember.uint8), path)
+    >>> read_image(path, ImageReadMode.GRAY).shape    # (1, H, W)
+    ember.Size([1, 4, 5])
     """
     path = os.fspath(path)
     if not os.path.exists(path):

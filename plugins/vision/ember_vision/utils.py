@@ -13,8 +13,7 @@ from PIL import Image
 
 import ember
 from ember import Tensor
-from ember._tensor import _make
-from ember.ops._dispatch import xp_of
+from ember.plugins.arrays import array_module, from_array, to_array
 
 __all__ = ["make_grid", "save_image"]
 
@@ -36,7 +35,7 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False, 
             raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
     if isinstance(tensor, list):
         tensor = ember.stack(tensor, dim=0)
-    a, xp = tensor._data, xp_of(tensor)
+    a, xp = to_array(tensor), array_module(tensor)
     if a.ndim == 2:  # a single (H, W) image
         a = a[None]
     if a.ndim == 3:  # a single (C, H, W) image
@@ -60,10 +59,10 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False, 
             lo = a.min(axis=axes, keepdims=True)
             hi = a.max(axis=axes, keepdims=True)
             a = (a - lo) / xp.maximum(hi - lo, a.dtype.type(1e-5))
-        a = a.astype(tensor._data.dtype, copy=False)
+        a = a.astype(to_array(tensor).dtype, copy=False)
 
     if a.shape[0] == 1:
-        return _make(xp.ascontiguousarray(a[0]), tensor._device)
+        return from_array(xp.ascontiguousarray(a[0]), tensor.device)
 
     nmaps, c, h, w = a.shape
     xmaps = min(nrow, nmaps)
@@ -76,7 +75,7 @@ def make_grid(tensor, nrow: int = 8, padding: int = 2, normalize: bool = False, 
     out = xp.full((c, ymaps * hp + padding, xmaps * wp + padding), pad_value, dtype=a.dtype)
     out[:, :ymaps * hp, :xmaps * wp] = grid
     # cells after the last image keep pad_value, and so does everything outside the images
-    return _make(out, tensor._device)
+    return from_array(out, tensor.device)
 
 
 def save_image(tensor, fp, format: str | None = None, **kwargs) -> None:

@@ -1,6 +1,7 @@
 """Datasets, samplers and the DataLoader, with PyTorch's ``torch.utils.data`` API.
 
 >>> from ember.utils.data import DataLoader, TensorDataset
+>>> x, y = ember.randn(100, 3), ember.randint(0, 2, (100,))
 >>> loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, num_workers=2)
 """
 from ._worker import WorkerInfo, get_worker_info

@@ -1,4 +1,4 @@
-"""ember-toy: a small library that also works as an Ember plugin (hooks in ``ember_toy.plugin``).
+"""ember-toy: a small library that also works as an Ember plugin (hooks in ``ember_toy._plugin``).
 
 It works on its own::
 
@@ -8,6 +8,10 @@ It works on its own::
 and through the hub once installed::
 
     ember.hub.get_model("toy:mlp", weights="DEFAULT")
+
+What the plugin registers is written here, once, next to each object: one ``RegistrationTable`` per
+kind (``MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``), which the hooks hand to Ember. The model
+builder's weights enum is read from its ``weights`` annotation, so it can't be registered without it.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import numpy as np
 
 import ember
 from ember import nn
-from ember.plugins import Weights, WeightsEnum
+from ember.plugins import RegistrationTable, Weights, WeightsEnum
 from ember.utils.data import Dataset
 
 __version__ = "0.1.0"
@@ -26,9 +30,15 @@ __all__ = ["Blobs", "Standardize", "standardize", "Accuracy", "accuracy", "ToyML
 
 CATEGORIES = ("left", "right", "top")
 
+MODELS = RegistrationTable("models", task="tabular-classification")
+DATASETS = RegistrationTable("datasets", task="tabular-classification", modality="tabular")
+TRANSFORMS = RegistrationTable("transforms", modality="tabular")
+METRICS = RegistrationTable("metrics")
+
 
 # ---- a dataset ----------------------------------------------------------------------------------------------
 
+@DATASETS.register("blobs", num_classes=len(CATEGORIES))
 class Blobs(Dataset):
     """Three 2-D Gaussian blobs, one per class; deterministic (the train and test splits use different seeds).
 
@@ -60,6 +70,7 @@ def standardize(x, mean, std):
     return (x - ember.tensor(mean, dtype=x.dtype)) / ember.tensor(std, dtype=x.dtype)
 
 
+@TRANSFORMS.register("standardize", functional=standardize)
 class Standardize:
     """Standardise features with fixed statistics (those of the training data for pretrained weights)."""
 
@@ -82,6 +93,7 @@ def accuracy(preds, target) -> float:
     return (preds == target).float().mean().item()
 
 
+@METRICS.register("accuracy", functional=accuracy, higher_is_better=True)
 class Accuracy:
     """Accuracy accumulated over batches: ``update(preds, target)`` then ``compute()``."""
 
@@ -138,6 +150,7 @@ class ToyMLP_Weights(WeightsEnum):
     DEFAULT = BLOBS_V1
 
 
+@MODELS.register("mlp")
 def toy_mlp(*, weights: ToyMLP_Weights | str | None = None, progress: bool = False, **kwargs) -> ToyMLP:
     """Build a :class:`ToyMLP`, optionally with pretrained weights (``"DEFAULT"`` or a member)."""
     weights = ToyMLP_Weights.verify(weights)

@@ -14,7 +14,7 @@ from ..functional.classification import _inputs as I
 from ..functional.classification import _calibration_error as F
 from ..functional.classification._curves import _float_preds
 from ..metric import Metric
-from ..utilities._array import arr, wrap, xp_of
+from ..utilities._array import arr, wrap, array_module
 from ..utilities.data import dim_zero_cat
 from .base import _ClassificationTaskWrapper, build_for_task
 
@@ -41,7 +41,7 @@ class _Calibration(Metric):
         if not self.confidences:
             return ember.tensor(0.0, device=self.device)
         conf, acc = dim_zero_cat(self.confidences), dim_zero_cat(self.accuracies)
-        return wrap(F.calibration_error_compute(xp_of(conf), arr(conf), arr(acc), self.n_bins, self.norm),
+        return wrap(F.calibration_error_compute(array_module(conf), arr(conf), arr(acc), self.n_bins, self.norm),
                     conf.device)
 
 

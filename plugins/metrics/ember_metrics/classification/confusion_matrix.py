@@ -13,7 +13,7 @@ from ember import Tensor
 from ..functional.classification import _inputs as I
 from ..functional.classification import _confusion_matrix as F
 from ..metric import Metric
-from ..utilities._array import arr, wrap, xp_of
+from ..utilities._array import arr, wrap, array_module
 from .base import _ClassificationTaskWrapper, build_for_task
 
 __all__ = ["BinaryConfusionMatrix", "MulticlassConfusionMatrix", "MultilabelConfusionMatrix", "ConfusionMatrix",
@@ -37,7 +37,7 @@ class _ConfmatMetric(Metric):
         return F.confmat_reduce(xp, cm, self.normalize)
 
     def compute(self) -> Tensor:
-        return wrap(self._value(xp_of(self.confmat), arr(self.confmat)), self.device)
+        return wrap(self._value(array_module(self.confmat), arr(self.confmat)), self.device)
 
 
 class _BinaryConfmat(_ConfmatMetric):

@@ -15,7 +15,7 @@ from ember import Tensor
 from ..functional.classification import _inputs as I
 from ..functional.classification import _curves as F
 from ..metric import Metric
-from ..utilities._array import arr, wrap, xp_of
+from ..utilities._array import arr, wrap, array_module
 from ..utilities.data import dim_zero_cat
 from .base import _ClassificationTaskWrapper, build_for_task
 
@@ -45,7 +45,7 @@ class _CurveBase(Metric):
             self.add_state("preds", [], dist_reduce_fx="cat")
             self.add_state("target", [], dist_reduce_fx="cat")
         else:
-            thr = F.thresholds_array(xp_of(ember.zeros(0)), thresholds)
+            thr = F.thresholds_array(array_module(ember.zeros(0)), thresholds)
             self.register_buffer("thresholds", ember.as_tensor(thr), persistent=False)
             self.add_state("confmat", ember.zeros((thr.shape[0],) + class_dims + (2, 2), dtype=ember.int64),
                            dist_reduce_fx="sum")
@@ -66,11 +66,11 @@ class _CurveBase(Metric):
         """xp, the state as arrays ((preds, target) or counts), the thresholds array (or None) and the
         device the arrays are on (the CPU for list states with ``compute_on_cpu``)."""
         if self.thresholds is not None:
-            return xp_of(self.confmat), arr(self.confmat), arr(self.thresholds), self.confmat.device
+            return array_module(self.confmat), arr(self.confmat), arr(self.thresholds), self.confmat.device
         p = dim_zero_cat(self.preds) if self.preds else ember.zeros((0,) + self._pred_dims(), device=self.device)
         t = dim_zero_cat(self.target) if self.target else ember.zeros((0,) + self._target_dims(), dtype=ember.int64,
                                                                       device=self.device)
-        return xp_of(p), (arr(p), arr(t)), None, p.device
+        return array_module(p), (arr(p), arr(t)), None, p.device
 
     def _pred_dims(self) -> tuple:
         return self._class_dims
@@ -81,6 +81,11 @@ class _CurveBase(Metric):
     def _curve(self, kind: str):
         xp, state, thr, dev = self._final_state()
         return F._wrap_all(F.curve_state_compute(xp, kind, state, thr, self._num, self._one_vs_rest), dev)
+
+    _kind = None  # the curve a curve metric computes: "prc" or "roc"
+
+    def compute(self):
+        return self._curve(self._kind)
 
 
 class _Binary(_CurveBase):
@@ -136,6 +141,37 @@ def _curve_wrapper(classes, task, thresholds, num_classes, num_labels, ignore_in
                           dict(common, **class_kw), kwargs)
 
 
+class _MulticlassScore(_Multiclass):
+    """A one-vs-rest score per class, averaged ("macro" by default, "weighted", "micro", "none"): ``_score``
+    is its functional computation."""
+
+    higher_is_better = True
+    _score = None
+
+    def __init__(self, num_classes: int, average: str | None = "macro", thresholds=None,
+                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
+        super().__init__(num_classes, thresholds, average, ignore_index, validate_args, **kwargs)
+
+    def compute(self) -> Tensor:
+        xp, state, thr, dev = self._final_state()
+        return wrap(type(self)._score(xp, state, thr, self.num_classes, self.average, one_vs_rest=True), dev)
+
+
+class _MultilabelScore(_Multilabel):
+    """A score per label, averaged ("macro" by default, "weighted", "micro", "none")."""
+
+    higher_is_better = True
+    _score = None
+
+    def __init__(self, num_labels: int, average: str | None = "macro", thresholds=None,
+                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
+        super().__init__(num_labels, thresholds, average, ignore_index, validate_args, **kwargs)
+
+    def compute(self) -> Tensor:
+        xp, state, thr, dev = self._final_state()
+        return wrap(type(self)._score(xp, state, thr, self.num_labels, self.average), dev)
+
+
 # ---- precision-recall curve ----------------------------------------------------------------------------------------
 class _CurveTaskWrapper(_ClassificationTaskWrapper):
     """``Curve(task=...)``: builds the task's curve class from ``_classes``."""
@@ -149,22 +185,19 @@ class _CurveTaskWrapper(_ClassificationTaskWrapper):
 class BinaryPrecisionRecallCurve(_Binary):
     """(precision, recall, thresholds) of binary scores."""
 
-    def compute(self):
-        return self._curve("prc")
+    _kind = "prc"
 
 
 class MulticlassPrecisionRecallCurve(_Multiclass):
     """One-vs-rest precision-recall curve per class."""
 
-    def compute(self):
-        return self._curve("prc")
+    _kind = "prc"
 
 
 class MultilabelPrecisionRecallCurve(_Multilabel):
     """Precision-recall curve per label."""
 
-    def compute(self):
-        return self._curve("prc")
+    _kind = "prc"
 
 
 class PrecisionRecallCurve(_CurveTaskWrapper):
@@ -177,22 +210,19 @@ class PrecisionRecallCurve(_CurveTaskWrapper):
 class BinaryROC(_Binary):
     """(fpr, tpr, thresholds) of binary scores."""
 
-    def compute(self):
-        return self._curve("roc")
+    _kind = "roc"
 
 
 class MulticlassROC(_Multiclass):
     """One-vs-rest ROC per class."""
 
-    def compute(self):
-        return self._curve("roc")
+    _kind = "roc"
 
 
 class MultilabelROC(_Multilabel):
     """ROC per label."""
 
-    def compute(self):
-        return self._curve("roc")
+    _kind = "roc"
 
 
 class ROC(_CurveTaskWrapper):
@@ -205,7 +235,8 @@ class ROC(_CurveTaskWrapper):
 class BinaryAUROC(_Binary):
     """Area under the ROC curve (``max_fpr``: standardised partial area up to that false positive rate).
 
-    >>> m = BinaryAUROC(); m(ember.tensor([0.1, 0.4, 0.35, 0.8]), ember.tensor([0, 0, 1, 1]))   # tensor(0.7500)
+    >>> m = BinaryAUROC(); m(ember.tensor([0.1, 0.4, 0.35, 0.8]), ember.tensor([0, 0, 1, 1]))
+    tensor(0.7500)
     """
 
     higher_is_better = True
@@ -222,32 +253,16 @@ class BinaryAUROC(_Binary):
         return wrap(F.auroc_compute(xp, state, thr, None, None, self.max_fpr), dev)
 
 
-class MulticlassAUROC(_Multiclass):
+class MulticlassAUROC(_MulticlassScore):
     """One-vs-rest AUROC averaged over classes ("macro", "weighted", "micro", "none")."""
 
-    higher_is_better = True
-
-    def __init__(self, num_classes: int, average: str | None = "macro", thresholds=None,
-                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(num_classes, thresholds, average, ignore_index, validate_args, **kwargs)
-
-    def compute(self) -> Tensor:
-        xp, state, thr, dev = self._final_state()
-        return wrap(F.auroc_compute(xp, state, thr, self.num_classes, self.average, one_vs_rest=True), dev)
+    _score = staticmethod(F.auroc_compute)
 
 
-class MultilabelAUROC(_Multilabel):
+class MultilabelAUROC(_MultilabelScore):
     """AUROC per label, averaged ("macro", "weighted", "micro", "none")."""
 
-    higher_is_better = True
-
-    def __init__(self, num_labels: int, average: str | None = "macro", thresholds=None,
-                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(num_labels, thresholds, average, ignore_index, validate_args, **kwargs)
-
-    def compute(self) -> Tensor:
-        xp, state, thr, dev = self._final_state()
-        return wrap(F.auroc_compute(xp, state, thr, self.num_labels, self.average), dev)
+    _score = staticmethod(F.auroc_compute)
 
 
 class AUROC(_ClassificationTaskWrapper):
@@ -275,33 +290,16 @@ class BinaryAveragePrecision(_Binary):
         return wrap(F.average_precision_compute(xp, state, thr, None, None), dev)
 
 
-class MulticlassAveragePrecision(_Multiclass):
+class MulticlassAveragePrecision(_MulticlassScore):
     """One-vs-rest average precision per class, averaged ("macro", "weighted", "micro", "none")."""
 
-    higher_is_better = True
-
-    def __init__(self, num_classes: int, average: str | None = "macro", thresholds=None,
-                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(num_classes, thresholds, average, ignore_index, validate_args, **kwargs)
-
-    def compute(self) -> Tensor:
-        xp, state, thr, dev = self._final_state()
-        return wrap(F.average_precision_compute(xp, state, thr, self.num_classes, self.average, one_vs_rest=True),
-                    dev)
+    _score = staticmethod(F.average_precision_compute)
 
 
-class MultilabelAveragePrecision(_Multilabel):
+class MultilabelAveragePrecision(_MultilabelScore):
     """Average precision per label, averaged ("macro", "weighted", "micro", "none")."""
 
-    higher_is_better = True
-
-    def __init__(self, num_labels: int, average: str | None = "macro", thresholds=None,
-                 ignore_index: int | None = None, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(num_labels, thresholds, average, ignore_index, validate_args, **kwargs)
-
-    def compute(self) -> Tensor:
-        xp, state, thr, dev = self._final_state()
-        return wrap(F.average_precision_compute(xp, state, thr, self.num_labels, self.average), dev)
+    _score = staticmethod(F.average_precision_compute)
 
 
 class AveragePrecision(_ClassificationTaskWrapper):

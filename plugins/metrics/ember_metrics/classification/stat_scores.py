@@ -15,19 +15,12 @@ from ember import Tensor
 from ..functional.classification import _inputs as I
 from ..functional.classification import _stat_scores as F
 from ..metric import Metric
-from ..utilities._array import arr, wrap, xp_of
+from ..utilities._array import arr, wrap, array_module
 from ..utilities.data import dim_zero_cat
 from .base import _ClassificationTaskWrapper, build_for_task
 
-__all__ = [
-    "BinaryStatScores", "MulticlassStatScores", "MultilabelStatScores", "StatScores",
-    "BinaryAccuracy", "MulticlassAccuracy", "MultilabelAccuracy", "Accuracy",
-    "BinaryPrecision", "MulticlassPrecision", "MultilabelPrecision", "Precision",
-    "BinaryRecall", "MulticlassRecall", "MultilabelRecall", "Recall",
-    "BinaryFBetaScore", "MulticlassFBetaScore", "MultilabelFBetaScore", "FBetaScore",
-    "BinaryF1Score", "MulticlassF1Score", "MultilabelF1Score", "F1Score",
-    "BinarySpecificity", "MulticlassSpecificity", "MultilabelSpecificity", "Specificity",
-]
+_NAMES = ("StatScores", "Accuracy", "Precision", "Recall", "FBetaScore", "F1Score", "Specificity")
+__all__ = [f"{task}{name}" for name in _NAMES for task in ("Binary", "Multiclass", "Multilabel", "")]
 
 
 class _AbstractStatScores(Metric):
@@ -64,7 +57,7 @@ class _AbstractStatScores(Metric):
                 v = dim_zero_cat(v) if v else ember.zeros((0,) + self._class_shape, dtype=ember.int64,
                                                            device=self.device)
             values.append(v)
-        return xp_of(values[0]), [arr(v) for v in values], values[0].device
+        return array_module(values[0]), [arr(v) for v in values], values[0].device
 
     def _reduce_kwargs(self) -> dict:
         return {"average": self.average, "zero_division": self.zero_division}
@@ -150,11 +143,7 @@ class MultilabelStatScores(_AbstractStatScores):
                  zero_division: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if validate_args:
-            I.check_num(num_labels, "num_labels")
-            I.check_threshold(threshold)
-            I.check_average(average)
-            I.check_multidim_average(multidim_average)
-            I.check_ignore_index(ignore_index)
+            I.check_multilabel_args(num_labels, threshold, average, multidim_average, ignore_index)
         self.num_labels, self.threshold, self.average = num_labels, threshold, average
         self.multidim_average, self.ignore_index = multidim_average, ignore_index
         self.validate_args, self.zero_division = validate_args, zero_division
@@ -195,7 +184,8 @@ class StatScores(_StatScoresTaskWrapper):
 class BinaryAccuracy(BinaryStatScores):
     """Fraction of correct binary predictions.
 
-    >>> m = BinaryAccuracy(); m(ember.tensor([0.2, 0.8, 0.6]), ember.tensor([0, 1, 0]))   # tensor(0.6667)
+    >>> m = BinaryAccuracy(); m(ember.tensor([0.2, 0.8, 0.6]), ember.tensor([0, 1, 0]))
+    tensor(0.6667)
     """
 
     higher_is_better = True

@@ -12,7 +12,7 @@ import warnings
 import ember
 from ember import Tensor
 
-from ..utilities._array import arr, as_tensor, wrap, xp_of
+from ..utilities._array import arr, as_tensor, wrap, array_module
 
 __all__ = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error", "r2_score",
            "explained_variance", "pearson_corrcoef", "spearman_corrcoef", "cosine_similarity"]
@@ -106,7 +106,8 @@ def _multioutput(scores: Tensor, weights: Tensor, multioutput: str) -> Tensor:
 def mean_squared_error(preds, target, squared: bool = True, num_outputs: int = 1) -> Tensor:
     """Mean of ``(preds - target)²`` (its square root with ``squared=False``).
 
-    >>> mean_squared_error(ember.tensor([0., 1, 2, 3]), ember.tensor([0., 1, 2, 2]))   # tensor(0.2500)
+    >>> mean_squared_error(ember.tensor([0., 1, 2, 3]), ember.tensor([0., 1, 2, 2]))
+    tensor(0.2500)
     """
     preds, target = prepare(preds, target, num_outputs)
     diff = preds - target
@@ -216,7 +217,7 @@ def rank_data(xp, x):
 
 def spearman_compute(preds: Tensor, target: Tensor) -> Tensor:
     """Pearson correlation of the ranks (``nan`` for constant inputs)."""
-    xp = xp_of(preds)
+    xp = array_module(preds)
     rp = wrap(rank_data(xp, arr(preds)), preds.device)
     rt = wrap(rank_data(xp, arr(target)), target.device)
     return pearson_corrcoef(rp, rt).to(preds.dtype)

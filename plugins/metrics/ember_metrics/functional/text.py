@@ -115,7 +115,8 @@ def char_error_rate(preds: str | Sequence[str], target: str | Sequence[str]) -> 
     """Character edit distance over the number of reference characters (``nan`` for empty references).
 
     >>> char_error_rate(["this is the prediction", "there is an other sample"],
-    ...                 ["this is the reference", "there is another one"])   # tensor(0.3415)
+    ...                 ["this is the reference", "there is another one"])
+    tensor(0.3415)
     """
     errors, total = error_rate_update(preds, target, _chars)
     return ember.tensor(errors) / ember.tensor(total)

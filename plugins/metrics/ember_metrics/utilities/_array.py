@@ -1,30 +1,27 @@
-"""The one place where ember_metrics reaches below Ember's public API.
+"""Array-level helpers of the metrics, on Ember's plugin-author array API (``ember.plugins.arrays``).
 
 Metrics that are not differentiable (counting, sorting, binning) compute on the raw device arrays
 (NumPy on CPU, CuPy on CUDA) for speed, and wrap results back as Ember tensors on the same device.
-Keeping these few helpers here makes the dependency on Ember internals explicit and small.
 """
 from __future__ import annotations
 
 import numpy as np
 
 import ember
-from ember._tensor import Tensor, _make
-from ember.ops._dispatch import xp_of
+from ember import Tensor
+from ember.plugins.arrays import array_module, from_array, to_array
 
-__all__ = ["xp_of", "arr", "wrap", "as_tensor", "float_np", "sigmoid", "softmax", "in_unit_interval", "eps_of"]
+__all__ = ["array_module", "arr", "wrap", "as_tensor", "float_np", "sigmoid", "softmax", "in_unit_interval", "eps_of"]
 
 
-def arr(t: Tensor):
-    """The device array of ``t`` (no copy)."""
-    return t._data
+arr = to_array  # the device array of a tensor (no copy)
 
 
 def wrap(a, device) -> Tensor:
-    """An Ember tensor on ``device`` around the device array ``a`` (0-d results become arrays)."""
-    if not hasattr(a, "shape") or isinstance(a, np.generic):
+    """An Ember tensor on ``device`` around the device array ``a`` (Python numbers become 0-d arrays)."""
+    if not hasattr(a, "shape"):
         a = np.asarray(a)
-    return _make(a, device)
+    return from_array(a, device)
 
 
 def as_tensor(x) -> Tensor:
@@ -55,5 +52,5 @@ def in_unit_interval(xp, x) -> bool:
 
 def eps_of(t: Tensor) -> float:
     """Machine epsilon of ``t``'s floating dtype (float32's for other dtypes)."""
-    d = t._data.dtype
+    d = to_array(t).dtype
     return float(np.finfo(d if d.kind == "f" else np.float32).eps)

@@ -1,151 +1,37 @@
 """CIFAR-10 and CIFAR-100 in their "python version" layout, read without running pickled code.
 
 The batch files are pickles (protocol 2, written by Python 2) of dicts holding a NumPy uint8 array.
-They are read with the restricted unpickler that ``ember.load`` uses for PyTorch checkpoints, given
-its own allow-list: the few NumPy globals that rebuild a plain numeric array
-(``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``, ``numpy.dtype``) and the latin-1
-``_codecs.encode`` that protocol 2 uses for bytes. Anything else is refused with
-:class:`ember.serialization.UnsafeUnpicklingError` before it is called; object arrays are refused too.
+They are read with :func:`ember.plugins.pickles.load_pickle`, Ember's restricted loader for
+third-party pickles: plain containers and plain numeric NumPy arrays only. Anything else is refused
+with :class:`ember.serialization.UnsafeUnpicklingError` before it is called; object arrays are
+refused too.
 """
 from __future__ import annotations
 
-import io
-import math
 import os
-import pickle
-import types
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ember.serialization import UnsafeUnpicklingError
-from ember.serialization._torch import _latin1_encode
-from ember.serialization._torch import _Unpickler as _RestrictedUnpickler
+from ember.plugins.pickles import PickleFormatError, load_pickle
 
 from .utils import (DatasetFormatError, DatasetNotFoundError, check_integrity, extract_archive, fetch_files,
                     missing_files_hint)
-from .vision import VisionDataset
+from .vision import SplitDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "load_cifar_pickle"]
 
-_NDARRAY = object()  # what the global ``numpy.ndarray`` resolves to: only a marker for _reconstruct
-# Plain numeric element types (no objects, strings, records or subarrays).
-_NUMERIC = frozenset({"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"})
-
-
-class _DType:
-    """Stands for ``numpy.dtype(spec)`` until the pickle's BUILD sets its byte order: the real dtype
-    objects are shared singletons, so their state is never set from a file."""
-
-    __slots__ = ("dtype",)
-
-    def __init__(self, dtype: np.dtype):
-        self.dtype = dtype
-
-
-def _dtype(spec, align=False, copy=False) -> _DType:
-    if type(spec) is not str or spec not in _NUMERIC:
-        raise UnsafeUnpicklingError(f"refused numpy dtype {spec!r}: only plain numeric dtypes are allowed")
-    return _DType(np.dtype(spec))
-
-
-class _CifarUnpickler(_RestrictedUnpickler):
-    """The checkpoint reader's restricted unpickler with the allow-list of NumPy arrays."""
-
-    dispatch = dict(_RestrictedUnpickler.dispatch)
-
-    def __init__(self, file, name: str):
-        super().__init__(file, types.SimpleNamespace(name=name), encoding="latin1")
-        self.name = name
-        self._fresh: dict[int, np.ndarray] = {}  # arrays made by _reconstruct, not yet given their state
-
-    def find_class(self, module, name):
-        allowed = {
-            ("numpy.core.multiarray", "_reconstruct"): self._reconstruct,  # written by NumPy 1.x
-            ("numpy._core.multiarray", "_reconstruct"): self._reconstruct,  # written by NumPy 2.x
-            ("numpy", "ndarray"): _NDARRAY,
-            ("numpy", "dtype"): self._dtype,
-            ("_codecs", "encode"): _latin1_encode,
-        }
-        found = allowed.get((module, name))
-        if found is None:
-            raise UnsafeUnpicklingError(
-                f"{self.name}: refused to load global '{module}.{name}': CIFAR batches are read with a restricted "
-                "unpickler that only rebuilds plain containers and numeric NumPy arrays, and never runs code "
-                "from a file")
-        return found
-
-    def _dtype(self, spec, align=False, copy=False) -> _DType:
-        try:
-            return _dtype(spec, align, copy)
-        except UnsafeUnpicklingError as e:
-            raise UnsafeUnpicklingError(f"{self.name}: {e}") from None
-
-    def persistent_load(self, pid):
-        raise UnsafeUnpicklingError(f"{self.name}: unexpected persistent id {pid!r:.80} in a CIFAR batch")
-
-    def _reconstruct(self, cls, shape, typecode):
-        """``numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')``: a fresh, empty array."""
-        if cls is not _NDARRAY or tuple(shape) != (0,):
-            raise UnsafeUnpicklingError(f"{self.name}: refused _reconstruct({cls!r:.40}, {shape!r:.40}, ...)")
-        arr = np.ndarray((0,), np.uint8)
-        self._fresh[id(arr)] = arr
-        return arr
-
-    def _load_build(self):
-        state = self.stack.pop()
-        inst = self.stack[-1]
-        if type(inst) is _DType:
-            inst.dtype = self._dtype_state(inst.dtype, state)
-        elif type(inst) is np.ndarray and self._fresh.get(id(inst)) is inst:
-            del self._fresh[id(inst)]
-            inst.__setstate__(self._array_state(state))
-        else:
-            raise UnsafeUnpicklingError(f"{self.name}: refused to set the state of a {type(inst).__name__} "
-                                        "object (pickle BUILD)")
-
-    dispatch[pickle.BUILD[0]] = _load_build
-
-    def _dtype_state(self, dtype: np.dtype, state) -> np.dtype:
-        # (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])
-        if (type(state) is not tuple or len(state) not in (8, 9) or state[0] not in (3, 4)
-                or state[1] not in ("|", "<", ">", "=") or any(v is not None for v in state[2:5] + state[8:])):
-            raise UnsafeUnpicklingError(f"{self.name}: refused numpy dtype state {state!r:.120}")
-        return dtype.newbyteorder(state[1]) if state[1] in "<>" and dtype.itemsize > 1 else dtype
-
-    def _array_state(self, state) -> tuple:
-        # (version, shape, dtype, is_fortran, raw data); very old pickles omit the version
-        if type(state) is tuple and len(state) == 5 and state[0] == 1:
-            state = state[1:]
-        if type(state) is not tuple or len(state) != 4:
-            raise UnsafeUnpicklingError(f"{self.name}: refused numpy array state {state!r:.120}")
-        shape, dtype, fortran, raw = state
-        if type(raw) is str:  # Python 2's str, decoded as latin-1
-            raw = raw.encode("latin1")
-        if (type(shape) is not tuple or not all(type(n) is int and n >= 0 for n in shape) or type(dtype) is not _DType
-                or type(fortran) not in (bool, int) or type(raw) not in (bytes, bytearray)):
-            raise UnsafeUnpicklingError(f"{self.name}: refused numpy array state {state!r:.120}")
-        need = math.prod(shape) * dtype.dtype.itemsize
-        if len(raw) != need:
-            raise DatasetFormatError(f"{self.name}: array of shape {shape} and dtype {dtype.dtype} needs {need} "
-                                     f"bytes, the file holds {len(raw)}")
-        return 1, shape, dtype.dtype, bool(fortran), raw
-
 
 def load_cifar_pickle(path: str | os.PathLike) -> Any:
-    """Unpickle a CIFAR batch or meta file with the restricted unpickler (see the module docstring)."""
+    """Unpickle a CIFAR batch or meta file with the restricted loader (see the module docstring)."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
     try:
-        return _CifarUnpickler(io.BytesIO(data), repr(path)).load()
-    except (UnsafeUnpicklingError, DatasetFormatError):
-        raise
-    except Exception as e:  # truncated data, bad opcodes, wrong call arguments...
-        raise DatasetFormatError(f"{path!r}: not a valid CIFAR pickle ({type(e).__name__}: {e})") from None
+        return load_pickle(path, name=repr(path), what="CIFAR pickle")
+    except PickleFormatError as e:  # the dataset's documented error, with the loader's message
+        raise DatasetFormatError(str(e)) from None
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(SplitDataset):
     """`CIFAR-10 <https://www.cs.toronto.edu/~kriz/cifar.html>`_ (torchvision's ``CIFAR10``).
 
     Args:
@@ -175,14 +61,7 @@ class CIFAR10(VisionDataset):
     num_classes = 10
     local_dirs: tuple[str, ...] = ()
 
-    def __init__(self, root: str | os.PathLike, train: bool = True, transform: Callable | None = None,
-                 target_transform: Callable | None = None, download: bool = False) -> None:
-        if root is None:
-            raise TypeError(f"{type(self).__name__}: root must be a path, got None")
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
-        if download:
-            self.download()
+    def _load(self) -> None:
         missing = [n for n in self._needed() if not os.path.isfile(os.path.join(self._folder, n))]
         if missing:
             raise DatasetNotFoundError(
@@ -258,11 +137,6 @@ class CIFAR10(VisionDataset):
         img, target = Image.fromarray(self.data[index]), self.targets[index]
         return self._apply_transforms(img, target)
 
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train is True else 'Test'}"
 
 
 class CIFAR100(CIFAR10):

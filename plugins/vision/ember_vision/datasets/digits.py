@@ -40,14 +40,18 @@ class Digits(_GrayImages):
                "8 - eight", "9 - nine"]
     train_fraction = 0.8
 
+    root_required = False
+
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None, download: bool = False, *, split_seed: int = 0) -> None:
-        super().__init__(root, transform=transform, target_transform=target_transform)
-        self.train = train
+        self.split_seed = split_seed
+        super().__init__(root, train, transform, target_transform)  # nothing to download
+
+    def _load(self) -> None:
         digits = _load_sklearn_digits()
         images = np.rint(np.asarray(digits.images, dtype=np.float64) * (255.0 / 16.0)).astype(np.uint8)
-        perm = ember.randperm(len(images), generator=ember.Generator().manual_seed(split_seed)).numpy()
+        perm = ember.randperm(len(images), generator=ember.Generator().manual_seed(self.split_seed)).numpy()
         n_train = int(self.train_fraction * len(images))
-        idx = perm[:n_train] if train else perm[n_train:]
+        idx = perm[:n_train] if self.train else perm[n_train:]
         self.data = ember.from_numpy(np.ascontiguousarray(images[idx]))
         self.targets = ember.from_numpy(np.asarray(digits.target, dtype=np.int64)[idx])

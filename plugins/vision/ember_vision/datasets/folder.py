@@ -142,8 +142,15 @@ def default_loader(path: str) -> Any:
 class ImageFolder(DatasetFolder):
     """A :class:`DatasetFolder` of images (``IMG_EXTENSIONS``) loaded as ``"RGB"`` PIL images.
 
-    >>> ds = ImageFolder("photos")            # photos/cat/1.png, photos/dog/2.jpg, ...
-    >>> img, target = ds[0]; ds.classes       # (PIL image, 0), ['cat', 'dog']
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> for path in ("cat/1.png", "dog/2.jpg"):      # root/cat/1.png, root/dog/2.jpg
+    ...     os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
+    ...     Image.new("RGB", (4, 4)).save(os.path.join(root, path))
+    >>> ds = ImageFolder(root)
+    >>> img, target = ds[0]; (img.mode, target, ds.classes)
+    ('RGB', 0, ['cat', 'dog'])
 
     ``imgs`` is an alias of ``samples``.
     """

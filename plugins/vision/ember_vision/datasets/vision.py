@@ -1,4 +1,5 @@
-"""The base class of ember-vision's datasets (torchvision's ``VisionDataset``)."""
+"""The base classes of ember-vision's datasets: :class:`VisionDataset` (torchvision's) and
+:class:`SplitDataset`, a dataset read from a train or a test split of files that it can download."""
 from __future__ import annotations
 
 import os
@@ -6,7 +7,7 @@ from typing import Any, Callable
 
 from ember.utils.data import Dataset
 
-__all__ = ["VisionDataset", "StandardTransform"]
+__all__ = ["VisionDataset", "SplitDataset", "StandardTransform"]
 
 
 class StandardTransform:
@@ -74,3 +75,39 @@ class VisionDataset(Dataset):
         if self.transforms is not None:
             body += repr(self.transforms).splitlines()
         return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
+
+
+class SplitDataset(VisionDataset):
+    """A dataset read from the train or the test split of its files under ``root`` (MNIST, CIFAR, ...), with
+    torchvision's constructor ``(root, train=True, transform=None, target_transform=None, download=False)``.
+
+    The constructor checks ``root``, calls :meth:`download` when asked, then :meth:`_load`, which reads
+    the split into ``data`` (one item per sample) and ``targets``. Subclasses implement both; a dataset
+    that needs no files sets ``root_required = False``.
+    """
+
+    root_required = True
+
+    def __init__(self, root: str | os.PathLike | None, train: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None, download: bool = False) -> None:
+        if root is None and self.root_required:
+            raise TypeError(f"{type(self).__name__}: root must be a path, got None")
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        if download:
+            self.download()
+        self._load()
+
+    def download(self) -> None:
+        """Fetch the files that are missing (the subclass's sources, checksums checked)."""
+        raise NotImplementedError(f"{type(self).__name__} can't download its files")
+
+    def _load(self) -> None:
+        """Read this split into ``data`` and ``targets``."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train is True else 'Test'}"

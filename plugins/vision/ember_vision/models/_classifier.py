@@ -22,12 +22,14 @@ __all__ = ["ClassifierMixin"]
 class ClassifierMixin:
     """timm-style access to a classifier's body and head (see the module docstring for the contract).
 
+    >>> from ember_vision.models import resnet18
     >>> model = resnet18(num_classes=1000)
     >>> model.reset_classifier(10)                   # a new, freshly initialised 10-class head
     >>> model.get_classifier()
     Linear(in_features=512, out_features=10, bias=True)
-    >>> feats = model.forward_features(x)            # (N, 512, H/32, W/32)
-    >>> pooled = model.forward_head(feats, pre_logits=True)   # (N, 512): what the head sees
+    >>> feats = model.forward_features(ember.zeros(2, 3, 64, 64))   # (N, 512, H/32, W/32)
+    >>> model.forward_head(feats, pre_logits=True).shape            # (N, 512): what the head sees
+    ember.Size([2, 512])
     """
 
     classifier_head: str

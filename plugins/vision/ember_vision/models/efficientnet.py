@@ -20,13 +20,14 @@ from functools import partial
 from typing import Callable, Sequence
 
 from ember import nn
-from ember.plugins.weights import WeightsEnum
+from ember.plugins.weights import DistributionWeights, WeightsEnum, rename_keys
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
 from ._meta import IMAGENET_CATEGORIES
-from ._utils import (Conv2dNormActivation, Conv2dSame, DistributionWeights, ImageClassification, SqueezeExcitation,
-                     StochasticDepth, handle_legacy_weights, init_weights, load_weights, make_divisible,
-                     ovewrite_named_param, rename_keys)
+from ._layers import Conv2dNormActivation, Conv2dSame, SqueezeExcitation, StochasticDepth
+from ._presets import ImageClassification
+from ._utils import handle_legacy_weights, init_weights, load_weights, make_divisible, ovewrite_named_param
 
 __all__ = ["EfficientNet", "MBConvConfig", "MBConv", "EfficientNet_Lite0_Weights", "efficientnet_b0",
            "efficientnet_lite0"]
@@ -151,6 +152,7 @@ _B0_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), 
               (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
 
 
+@register_model(family="efficientnet", input_size=(3, 224, 224))
 def efficientnet_b0(*, weights=None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B0 (5.3M parameters with 1000 classes); SiLU, squeeze-excitation, dropout 0.2."""
     handle_legacy_weights(None, weights, "efficientnet_b0")
@@ -212,6 +214,7 @@ class EfficientNet_Lite0_Weights(WeightsEnum):
     DEFAULT = IMAGENET1K_V1
 
 
+@register_model(family="efficientnet", input_size=(3, 224, 224))
 def efficientnet_lite0(*, weights: EfficientNet_Lite0_Weights | str | None = None, progress: bool = True,
                        **kwargs) -> EfficientNet:
     """EfficientNet-Lite0 (4.7M parameters with 1000 classes): B0 without squeeze-excitation, ReLU6,

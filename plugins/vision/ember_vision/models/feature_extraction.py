@@ -47,6 +47,7 @@ def get_graph_node_names(model: nn.Module, tracer_kwargs: dict | None = None, su
     with the mode). A module called several times also accepts ``<name>_1``, ``<name>_2``, ...
     The arguments after ``model`` are accepted for torchvision's signature.
 
+    >>> from ember_vision.models import resnet18
     >>> train_nodes, eval_nodes = get_graph_node_names(resnet18())
     >>> train_nodes[:5]
     ['x', 'conv1', 'bn1', 'relu', 'maxpool']
@@ -176,6 +177,7 @@ def create_feature_extractor(model: nn.Module, return_nodes=None, train_return_n
     ``train_return_nodes`` and ``eval_return_nodes`` for different nodes in training and evaluation mode.
     The remaining arguments are accepted for torchvision's signature.
 
+    >>> from ember_vision.models import resnet18
     >>> extractor = create_feature_extractor(resnet18(), {"layer1": "feat1", "layer3": "feat3"})
     >>> {k: v.shape for k, v in extractor(ember.randn(1, 3, 64, 64)).items()}
     {'feat1': ember.Size([1, 64, 16, 16]), 'feat3': ember.Size([1, 256, 4, 4])}

@@ -19,8 +19,10 @@ from functools import partial
 from ember import nn
 from ember.plugins.weights import Weights, WeightsEnum
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
-from ._utils import ImageClassification, handle_legacy_weights, load_weights, ovewrite_named_param
+from ._presets import ImageClassification
+from ._utils import handle_legacy_weights, load_weights, ovewrite_named_param
 
 __all__ = ["LeNet5", "LeNet5_Weights", "lenet5", "FASHIONMNIST_CATEGORIES"]
 
@@ -91,6 +93,7 @@ class LeNet5_Weights(WeightsEnum):
     DEFAULT = FASHIONMNIST_V1
 
 
+@register_model(family="lenet", input_size=(1, 28, 28))
 def lenet5(*, weights: LeNet5_Weights | str | None = None, progress: bool = True, **kwargs) -> LeNet5:
     """LeNet-5 (``num_classes``, ``in_channels``, ``padding`` as in :class:`LeNet5`); ``weights`` loads
     pretrained weights (``"DEFAULT"`` = Fashion-MNIST)."""

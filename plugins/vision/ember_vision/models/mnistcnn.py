@@ -12,11 +12,13 @@ from __future__ import annotations
 from functools import partial
 
 from ember import nn
-from ember.plugins.weights import WeightsEnum
+from ember.plugins.weights import DistributionWeights, WeightsEnum
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
 from ._meta import MNIST_CATEGORIES
-from ._utils import DistributionWeights, ImageClassification, handle_legacy_weights, load_weights, ovewrite_named_param
+from ._presets import ImageClassification
+from ._utils import handle_legacy_weights, load_weights, ovewrite_named_param
 
 __all__ = ["MnistCNN", "MnistCNN_Weights", "mnist_cnn"]
 
@@ -65,6 +67,7 @@ class MnistCNN_Weights(WeightsEnum):
     DEFAULT = MNIST_V1
 
 
+@register_model(family="mnist_cnn", input_size=(1, 28, 28))
 def mnist_cnn(*, weights: MnistCNN_Weights | str | None = None, progress: bool = True, **kwargs) -> MnistCNN:
     """The digit-recognizer CNN (390k parameters); ``weights="DEFAULT"`` loads its MNIST weights."""
     weights = handle_legacy_weights(MnistCNN_Weights, weights, "mnist_cnn")

@@ -9,8 +9,10 @@ from typing import Callable, Sequence
 from ember import nn
 from ember.nn import functional as F
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
-from ._utils import Conv2dNormActivation, handle_legacy_weights, init_weights, make_divisible
+from ._layers import Conv2dNormActivation
+from ._utils import handle_legacy_weights, init_weights, make_divisible
 
 __all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
 
@@ -83,6 +85,7 @@ class MobileNetV2(ClassifierMixin, nn.Module):
         return F.adaptive_avg_pool2d(x, (1, 1)).flatten(1)
 
 
+@register_model(family="mobilenet", input_size=(3, 224, 224))
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
     """MobileNetV2 (3.5M parameters with 1000 classes). Keywords go to :class:`MobileNetV2`."""
     handle_legacy_weights(None, weights, "mobilenet_v2")

@@ -10,8 +10,10 @@ from typing import Callable, Sequence
 
 from ember import nn
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
-from ._utils import Conv2dNormActivation, SqueezeExcitation, handle_legacy_weights, init_weights, make_divisible
+from ._layers import Conv2dNormActivation, SqueezeExcitation
+from ._utils import handle_legacy_weights, init_weights, make_divisible
 
 __all__ = ["MobileNetV3", "InvertedResidualConfig", "InvertedResidual", "mobilenet_v3_small"]
 
@@ -121,6 +123,7 @@ def _small_config(width_mult: float = 1.0, reduced_tail: bool = False, dilated: 
     return setting, InvertedResidualConfig.adjust_channels(1024 // rd, width_mult)
 
 
+@register_model(family="mobilenet", input_size=(3, 224, 224))
 def mobilenet_v3_small(*, weights=None, progress: bool = True, width_mult: float = 1.0, reduced_tail: bool = False,
                        dilated: bool = False, **kwargs) -> MobileNetV3:
     """MobileNetV3-Small (2.5M parameters with 1000 classes). Keywords go to :class:`MobileNetV3`."""

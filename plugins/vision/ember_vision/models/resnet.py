@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 from ember import nn
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights
 
@@ -154,16 +155,19 @@ def _resnet(name: str, block, layers: list[int], weights, progress: bool, **kwar
     return ResNet(block, layers, **kwargs)
 
 
+@register_model(family="resnet", input_size=(3, 224, 224))
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-18 (11.7M parameters with 1000 classes). Keywords go to :class:`ResNet` (``num_classes``, ...)."""
     return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, progress, **kwargs)
 
 
+@register_model(family="resnet", input_size=(3, 224, 224))
 def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-34 (21.8M parameters with 1000 classes)."""
     return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
+@register_model(family="resnet", input_size=(3, 224, 224))
 def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-50 (25.6M parameters with 1000 classes), bottleneck blocks."""
     return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ember import nn
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights, init_weights as _init_weights
 
@@ -64,11 +65,13 @@ def _vgg(name: str, cfg: str, batch_norm: bool, weights, progress: bool, **kwarg
     return VGG(make_layers(CFGS[cfg], batch_norm=batch_norm), **kwargs)
 
 
+@register_model(family="vgg", input_size=(3, 224, 224))
 def vgg11_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-11 with batch normalisation (132.9M parameters with 1000 classes)."""
     return _vgg("vgg11_bn", "A", True, weights, progress, **kwargs)
 
 
+@register_model(family="vgg", input_size=(3, 224, 224))
 def vgg16_bn(*, weights=None, progress: bool = True, **kwargs) -> VGG:
     """VGG-16 with batch normalisation (138.4M parameters with 1000 classes)."""
     return _vgg("vgg16_bn", "D", True, weights, progress, **kwargs)

@@ -18,6 +18,7 @@ from typing import Callable
 import ember
 from ember import nn
 
+from ._api import register_model
 from ._classifier import ClassifierMixin
 from ._utils import handle_legacy_weights
 
@@ -142,6 +143,7 @@ def _vit(name: str, weights, progress: bool, **kwargs) -> VisionTransformer:
     return VisionTransformer(**kwargs)
 
 
+@register_model(family="vit", input_size=(3, 224, 224))
 def vit_b_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
     """ViT-B/16 for 224x224 images (86.6M parameters with 1000 classes)."""
     kwargs = {"image_size": 224, **kwargs}
@@ -149,6 +151,7 @@ def vit_b_16(*, weights=None, progress: bool = True, **kwargs) -> VisionTransfor
                 mlp_dim=3072, **kwargs)
 
 
+@register_model(family="vit", input_size=(3, 32, 32))
 def vit_tiny_patch4_32(*, weights=None, progress: bool = True, **kwargs) -> VisionTransformer:
     """A small ViT for 32x32 images: 4x4 patches, 12 layers, 3 heads, width 192, MLP 768 (5.5M parameters
     with 1000 classes). Not a torchvision model; its keys match torchvision's ``VisionTransformer``."""

@@ -19,8 +19,7 @@ import numpy as np
 
 import ember
 from ember import Tensor
-from ember._tensor import _make
-from ember.ops._dispatch import xp_of
+from ember.plugins.arrays import array_module, from_array, to_array
 
 # ---------------------------------------------------------------------------------------
 # Adapters between Ember tensors and device arrays
@@ -29,12 +28,12 @@ from ember.ops._dispatch import xp_of
 
 def _unwrap(img: Tensor):
     """The tensor's device array and the array module that works on it."""
-    return img._data, xp_of(img)
+    return to_array(img), array_module(img)
 
 
 def _wrap(arr, like: Tensor) -> Tensor:
     """A tensor on ``like``'s device holding ``arr`` (no copy)."""
-    return _make(arr, like._device)
+    return from_array(arr, like.device)
 
 
 def _to_device(host: np.ndarray, xp):
@@ -101,6 +100,29 @@ def _assert_channels(img: Tensor, permitted: list[int]) -> None:
         raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found {c}")
 
 
+def _image_array(img: Tensor, channels: list[int] | None = None):
+    """The device array and array module of a tensor image, checked (and its channel count, if given)."""
+    _assert_image_tensor(img)
+    if channels is not None:
+        _assert_channels(img, channels)
+    return _unwrap(img)
+
+
+def _uint8_image(img: Tensor):
+    """The device array and array module of a uint8 image tensor with 1 or 3 channels, checked."""
+    _assert_image_tensor(img)
+    _assert_min_3d(img)
+    if img.dtype is not ember.uint8:
+        raise TypeError(f"Only ember.uint8 image tensors are supported, but found {img.dtype}")
+    _assert_channels(img, [1, 3])
+    return _unwrap(img)
+
+
+def _check_non_negative(value: float, name: str) -> None:
+    if value < 0:
+        raise ValueError(f"{name} ({value}) is not non-negative.")
+
+
 def _assert_min_3d(img: Tensor) -> None:
     if img.ndim < 3:
         raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
@@ -150,20 +172,17 @@ def convert_image_dtype(image: Tensor, dtype=ember.float32) -> Tensor:
 
 
 def vflip(img: Tensor) -> Tensor:
-    _assert_image_tensor(img)
-    a, xp = _unwrap(img)
+    a, xp = _image_array(img)
     return _wrap(xp.ascontiguousarray(a[..., ::-1, :]), img)
 
 
 def hflip(img: Tensor) -> Tensor:
-    _assert_image_tensor(img)
-    a, xp = _unwrap(img)
+    a, xp = _image_array(img)
     return _wrap(xp.ascontiguousarray(a[..., ::-1]), img)
 
 
 def crop(img: Tensor, top: int, left: int, height: int, width: int) -> Tensor:
-    _assert_image_tensor(img)
-    a, xp = _unwrap(img)
+    a, xp = _image_array(img)
     return _wrap(_crop(a, xp, top, left, height, width), img)
 
 
@@ -262,20 +281,14 @@ def _blend(a1, a2, ratio: float):
 
 
 def adjust_brightness(img: Tensor, brightness_factor: float) -> Tensor:
-    if brightness_factor < 0:
-        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
-    _assert_image_tensor(img)
-    _assert_channels(img, [1, 3])
-    a, xp = _unwrap(img)
+    _check_non_negative(brightness_factor, "brightness_factor")
+    a, xp = _image_array(img, [1, 3])
     return _wrap(_blend(a, xp.zeros((), dtype=a.dtype), brightness_factor), img)
 
 
 def adjust_contrast(img: Tensor, contrast_factor: float) -> Tensor:
-    if contrast_factor < 0:
-        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
-    _assert_image_tensor(img)
-    _assert_channels(img, [3, 1])
-    a, xp = _unwrap(img)
+    _check_non_negative(contrast_factor, "contrast_factor")
+    a, xp = _image_array(img, [3, 1])
     wd = _work_dtype(a.dtype)
     g = _gray(a, xp) if get_dimensions(img)[0] == 3 else a
     mean = g.astype(wd).mean(axis=(-3, -2, -1), keepdims=True)
@@ -283,8 +296,7 @@ def adjust_contrast(img: Tensor, contrast_factor: float) -> Tensor:
 
 
 def adjust_saturation(img: Tensor, saturation_factor: float) -> Tensor:
-    if saturation_factor < 0:
-        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
+    _check_non_negative(saturation_factor, "saturation_factor")
     _assert_image_tensor(img)
     _assert_channels(img, [1, 3])
     if get_dimensions(img)[0] == 1:  # as PIL: nothing to desaturate
@@ -359,12 +371,7 @@ def invert(img: Tensor) -> Tensor:
 
 
 def posterize(img: Tensor, bits: int) -> Tensor:
-    _assert_image_tensor(img)
-    _assert_min_3d(img)
-    if img.dtype is not ember.uint8:
-        raise TypeError(f"Only ember.uint8 image tensors are supported, but found {img.dtype}")
-    _assert_channels(img, [1, 3])
-    a, xp = _unwrap(img)
+    a, xp = _uint8_image(img)
     mask = np.uint8((-int(2 ** (8 - bits))) & 0xFF)  # keeps the top `bits` bits
     return _wrap(a & mask, img)
 
@@ -392,8 +399,7 @@ def _conv_valid_3x3(f, kernel, xp):
 
 
 def adjust_sharpness(img: Tensor, sharpness_factor: float) -> Tensor:
-    if sharpness_factor < 0:
-        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    _check_non_negative(sharpness_factor, "sharpness_factor")
     _assert_image_tensor(img)
     _assert_channels(img, [1, 3])
     if img.shape[-1] <= 2 or img.shape[-2] <= 2:
@@ -427,12 +433,7 @@ def autocontrast(img: Tensor) -> Tensor:
 
 
 def equalize(img: Tensor) -> Tensor:
-    _assert_image_tensor(img)
-    _assert_min_3d(img)
-    if img.dtype is not ember.uint8:
-        raise TypeError(f"Only ember.uint8 image tensors are supported, but found {img.dtype}")
-    _assert_channels(img, [1, 3])
-    a, xp = _unwrap(img)
+    a, xp = _uint8_image(img)
     shape = a.shape
     flat = a.reshape(-1, shape[-2] * shape[-1]).astype(np.int64)  # one row per channel
     rows = flat.shape[0]
@@ -741,8 +742,7 @@ def _gaussian_kernel1d(kernel_size: int, sigma: float, dtype) -> np.ndarray:
 def gaussian_blur(img: Tensor, kernel_size: list[int], sigma: list[float]) -> Tensor:
     if not isinstance(img, Tensor):
         raise TypeError(f"img should be Tensor. Got {type(img)}")
-    _assert_image_tensor(img)
-    a, xp = _unwrap(img)
+    a, xp = _image_array(img)
     wd = _work_dtype(a.dtype)
     kx = _gaussian_kernel1d(kernel_size[0], sigma[0], wd)
     ky = _gaussian_kernel1d(kernel_size[1], sigma[1], wd)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ember.plugins import RegistrationTable
+
 from . import autoaugment as _aa
 from . import functional as F
 from . import transforms as T
@@ -34,7 +36,12 @@ def snake_case(name: str) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
-def register(registry) -> None:
-    """Add every transform to ``registry`` (called from the plugin's ``ember_register_transforms``)."""
+def _table() -> RegistrationTable:
+    table = RegistrationTable("transforms", modality="image")
     for cls, fn in _FUNCTIONAL.items():
-        registry.add(snake_case(cls.__name__), cls, functional=fn, modality="image")
+        table.add(snake_case(cls.__name__), cls, functional=fn)
+    return table
+
+
+TRANSFORMS = _table()
+"""Every transform class under its snake_case name, with its function form."""

@@ -62,6 +62,7 @@ def binary_calibration_error(preds, target, n_bins=15, norm="l1", ignore_index=N
     """Calibration error of binary probabilities (logits get a sigmoid).
 
     >>> binary_calibration_error(ember.tensor([0.25, 0.25, 0.55, 0.75, 0.75]), ember.tensor([0, 0, 1, 1, 1]))
+    tensor(0.2900)
     """
     preds, target = I.as_tensor(preds), I.as_tensor(target)
     if validate_args:

@@ -249,7 +249,7 @@ def binary_state(preds, target, thresholds, ignore_index, validate_args):
         I.check_ignore_index(ignore_index)
         I._check_same_shape(preds, target)
         I._check_target_int(target)
-        I._check_binary_values(I.xp_of(target), arr(target), "target", ignore_index)
+        I._check_binary_values(I.array_module(target), arr(target), "target", ignore_index)
         _float_preds(preds)
     xp, p, t = I.binary_scores(preds, target, ignore_index)
     thr = thresholds_array(xp, thresholds)

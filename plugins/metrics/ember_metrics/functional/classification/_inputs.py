@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ember import Tensor
 
-from ...utilities._array import arr, as_tensor, in_unit_interval, sigmoid, softmax, xp_of
+from ...utilities._array import arr, as_tensor, in_unit_interval, sigmoid, softmax, array_module
 
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("micro", "macro", "weighted", "none", None)
@@ -110,14 +110,19 @@ def _check_same_shape(preds: Tensor, target: Tensor) -> None:
                          f"{tuple(preds.shape)} and `target` with shape={tuple(target.shape)}.")
 
 
+def _check_binary_inputs(preds: Tensor, target: Tensor, ignore_index) -> None:
+    """Targets (and integer predictions) hold only 0 and 1 (and ``ignore_index``)."""
+    xp = array_module(target)
+    _check_binary_values(xp, arr(target), "target", ignore_index)
+    if not preds.is_floating_point():
+        _check_binary_values(xp, arr(preds), "preds", None)
+
+
 def validate_binary(preds: Tensor, target: Tensor, multidim_average: str = "global", ignore_index=None) -> None:
     """Shapes, dtypes and values of binary inputs (clear errors naming the problem)."""
     _check_same_shape(preds, target)
     _check_target_int(target)
-    xp = xp_of(target)
-    _check_binary_values(xp, arr(target), "target", ignore_index)
-    if not preds.is_floating_point():
-        _check_binary_values(xp, arr(preds), "preds", None)
+    _check_binary_inputs(preds, target, ignore_index)
     if multidim_average != "global" and preds.ndim < 2:
         raise ValueError("Expected input to be at least 2D when multidim_average is set to `samplewise`")
 
@@ -154,7 +159,7 @@ def validate_multiclass(preds: Tensor, target: Tensor, num_classes: int, multidi
         raise ValueError("Either `preds` and `target` both should have the (same) shape (N, ...), or `target` should "
                          f"be (N, ...) and `preds` should be (N, C, ...); got {tuple(preds.shape)} and "
                          f"{tuple(target.shape)}.")
-    xp = xp_of(target)
+    xp = array_module(target)
     for t, name in [(target, "target")] + ([] if preds.is_floating_point() else [(preds, "preds")]):
         bad = _values_outside(xp, arr(t), num_classes - 1, ignore_index if name == "target" else None)
         if bad is not None:
@@ -171,10 +176,7 @@ def validate_multilabel(preds: Tensor, target: Tensor, num_labels: int, multidim
     if preds.ndim < 2 or preds.shape[1] != num_labels:
         raise ValueError("Expected both `target.shape[1]` and `preds.shape[1]` to be equal to the number of labels "
                          f"but got {preds.shape[1] if preds.ndim > 1 else None} and expected {num_labels}")
-    xp = xp_of(target)
-    _check_binary_values(xp, arr(target), "target", ignore_index)
-    if not preds.is_floating_point():
-        _check_binary_values(xp, arr(preds), "preds", None)
+    _check_binary_inputs(preds, target, ignore_index)
     if multidim_average != "global" and preds.ndim < 3:
         raise ValueError("Expected input to be at least 3D when multidim_average is set to `samplewise`")
 
@@ -205,17 +207,23 @@ def _probabilities(xp, p, to_prob):
     return p if in_unit_interval(xp, p) else to_prob(p)
 
 
-def binary_labels(preds: Tensor, target: Tensor, threshold: float, ignore_index):
-    """-> xp, predicted (N, M) bool, target (N, M) bool, valid (N, M) bool or None."""
-    preds, target = as_tensor(preds), as_tensor(target)
-    check_same_device(preds, target)
-    xp, p, t = xp_of(preds), _rows(arr(preds)), _rows(arr(target))
+def _thresholded(xp, p, t, threshold: float, ignore_index):
+    """-> xp, predicted bool (scores above ``threshold``, logits through a sigmoid first; labels as they are),
+    target bool, valid bool or None."""
     if p.dtype.kind == "f":
         p = _probabilities(xp, p, lambda x: sigmoid(xp, x)) > threshold
     else:
         p = p.astype(bool)
     valid = None if ignore_index is None else t != ignore_index
     return xp, p, t == 1, valid
+
+
+def binary_labels(preds: Tensor, target: Tensor, threshold: float, ignore_index):
+    """-> xp, predicted (N, M) bool, target (N, M) bool, valid (N, M) bool or None."""
+    preds, target = as_tensor(preds), as_tensor(target)
+    check_same_device(preds, target)
+    xp, p, t = array_module(preds), _rows(arr(preds)), _rows(arr(target))
+    return _thresholded(xp, p, t, threshold, ignore_index)
 
 
 def multiclass_labels(preds: Tensor, target: Tensor, num_classes: int, top_k: int, ignore_index, one_hot: bool):
@@ -226,7 +234,7 @@ def multiclass_labels(preds: Tensor, target: Tensor, num_classes: int, top_k: in
     """
     preds, target = as_tensor(preds), as_tensor(target)
     check_same_device(preds, target)
-    xp, p = xp_of(preds), arr(preds)
+    xp, p = array_module(preds), arr(preds)
     t = _rows(arr(target)).astype(xp.int64)
     classes = xp.arange(num_classes).reshape(1, num_classes, 1)
     if p.ndim == target.ndim + 1:  # scores (N, C, ...)
@@ -250,13 +258,8 @@ def multilabel_labels(preds: Tensor, target: Tensor, num_labels: int, threshold:
     """-> xp, predicted (N, L, M) bool, target (N, L, M) bool, valid (N, L, M) bool or None."""
     preds, target = as_tensor(preds), as_tensor(target)
     check_same_device(preds, target)
-    xp, p, t = xp_of(preds), _rows(arr(preds), 2), _rows(arr(target), 2)
-    if p.dtype.kind == "f":
-        p = _probabilities(xp, p, lambda x: sigmoid(xp, x)) > threshold
-    else:
-        p = p.astype(bool)
-    valid = None if ignore_index is None else t != ignore_index
-    return xp, p, t == 1, valid
+    xp, p, t = array_module(preds), _rows(arr(preds), 2), _rows(arr(target), 2)
+    return _thresholded(xp, p, t, threshold, ignore_index)
 
 
 # ---- formatting to scores (curves, calibration) -----------------------------------------------------
@@ -264,7 +267,7 @@ def binary_scores(preds: Tensor, target: Tensor, ignore_index):
     """-> xp, probabilities (K,) and int64 targets (K,) of the kept entries (flattened)."""
     preds, target = as_tensor(preds), as_tensor(target)
     check_same_device(preds, target)
-    xp, p, t = xp_of(preds), arr(preds).reshape(-1), arr(target).reshape(-1).astype("int64")
+    xp, p, t = array_module(preds), arr(preds).reshape(-1), arr(target).reshape(-1).astype("int64")
     if ignore_index is not None:
         keep = t != ignore_index
         p, t = p[keep], t[keep]
@@ -277,7 +280,7 @@ def multiclass_scores(preds: Tensor, target: Tensor, num_classes: int, ignore_in
     """-> xp, probabilities (K, C) and int64 targets (K,) of the kept entries."""
     preds, target = as_tensor(preds), as_tensor(target)
     check_same_device(preds, target)
-    xp, p, t = xp_of(preds), arr(preds), arr(target).reshape(-1).astype("int64")
+    xp, p, t = array_module(preds), arr(preds), arr(target).reshape(-1).astype("int64")
     p = xp.moveaxis(p, 1, -1).reshape(-1, num_classes)
     if ignore_index is not None:
         keep = t != ignore_index
@@ -289,7 +292,7 @@ def multilabel_scores(preds: Tensor, target: Tensor, num_labels: int, ignore_ind
     """-> xp, probabilities (K, L) and int64 targets (K, L); ignored entries get target -1."""
     preds, target = as_tensor(preds), as_tensor(target)
     check_same_device(preds, target)
-    xp, p, t = xp_of(preds), arr(preds), arr(target).astype("int64")
+    xp, p, t = array_module(preds), arr(preds), arr(target).astype("int64")
     p = xp.moveaxis(p, 1, -1).reshape(-1, num_labels)
     t = xp.moveaxis(t, 1, -1).reshape(-1, num_labels)
     if ignore_index is not None:
@@ -297,3 +300,12 @@ def multilabel_scores(preds: Tensor, target: Tensor, num_labels: int, ignore_ind
     if p.dtype.kind != "f":
         p = p.astype("float32")
     return xp, _probabilities(xp, p, lambda x: sigmoid(xp, x)), t
+
+
+def check_multilabel_args(num_labels: int, threshold: float, average, multidim_average: str, ignore_index) -> None:
+    """The arguments every multilabel stat-score metric takes."""
+    check_num(num_labels, "num_labels")
+    check_threshold(threshold)
+    check_average(average)
+    check_multidim_average(multidim_average)
+    check_ignore_index(ignore_index)

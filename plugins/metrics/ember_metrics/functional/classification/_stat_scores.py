@@ -16,15 +16,8 @@ from ember import Tensor
 from ...utilities._array import float_np, wrap
 from . import _inputs as I
 
-__all__ = [
-    "binary_stat_scores", "multiclass_stat_scores", "multilabel_stat_scores", "stat_scores",
-    "binary_accuracy", "multiclass_accuracy", "multilabel_accuracy", "accuracy",
-    "binary_precision", "multiclass_precision", "multilabel_precision", "precision",
-    "binary_recall", "multiclass_recall", "multilabel_recall", "recall",
-    "binary_fbeta_score", "multiclass_fbeta_score", "multilabel_fbeta_score", "fbeta_score",
-    "binary_f1_score", "multiclass_f1_score", "multilabel_f1_score", "f1_score",
-    "binary_specificity", "multiclass_specificity", "multilabel_specificity", "specificity",
-]
+_NAMES = ("stat_scores", "accuracy", "precision", "recall", "fbeta_score", "f1_score", "specificity")
+__all__ = [f"{task}{name}" for name in _NAMES for task in ("binary_", "multiclass_", "multilabel_", "")]
 
 
 # ---- counting ---------------------------------------------------------------------------------------
@@ -195,11 +188,7 @@ def _multiclass(reduce, preds, target, num_classes, average, top_k, multidim_ave
 def _multilabel(reduce, preds, target, num_labels, threshold, average, multidim_average, ignore_index,
                 validate_args, **kw) -> Tensor:
     if validate_args:
-        I.check_num(num_labels, "num_labels")
-        I.check_threshold(threshold)
-        I.check_average(average)
-        I.check_multidim_average(multidim_average)
-        I.check_ignore_index(ignore_index)
+        I.check_multilabel_args(num_labels, threshold, average, multidim_average, ignore_index)
         I.validate_multilabel(I.as_tensor(preds), I.as_tensor(target), num_labels, multidim_average, ignore_index)
     xp, stats = multilabel_stats(preds, target, num_labels, threshold, multidim_average, ignore_index)
     return wrap(reduce(xp, *stats, average=average, multilabel=True, **kw), _device(target))
@@ -258,7 +247,8 @@ def binary_accuracy(preds, target, threshold=0.5, multidim_average="global", ign
                     validate_args=True) -> Tensor:
     """Fraction of correct binary predictions.
 
-    >>> binary_accuracy(ember.tensor([0.1, 0.9, 0.6]), ember.tensor([0, 1, 0]))   # tensor(0.6667)
+    >>> binary_accuracy(ember.tensor([0.1, 0.9, 0.6]), ember.tensor([0, 1, 0]))
+    tensor(0.6667)
     """
     return _binary(accuracy_reduce, preds, target, threshold, multidim_average, ignore_index, validate_args)
 
@@ -281,7 +271,9 @@ def accuracy(preds, target, task, threshold=0.5, num_classes=None, num_labels=No
              multidim_average="global", top_k=1, ignore_index=None, validate_args=True) -> Tensor:
     """Accuracy for ``task`` in "binary", "multiclass", "multilabel".
 
-    >>> accuracy(ember.tensor([2, 1, 0, 0]), ember.tensor([2, 1, 0, 1]), task="multiclass", num_classes=3)  # 0.75
+    >>> accuracy(ember.tensor([2, 1, 0, 0]), ember.tensor([2, 1, 0, 1]), task="multiclass", num_classes=3,
+    ...          average="micro")
+    tensor(0.7500)
     """
     return _dispatch(task, binary_accuracy, multiclass_accuracy, multilabel_accuracy, preds, target, threshold,
                      num_classes, num_labels, average, multidim_average, top_k, ignore_index, validate_args)

@@ -1,6 +1,7 @@
 """The hooks that make ember-toy an Ember plugin (named by the entry point ``toy`` in pyproject.toml).
 
-Everything registered here is stamped with the plugin's name: ``toy:mlp``, ``toy:blobs``, ...
+Each registration hook hands one of the package's tables to Ember; everything registered is stamped
+with the plugin's name: ``toy:mlp``, ``toy:blobs``, ...
 """
 from ember.plugins import hookimpl
 
@@ -9,22 +10,22 @@ import ember_toy as toy
 
 @hookimpl
 def ember_register_models(registry):
-    registry.add("mlp", toy.toy_mlp, weights=toy.ToyMLP_Weights, task="tabular-classification")
+    registry.add_all(toy.MODELS)
 
 
 @hookimpl
 def ember_register_datasets(registry):
-    registry.add("blobs", toy.Blobs, task="tabular-classification", modality="tabular", num_classes=len(toy.CATEGORIES))
+    registry.add_all(toy.DATASETS)
 
 
 @hookimpl
 def ember_register_transforms(registry):
-    registry.add("standardize", toy.Standardize, functional=toy.standardize, modality="tabular")
+    registry.add_all(toy.TRANSFORMS)
 
 
 @hookimpl
 def ember_register_metrics(registry):
-    registry.add("accuracy", toy.Accuracy, functional=toy.accuracy, higher_is_better=True)
+    registry.add_all(toy.METRICS)
 
 
 @hookimpl
