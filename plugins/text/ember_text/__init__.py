@@ -8,18 +8,14 @@ The subpackages (``tokenizers``, ``datasets``, ``models``) are imported on first
 """
 from __future__ import annotations
 
-import importlib
+from ember.plugins.lazy import lazy_submodules
+
+from .generation import generate
 
 __version__ = "0.1.0"
 
 _SUBPACKAGES = ("tokenizers", "datasets", "models")
 
-__all__ = ["__version__", *_SUBPACKAGES]
+__all__ = ["__version__", "generate", *_SUBPACKAGES]
 
-
-def __getattr__(name: str):
-    if name in _SUBPACKAGES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        globals()[name] = module  # later lookups skip this function
-        return module
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_submodules(__name__, _SUBPACKAGES)

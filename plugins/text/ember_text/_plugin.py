@@ -1,36 +1,24 @@
-"""The ``text`` Ember plugin: registers ember-text's datasets and models.
+"""The ``text`` Ember plugin: hands ember-text's registration tables to Ember's registries.
 
-Named by the entry point ``[project.entry-points.ember] text = "ember_text._plugin"``; the hooks
-import what they register only when called, so discovering the plugin stays cheap.
+Named by the entry point ``[project.entry-points.ember] text = "ember_text._plugin"``. Each table lives
+next to what it registers (``datasets/_registry.py``, ``models/_registry.py``, filled by the builders'
+``@register_model``); the hooks import them only when called, so discovering the plugin stays cheap.
 """
 from __future__ import annotations
-
-import importlib
 
 from ember.plugins import hookimpl
 
 
-def _register_from(module_name: str, registry) -> None:
-    """Call ``register(registry)`` of a registration-table module, if that part of the plugin exists."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        # Only the absence of the subpackage (or its table) means "nothing to register yet"; any
-        # other import error inside it is a real bug and must fail the plugin.
-        if e.name not in (module_name, module_name.rsplit(".", 1)[0]):
-            raise
-        return
-    module.register(registry)
-
-
 @hookimpl
 def ember_register_datasets(registry) -> None:
-    _register_from("ember_text.datasets._registry", registry)
+    from .datasets._registry import DATASETS
+    registry.add_all(DATASETS)
 
 
 @hookimpl
 def ember_register_models(registry) -> None:
-    _register_from("ember_text.models._registry", registry)
+    from .models import MODELS  # importing the package runs every builder's @register_model
+    registry.add_all(MODELS)
 
 
 @hookimpl

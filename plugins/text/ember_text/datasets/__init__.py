@@ -4,8 +4,8 @@ Datasets yield raw text (tokenizing is the ``transform``'s job) and, for classif
 samples are ``(text, target)`` like torchvision's ``(image, target)``::
 
     >>> from ember_text import datasets
-    >>> train = datasets.Fortunes(split="train", download=True, transform=tokenizer.encode)
-    >>> loader = DataLoader(train, batch_size=32, shuffle=True, collate_fn=datasets.PadCollate(pad_token_id=0))
+    >>> train = datasets.Fortunes(split="train", download=True, transform=tokenizer.encode)  # doctest: +SKIP
+    >>> loader = DataLoader(train, batch_size=32, shuffle=True, collate_fn=datasets.PadCollate(pad_token_id=0))  # doctest: +SKIP
 
 * folder per class: :class:`TextFolder`, :class:`IMDB` (``aclImdb/{train,test}/{pos,neg}``);
 * CSV/TSV with label and text columns: :class:`CSVTextDataset`, :class:`AG_NEWS`, :class:`DBpedia`

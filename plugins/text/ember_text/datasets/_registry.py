@@ -21,8 +21,3 @@ DATASETS.add("text_folder", TextFolder, task="text-classification", num_classes=
 DATASETS.add("csv_text", CSVTextDataset, task="text-classification", num_classes=None, downloadable=False)
 DATASETS.add("language_modeling", LanguageModelingDataset, task="text-generation", num_classes=None,
              splits=("train", "valid", "test"), downloadable=False)
-
-
-def register(registry) -> None:
-    """Hand the table to Ember's registry (the hook in ``ember_text._plugin`` calls this)."""
-    registry.add_all(DATASETS)

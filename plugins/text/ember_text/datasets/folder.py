@@ -83,9 +83,9 @@ class TextFolder(TextDataset):
         allow_empty: allow class folders without files.
         encoding, errors: how files are decoded.
 
-    >>> ds = TextFolder("reviews")
-    >>> text, target = ds[0]
-    >>> ds.classes, ds.class_to_idx
+    >>> ds = TextFolder("reviews")  # doctest: +SKIP
+    >>> text, target = ds[0]  # doctest: +SKIP
+    >>> ds.classes, ds.class_to_idx  # doctest: +SKIP
     """
 
     def __init__(self, root: str | os.PathLike, transform: Callable | None = None,
@@ -128,8 +128,8 @@ class IMDB(TextFolder):
     The archive is not downloaded here (download it from the page above and extract it into ``root``);
     a missing split folder raises :class:`DatasetNotFoundError` naming it.
 
-    >>> train = IMDB("data", split="train")
-    >>> text, target = train[0]
+    >>> train = IMDB("data", split="train")  # doctest: +SKIP
+    >>> text, target = train[0]  # doctest: +SKIP
     """
 
     classes_ = ("neg", "pos")

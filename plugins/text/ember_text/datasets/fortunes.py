@@ -80,7 +80,7 @@ def parse_fortune_file(path: str | os.PathLike, encoding: str = "utf-8", errors:
     """The fortunes of a ``fortune`` file: texts separated by lines holding only ``%``, as ``strfile`` reads
     them (empty entries are skipped; each text keeps its inner newlines, without the final one).
 
-    >>> parse_fortune_file("/usr/share/games/fortunes/science")[0][:40]
+    >>> parse_fortune_file("/usr/share/games/fortunes/science")[0][:40]  # doctest: +SKIP
     """
     entries, current = [], []
     for line in read_text(path, encoding, errors).split("\n"):
@@ -107,9 +107,9 @@ class Fortunes(FetchedCorpus, TextDataset):
         transform, target_transform: applied to the text and to the class index.
         download: fetch the files if they are not there (see the module docstring).
 
-    >>> train = Fortunes(split="train", download=True)
-    >>> text, target = train[0]
-    >>> train.classes[target]
+    >>> train = Fortunes(split="train", download=True)  # doctest: +SKIP
+    >>> text, target = train[0]  # doctest: +SKIP
+    >>> train.classes[target]  # doctest: +SKIP
     'art'
     """
 

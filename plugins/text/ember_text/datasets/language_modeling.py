@@ -8,11 +8,11 @@ Two ways to cut the stream, as PyTorch's examples do:
 * nanoGPT-style: :class:`TokenWindows` is a map-style dataset of ``(x, y)`` windows of ``block_size``
   tokens, ``y`` shifted by one, for a shuffling DataLoader.
 
->>> corpus = LanguageModelingDataset("data/wikitext-2", split="train")   # data/wikitext-2/train.txt
->>> vocab = build_vocab_from_iterator(line.split() for line in corpus)   # from ember_text.tokenizers
->>> ids = corpus.token_stream(lambda line: vocab(line.split()), eos=vocab["<eos>"])
->>> train_data = batchify(ids, 20)                                        # [n, 20]
->>> for data, targets in BPTTIterator(train_data, bptt=35): ...
+>>> corpus = LanguageModelingDataset("data/wikitext-2", split="train")   # data/wikitext-2/train.txt  # doctest: +SKIP
+>>> vocab = build_vocab_from_iterator(line.split() for line in corpus)   # from ember_text.tokenizers  # doctest: +SKIP
+>>> ids = corpus.token_stream(lambda line: vocab(line.split()), eos=vocab["<eos>"])  # doctest: +SKIP
+>>> train_data = batchify(ids, 20)                                        # [n, 20]  # doctest: +SKIP
+>>> for data, targets in BPTTIterator(train_data, bptt=35): ...  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -57,8 +57,10 @@ class LanguageModelingDataset(TextDataset):
     reads them anyway). Empty lines are samples too (word_language_model gives each one an ``<eos>``) unless
     ``skip_empty``.
 
+    >>> _ = open("a.txt", "w").write("First line\\nsecond line\\n"), open("b.txt", "w").write("third\\n")
     >>> corpus = LanguageModelingDataset(files=["a.txt", "b.txt"])
     >>> corpus[0], len(corpus), len(corpus.text)
+    ('First line', 3, 29)
     """
 
     def __init__(self, root: str | os.PathLike | None = None, split: str = "train",
@@ -114,7 +116,11 @@ class LanguageModelingDataset(TextDataset):
         ``encode`` returns ids as a list, a NumPy array or a tensor (e.g. ``CharTokenizer.encode`` or
         ``lambda s: vocab(s.split())``).
 
-        >>> stream = corpus.token_stream(char_tokenizer.encode)
+        >>> from ember_text.tokenizers import CharTokenizer
+        >>> _ = open("play.txt", "w").write("To be, or not to be")
+        >>> corpus = LanguageModelingDataset(files=["play.txt"])
+        >>> corpus.token_stream(CharTokenizer.from_text(corpus.text).encode).shape
+        ember.Size([20])
         """
         if eos is None:
             return to_token_tensor(encode(self.text), "encode(text)")
@@ -159,7 +165,10 @@ def get_batch(source: ember.Tensor, i: int, bptt: int) -> tuple[ember.Tensor, em
     ``[seq_len, bsz]`` and the next rows, flattened, as the target ``[seq_len * bsz]``, with
     ``seq_len = min(bptt, len(source) - 1 - i)``.
 
-    >>> data, target = get_batch(train_data, 0, 35)
+    >>> train_data = batchify(ember.arange(30), 3)         # [10, 3]
+    >>> data, target = get_batch(train_data, 0, 4)
+    >>> data.shape, target.shape
+    (ember.Size([4, 3]), ember.Size([12]))
     """
     if source.dim() != 2:
         raise ValueError(f"get_batch expects a [n, bsz] tensor from batchify, got shape {tuple(source.shape)}")
@@ -175,8 +184,9 @@ class BPTTIterator:
     """The windows of a :func:`batchify` tensor, in order: ``(data, target)`` from :func:`get_batch` at rows
     ``0, bptt, 2 * bptt, ...`` (word_language_model's training loop). The last window may be shorter.
 
-    >>> for batch, (data, targets) in enumerate(BPTTIterator(train_data, bptt=35)):
-    ...     output, hidden = model(data, hidden)
+    >>> train_data = batchify(ember.arange(30), 3)         # [10, 3]
+    >>> [tuple(data.shape) for data, targets in BPTTIterator(train_data, bptt=4)]
+    [(4, 3), (4, 3), (1, 3)]
     """
 
     def __init__(self, source: ember.Tensor, bptt: int):
@@ -202,9 +212,12 @@ class TokenWindows(TextDataset):
     (``stride`` defaults to ``block_size``: windows that don't overlap). Every window is full; the tail that
     can't fill one is left out. Use it with a shuffling ``DataLoader``.
 
+    >>> stream = ember.arange(1000)                  # a token stream, e.g. corpus.token_stream(...)
     >>> windows = TokenWindows(stream, block_size=128)
     >>> x, y = windows[0]                        # two int64 tensors of 128 tokens
-    >>> loader = DataLoader(windows, batch_size=32, shuffle=True)
+    >>> len(windows), x.shape, bool((y[:-1] == x[1:]).all())
+    (7, ember.Size([128]), True)
+    >>> loader = ember.utils.data.DataLoader(windows, batch_size=32, shuffle=True)
     """
 
     def __init__(self, stream, block_size: int, stride: int | None = None):

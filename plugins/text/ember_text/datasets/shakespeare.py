@@ -109,9 +109,9 @@ class Shakespeare(FetchedCorpus, LanguageModelingDataset):
         download: fetch the plays if they are not there (see the module docstring); files already there
             are checked against their sha256s in any case.
 
-    >>> train = Shakespeare(split="train", download=True)
-    >>> tok = CharTokenizer.from_text(train.text)          # from ember_text.tokenizers
-    >>> windows = TokenWindows(train.token_stream(tok.encode), block_size=256)
+    >>> train = Shakespeare(split="train", download=True)  # doctest: +SKIP
+    >>> tok = CharTokenizer.from_text(train.text)          # from ember_text.tokenizers  # doctest: +SKIP
+    >>> windows = TokenWindows(train.token_stream(tok.encode), block_size=256)  # doctest: +SKIP
     """
 
     name = "shakespeare"

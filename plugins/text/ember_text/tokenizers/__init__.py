@@ -4,12 +4,18 @@ identical output), ``transformers``-style calls, trainers, and simple character 
 Example::
 
     >>> from ember_text.tokenizers import Tokenizer, WordPieceTokenizer
-    >>> tok = Tokenizer.from_file("tokenizer.json")            # BERT WordPiece or byte-level BPE
+    >>> tok = Tokenizer.from_file("tokenizer.json")  # BERT WordPiece or byte-level BPE  # doctest: +SKIP
+    >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
     >>> enc = tok.encode("Hello, world!")
     >>> enc.ids, enc.tokens, enc.offsets
-    >>> batch = tok(["first text", "second"], padding=True, truncation=True, max_length=128,
+    ([2, 5, 1, 6, 1, 3], ['[CLS]', 'hello', '[UNK]', 'world', '[UNK]', '[SEP]'], [(0, 0), (0, 5), (5, 6), (7, 12), (12, 13), (0, 0)])
+    >>> batch = tok(["good night world", "hello"], padding=True, truncation=True, max_length=128,
     ...             return_tensors="ember")                      # input_ids, token_type_ids, attention_mask
+    >>> batch["input_ids"]
+    tensor([[2, 7, 8, 6, 3],
+            [2, 5, 3, 0, 0]])
     >>> tok.batch_decode(batch["input_ids"])
+    ['good night world', 'hello']
 
 The modules mirror ``tokenizers``': ``normalizers``, ``pre_tokenizers``, ``models``, ``processors``,
 ``decoders``, ``trainers``.

@@ -20,7 +20,12 @@ class AddedToken:
 
     Example::
 
+        >>> from ember_text.tokenizers import Tokenizer, models
+        >>> tok = Tokenizer(models.WordLevel({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
         >>> tok.add_special_tokens([AddedToken("<mask>", lstrip=True)])
+        1
+        >>> tok.token_to_id("<mask>")
+        2
     """
 
     __slots__ = ("content", "single_word", "lstrip", "rstrip", "normalized", "special")

@@ -16,6 +16,8 @@ class Encoding:
 
     Example::
 
+        >>> from ember_text.tokenizers import WordPieceTokenizer
+        >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
         >>> enc = tok.encode("Hello world")
         >>> enc.tokens, enc.offsets
         (['[CLS]', 'hello', 'world', '[SEP]'], [(0, 0), (0, 5), (6, 11), (0, 0)])

@@ -26,10 +26,12 @@ class BatchEncoding(dict):
 
     Example::
 
-        >>> batch = tok(["a short one", "and a longer second text"], padding=True, return_tensors="ember")
+        >>> from ember_text.tokenizers import WordPieceTokenizer
+        >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
+        >>> batch = tok(["hello", "good night world"], padding=True, return_tensors="ember")
         >>> batch["input_ids"].shape, batch.attention_mask.dtype
-        (ember.Size([2, 7]), ember.int64)
-        >>> outputs = model(**batch)
+        (ember.Size([2, 5]), ember.int64)
+        >>> outputs = model(**batch)     # a BertModel  # doctest: +SKIP
     """
 
     def __init__(self, data=None, encodings=None, tensor_type=None):
@@ -183,6 +185,8 @@ class HFTokenizerMixin:
 
         Example::
 
+            >>> from ember_text.tokenizers import WordPieceTokenizer
+            >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
             >>> batch = tok(["Hello world", "Good night"], padding=True, truncation=True, max_length=16,
             ...             return_tensors="ember")
             >>> sorted(batch)

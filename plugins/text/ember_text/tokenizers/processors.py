@@ -5,8 +5,10 @@
 Example::
 
     >>> from ember_text.tokenizers.processors import TemplateProcessing
-    >>> TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-    ...                    special_tokens=[("[CLS]", 101), ("[SEP]", 102)])
+    >>> post = TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+    ...                           special_tokens=[("[CLS]", 101), ("[SEP]", 102)])
+    >>> post.num_special_tokens_to_add(is_pair=True)
+    3
 """
 from __future__ import annotations
 

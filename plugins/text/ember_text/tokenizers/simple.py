@@ -23,7 +23,7 @@ class CharTokenizer:
 
     Example::
 
-        >>> tok = CharTokenizer.from_text(open("input.txt").read())
+        >>> tok = CharTokenizer.from_text("To be, or not to be, that is the question")
         >>> ids = tok.encode("To be", return_tensors="ember")     # int64 tensor
         >>> tok.decode(ids)
         'To be'

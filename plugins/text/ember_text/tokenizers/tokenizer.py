@@ -30,6 +30,7 @@ class Tokenizer(HFTokenizerMixin):
     Build one from a file (``Tokenizer.from_file("tokenizer.json")``), or from a model and the parts you set::
 
         >>> from ember_text.tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+        >>> vocab = {"[UNK]": 0, "hello": 1, "world": 2}
         >>> tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
         >>> tok.normalizer = normalizers.BertNormalizer()
         >>> tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
@@ -238,8 +239,11 @@ class Tokenizer(HFTokenizerMixin):
 
         Example::
 
-            >>> enc = tok.encode("Hello, y'all!", "How are you?")
-            >>> enc.ids, enc.type_ids, enc.offsets
+            >>> from ember_text.tokenizers import WordPieceTokenizer
+            >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
+            >>> enc = tok.encode("Hello, world!", "Good night")
+            >>> enc.ids, enc.type_ids
+            ([2, 5, 1, 6, 1, 3, 7, 8, 3], [0, 0, 0, 0, 0, 0, 1, 1, 1])
         """
         enc = self._encode_input(sequence, 0, is_pretokenized)
         pair_enc = self._encode_input(pair, 1, is_pretokenized) if pair is not None else None
@@ -324,6 +328,8 @@ class Tokenizer(HFTokenizerMixin):
 
         Example::
 
+            >>> from ember_text.tokenizers import WordPieceTokenizer
+            >>> tok = WordPieceTokenizer({t: i for i, t in enumerate("[PAD] [UNK] [CLS] [SEP] [MASK] hello world good night".split())})
             >>> tok.decode(tok.encode("Hello world").ids)
             'hello world'
         """
@@ -350,10 +356,15 @@ class Tokenizer(HFTokenizerMixin):
 
         Example::
 
+            >>> from ember_text.tokenizers import models, pre_tokenizers
+            >>> from ember_text.tokenizers.trainers import BpeTrainer
+            >>> lines = ["low lower lowest", "new newer newest"] * 10
             >>> tok = Tokenizer(models.BPE())
             >>> tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-            >>> tok.train_from_iterator(lines, BpeTrainer(vocab_size=1000, special_tokens=["<s>", "</s>"],
+            >>> tok.train_from_iterator(lines, BpeTrainer(vocab_size=280, special_tokens=["<s>", "</s>"],
             ...                         initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+            >>> tok.get_vocab_size() <= 280, tok.encode("lowest").tokens
+            (True, ['lo', 'west'])
         """
         from .trainers import default_trainer
         trainer = trainer if trainer is not None else default_trainer(self.model)

