@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..backend import CPU, Device
 from ._dispatch import broadcast_pair_shape, check_writable, record, xp_of
 from .creation import resolve_device
@@ -13,29 +13,26 @@ from .creation import resolve_device
 __all__ = ["clone"]
 
 
-class Cast(Function):
+class Cast(Op):
     """Change dtype; the gradient is cast back to the input's dtype by the engine."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, dtype):
-        return x._data.astype(dtype.np)
+    def forward(ctx, xp, x, dtype):
+        return x.astype(dtype.np)
 
     @staticmethod
     def backward(ctx, g):
         return g, None
 
 
-class ToDevice(Function):
+class ToDevice(Op):
     """Move to another device; the gradient moves back."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, device):
-        ctx.src = x._device
-        return _make(_transfer(x._data, x._device, device), device)
+    def forward(ctx, xp, x, device):
+        # The output lives on another device: forward returns it as a tensor there.
+        ctx.src = ctx._device
+        return _make(_transfer(x, ctx._device, device), device)
 
     @staticmethod
     def backward(ctx, g):
@@ -51,12 +48,10 @@ def _transfer(data, src: Device, dst: Device):
     return host if dst is CPU else dst.backend.from_host(host, dst.index)
 
 
-class Clone(Function):
-    _array_forward = True
-
+class Clone(Op):
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, xp, x):
+        return x.copy()
 
     @staticmethod
     def backward(ctx, g):

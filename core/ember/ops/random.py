@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _bump_version, _make
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU, Device, get_backend
 from ._dispatch import as_array
@@ -447,17 +447,16 @@ def _zeros_for(edge, g):
     return None if edge is None else zeros(edge[2], dtype=dt.FROM_NP[edge[3]], device=g.device)
 
 
-class _Sampled(Function):
+class _Sampled(Op):
     """``forward(ctx, array, *inputs)`` returns the sampled array; its inputs get zero gradients."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, out, *inputs):
+    def forward(ctx, xp, out, *inputs):
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        # An edge carries its input's shape and dtype: the zeros are made from it (None: no gradient).
         return (None,) + tuple(_zeros_for(e, grad) for e in ctx.next_edges[1:])
 
 
@@ -466,8 +465,7 @@ class _Filled(_Sampled):
 
     @staticmethod
     def backward(ctx, grad):
-        e_self, e_value = ctx.next_edges[1:]
-        return None, _zeros_for(e_self, grad), None if e_value is None else grad
+        return None, _zeros_for(ctx.next_edges[1], grad), grad if ctx.needs_input_grad[2] else None
 
 
 def _recording(*tensors) -> bool:
