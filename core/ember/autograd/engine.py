@@ -9,6 +9,7 @@ un-broadcast.
 from __future__ import annotations
 
 import heapq
+import weakref
 from sys import getrefcount
 
 import numpy as np
@@ -243,9 +244,10 @@ def _make_root_grads(tensors, grad_tensors, what="backward"):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                    f"(got an output of shape {tuple(t._data.shape)}); pass gradient=")
             g = _make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
-        elif not isinstance(g, Tensor):
-            from ..ops.creation import tensor as _tensor
-            g = _tensor(g, dtype=t.dtype, device=t._device)
+        elif not isinstance(g, Tensor):   # a number or nested list, as ember.tensor takes
+            host = np.asarray(g, dtype=t._data.dtype)
+            g = _make(host if t._device.type == "cpu" else t._device.backend.from_host(host, t._device.index),
+                      t._device)
         if tuple(g._data.shape) != tuple(t._data.shape):
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g._data.shape)} "
                                f"and output[{i}] has a shape of {tuple(t._data.shape)}.")
@@ -285,6 +287,45 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     _execute(tensors, root_grads, retain_graph, create_graph)
 
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """``Tensor.backward``: gradients of this tensor with respect to graph leaves (accumulated in ``.grad``).
+
+    >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+    backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+def tensor_retain_grad(self) -> None:
+    """``Tensor.retain_grad``: keep ``.grad`` for this non-leaf tensor after backward.
+
+    >>> x = ember.tensor([1.0], requires_grad=True)
+    >>> y = x * 3
+    >>> y.retain_grad()
+    >>> (y * y).sum().backward()
+    >>> y.grad
+    tensor([6.])
+    """
+    if not self._rg:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if self.grad_fn is None or self.retains_grad:
+        return
+    ref = weakref.ref(self)
+
+    def hook(g):
+        t = ref()
+        if t is not None:
+            if t.grad is None:
+                t.grad = g if STATE.enabled else g.detach()
+            else:
+                t.grad = t.grad + g
+        return None
+    hook._retains = True
+    self.register_hook(hook)
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False, only_inputs=True):

@@ -22,6 +22,7 @@ from ..backend import CPU
 from ._erf import _erf
 from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, broadcast_pair_shape, check_writable, as_array, promote_pair, record, result_dtype_check,
                         save, scalar_value, to_float, xp_of)
+from ._views import rebase_view
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
@@ -1244,7 +1245,6 @@ def check_inplace_allowed(self: Tensor) -> None:
 
 def _inplace_on_view(self: Tensor, result: Tensor) -> None:
     """An in-place op through a view: the view's base takes the change into its graph."""
-    from ._views import rebase_view
     check_inplace_allowed(self)
     if not rebase_view(self, result):
         raise RuntimeError(
@@ -1316,8 +1316,8 @@ def _reflect(fn):
     return method
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.__add__ = lambda self, other: binary(Add, self, other)
     T.__radd__ = T.__add__
     T.__sub__ = lambda self, other: binary(Sub, self, other)
@@ -1402,6 +1402,3 @@ def _attach():
     T.__iand__ = T.bitwise_and_
     T.__ior__ = T.bitwise_or_
     T.__ixor__ = T.bitwise_xor_
-
-
-_attach()

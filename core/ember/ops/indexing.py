@@ -1105,8 +1105,8 @@ with_numpy_aliases(globals(), (
     "take_along_dim", "sort", "argsort", "topk", "kthvalue"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.__getitem__ = _getitem
     T.__setitem__ = _setitem
     for fn in (gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_fill, index_copy,
@@ -1123,6 +1123,3 @@ def _attach():
     T.put_ = _put_method_
     T.masked_fill_ = _masked_fill_
     T.masked_scatter_ = _masked_scatter_
-
-
-_attach()

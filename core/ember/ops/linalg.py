@@ -20,6 +20,7 @@ from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, broadcast_pair_shape, record, save, xp_of
 from .elementwise import where as _where
 from .reduction import vector_norm
+from .creation import eye
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "tensordot", "einsum",
            "addmm", "addmv", "baddbmm", "kron", "cdist"]
@@ -487,7 +488,6 @@ def _einsum_operand_grad(g, out_subs: str, terms: tuple, ops: list, i: int) -> T
 def _embed_diagonals(r: Tensor, uniq: str, target: str, sizes: dict) -> Tensor:
     """Spread ``r`` (subscripts ``uniq``) onto the diagonals of ``target``, which repeats letters:
     each repeat gets a fresh letter tied to the first occurrence by an identity matrix."""
-    from .creation import eye
     fresh = iter(c for c in _LETTERS if c not in target)
     out, eyes, seen = [], [], set()
     for c in target:
@@ -640,9 +640,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 # ---------------------------------------------------------------------------------------
 # Tensor methods
 # ---------------------------------------------------------------------------------------
-def _attach():
-    from .elementwise import inplace, inplace_source
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
 
     def rmatmul(self, other):
         return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
@@ -660,6 +659,3 @@ def _attach():
         return method
     for name in ("addmm", "addmv", "baddbmm"):
         setattr(T, name + "_", make_inplace(globals()[name], name + "_"))
-
-
-_attach()

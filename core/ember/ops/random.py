@@ -25,6 +25,7 @@ from ..backend import CPU, Device, get_backend
 from ._dispatch import as_array
 from .creation import _on, parse_shape, resolve_device
 from .elementwise import inplace, raise_leaf_inplace
+from .creation import zeros
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
@@ -443,7 +444,6 @@ def _size_args(name: str, args, size) -> tuple:
 # Graph nodes: samples get zero gradients (fill_ passes the gradient on to its value)
 # ---------------------------------------------------------------------------------------
 def _zeros_for(edge, g):
-    from .creation import zeros
     return None if edge is None else zeros(edge[2], dtype=dt.FROM_NP[edge[3]], device=g.device)
 
 
@@ -899,13 +899,10 @@ def zero_(self: Tensor) -> Tensor:
     return fill_(self, 0)
 
 
-def _attach() -> None:
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     for fn in (uniform_, normal_, bernoulli_, random_, exponential_, geometric_, log_normal_, cauchy_, fill_,
                zero_):
         setattr(T, fn.__name__, fn)
     T.bernoulli = bernoulli
     T.multinomial = multinomial
-
-
-_attach()

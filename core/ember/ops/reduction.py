@@ -1056,12 +1056,9 @@ with_numpy_aliases(globals(), (
     "logcumsumexp", "logsumexp", "all", "any", "count_nonzero", "softmax", "log_softmax"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     for name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "aminmax",
                  "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "median",
                  "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin", "logcumsumexp"):
         setattr(T, name, globals()[name])
-
-
-_attach()

@@ -19,6 +19,8 @@ from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import _SCALAR_TYPE_NAMES as _TYPE_NAMES, mark_view, record, xp_of
 from .reduction import with_numpy_aliases
+from .creation import arange
+from .elementwise import inplace, inplace_source
 
 __all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes", "swapdims", "t",
            "adjoint", "movedim", "moveaxis", "unsqueeze", "squeeze", "broadcast_to", "broadcast_tensors",
@@ -1087,7 +1089,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
     """Repeat each element ``repeats`` times (an int or one count per element) along ``dim``
     (flattened when ``dim`` is None). ``repeat_interleave(counts)`` gives ``[0]*counts[0] + [1]*counts[1] ...``."""
     if repeats is None:  # the one-argument form: indices repeated by counts
-        from .creation import arange
         counts = input
         return repeat_interleave(arange(counts._data.shape[0] if counts._data.ndim else 1,
                                         device=counts._device), counts, 0, output_size=output_size)
@@ -1152,7 +1153,6 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def _inplace_method(fn, name):
     def method(self, *args, **kwargs):
-        from .elementwise import inplace, inplace_source
         return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
     method.__name__ = name
     return method
@@ -1163,8 +1163,8 @@ with_numpy_aliases(globals(), ("unsqueeze", "squeeze", "narrow", "select", "chun
                                "stack", "repeat_interleave"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.reshape = reshape
     T.view = _view
     T.storage_offset = _storage_offset
@@ -1209,6 +1209,3 @@ def _attach():
     T.triu = triu
     T.tril_ = _inplace_method(tril, "tril_")
     T.triu_ = _inplace_method(triu, "triu_")
-
-
-_attach()

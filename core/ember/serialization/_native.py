@@ -38,7 +38,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._dtype import dtype as _DType
 from .._tensor import Size, Tensor
 from ..backend import Device
