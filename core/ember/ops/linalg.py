@@ -18,7 +18,7 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, broadcast_pair_shape, record, save, xp_of
-from .elementwise import where as _where
+from .elementwise import inplace, inplace_source, where as _where
 from .reduction import vector_norm
 from .creation import eye
 
