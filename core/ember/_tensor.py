@@ -232,6 +232,22 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward pass accumulates a gradient into this leaf's ``.grad``
+        (PyTorch's semantics: leaves only; the hook returns nothing). Returns a handle with ``remove()``.
+
+        >>> w = ember.ones(2, requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))
+        >>> (w * 3).sum().backward(); w.grad
+        tensor([30., 30.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.engine import add_post_accumulate_grad_hook
+        return add_post_accumulate_grad_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._rg:

@@ -9,12 +9,13 @@ un-broadcast.
 from __future__ import annotations
 
 import heapq
+import weakref
 from sys import getrefcount
 
 import numpy as np
 
 from .. import _dtype as dt
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _RemovableHandle
 from .function import _FREED_MSG, _RELEASED, Node
 from .grad_mode import STATE
 
@@ -57,6 +58,31 @@ def _run_hooks(hooks, g):
     return g
 
 
+# Post-accumulate-grad hooks by leaf: id(tensor) -> (weak reference, hooks). Kept here rather than in a
+# Tensor slot so tensors stay as small as they are; the engine checks the dict only when it is non-empty.
+_POST_ACCUMULATE: dict = {}
+
+
+def add_post_accumulate_grad_hook(t, hook) -> _RemovableHandle:
+    """Register ``hook(t)`` to run after a gradient is accumulated into the leaf ``t``'s ``.grad``."""
+    key = id(t)
+    entry = _POST_ACCUMULATE.get(key)
+    if entry is None or entry[0]() is not t:
+        def forget(ref, key=key):
+            if _POST_ACCUMULATE.get(key, (None,))[0] is ref:
+                del _POST_ACCUMULATE[key]
+        entry = _POST_ACCUMULATE[key] = (weakref.ref(t, forget), [])
+    entry[1].append(hook)
+    return _RemovableHandle(entry[1], hook)
+
+
+def _run_post_accumulate(t) -> None:
+    entry = _POST_ACCUMULATE.get(id(t))
+    if entry is not None and entry[0]() is t:
+        for hook in tuple(entry[1]):
+            hook(t)
+
+
 def _accumulate_leaf(t, g, create_graph, owned=False):
     """Add ``g`` to ``t.grad``. ``owned``: nothing else refers to ``g`` or its array, so it can
     become ``t.grad`` as it is (otherwise the first gradient is copied)."""
@@ -80,6 +106,8 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
         vc = t.grad._vc
         if vc is not None:
             vc[0] += 1
+    if _POST_ACCUMULATE:
+        _run_post_accumulate(t)
 
 
 def _detached_copy(g):
