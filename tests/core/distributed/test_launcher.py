@@ -78,3 +78,18 @@ def test_ember_run_cli_with_torchrun_flags_and_exit_status():
     failed = subprocess.run([sys.executable, "-m", "ember.distributed.run", "-n", "2", script, "3"],
                             capture_output=True, text=True, timeout=60)
     assert failed.returncode == 3, failed.stdout + failed.stderr
+
+
+@pytest.mark.mpi
+@requires_mpi
+def test_distributed_example_trains_digits(tmp_path):
+    pytest.importorskip("sklearn")
+    example = SCENARIOS.parents[3] / "examples" / "distributed" / "train_ddp.py"
+    ckpt = tmp_path / "digits.pt"
+    result = subprocess.run([sys.executable, "-m", "ember", "run", "-n", "2", str(example), "--epochs", "6",
+                             "--save", str(ckpt)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    acc = float(result.stdout.split("test accuracy ")[1].split()[0])
+    assert acc > 0.9, result.stdout
+    import ember
+    assert list(ember.load(ckpt))[0] == "0.weight"     # the bare model's keys, no 'module.' prefix
