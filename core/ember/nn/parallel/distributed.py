@@ -7,8 +7,7 @@ backward returns, so every rank's optimizer takes the same step. With ``broadcas
 rank 0's buffers (BatchNorm statistics) are copied to the others at each forward.
 
 As in PyTorch, the wrapped model is ``ddp.module`` and ``ddp.state_dict()`` keys carry the
-``module.`` prefix; save ``ddp.module.state_dict()`` for checkpoints that load into the bare model
-(or strip the prefix with ``ember.nn.modules.utils.consume_prefix_in_state_dict_if_present``).
+``module.`` prefix; save ``ddp.module.state_dict()`` for checkpoints that load into the bare model.
 """
 from __future__ import annotations
 
