@@ -31,6 +31,8 @@ bench: install
 	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers
 	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
+	# DDP scaling on MPI (Ember only; mpi4py and mpiexec come with the test extra in .venv)
+	$(PY) benchmarks/distributed_scaling.py
 
 clean:
 	rm -rf $(VENV) .venv-bench

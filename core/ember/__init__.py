@@ -50,7 +50,7 @@ from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 # Imported on first access: the plugin machinery (hub, plugins) and namespaces that scripts name but
 # seldom use (accelerator, backends, onnx, distributed), so `import ember` stays fast.
-_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed")
+_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed", "multiprocessing")
 
 
 def __getattr__(name: str):

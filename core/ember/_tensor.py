@@ -223,6 +223,26 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
+    def share_memory_(self) -> "Tensor":
+        """Move this tensor's data into shared memory (no-op if already there), so processes forked
+        later, or given it through ``ember.multiprocessing``, update the same values. Returns ``self``.
+
+        >>> t = ember.zeros(3).share_memory_()
+        >>> t.is_shared()
+        True
+        """
+        if self._device.type != "cpu":
+            return self    # as PyTorch: device memory is shared through its own IPC, nothing to do here
+        from . import _shared_memory
+        if _shared_memory.segment_of(self._data) is None:
+            self._data = _shared_memory.share(self._data)
+        return self
+
+    def is_shared(self) -> bool:
+        """Whether the data lives in shared memory (:meth:`share_memory_`)."""
+        from . import _shared_memory
+        return self._device.type == "cpu" and _shared_memory.segment_of(self._data) is not None
+
     def detach(self) -> "Tensor":
         """A tensor sharing storage with this one, outside the autograd graph."""
         t = _make(self._data, self._device)

@@ -24,7 +24,7 @@ import sys
 import warnings
 from typing import Any, Iterable, Sequence
 
-BUILTINS = ("plugins", "models", "datasets", "transforms", "metrics", "weights", "env")
+BUILTINS = ("plugins", "models", "datasets", "transforms", "metrics", "weights", "env", "run")
 _LENIENT = ("plugins", "env")   # commands that show plugin failures instead of stopping on them
 
 
@@ -411,6 +411,10 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=_cmd_env)
 
+    # `ember run` is dispatched before parsing (its arguments belong to the script); listed here for --help.
+    sub.add_parser("run", help="start a distributed job on MPI: ember run -n 4 train.py args... (torchrun's flags)",
+                   add_help=False)
+
     taken = set(BUILTINS)
     counts: dict[str, int] = {}
     for c in commands:
@@ -429,6 +433,9 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ember`` console script (and ``python -m ember``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:   # the launcher needs no plugins, and everything after the script is the script's
+        from .distributed.run import main as run
+        return run(argv[1:])
     command = next((a for a in argv if not a.startswith("-")), None)
     # `ember plugins` and `ember env` show failures in their output; other commands warn on stderr,
     # or, with EMBER_STRICT_PLUGINS=1, stop.

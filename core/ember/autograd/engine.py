@@ -15,7 +15,7 @@ from sys import getrefcount
 import numpy as np
 
 from .. import _dtype as dt
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _RemovableHandle
 from .function import _FREED_MSG, _RELEASED, Node
 from .grad_mode import STATE
 
@@ -58,6 +58,48 @@ def _run_hooks(hooks, g):
     return g
 
 
+# Post-accumulate-grad hooks by leaf: id(tensor) -> (weak reference, hooks). Kept here rather than in a
+# Tensor slot so tensors stay as small as they are; the engine checks the dict only when it is non-empty.
+_POST_ACCUMULATE: dict = {}
+
+
+def add_post_accumulate_grad_hook(t, hook) -> _RemovableHandle:
+    """Register ``hook(t)`` to run after a gradient is accumulated into the leaf ``t``'s ``.grad``."""
+    key = id(t)
+    entry = _POST_ACCUMULATE.get(key)
+    if entry is None or entry[0]() is not t:
+        def forget(ref, key=key):
+            if _POST_ACCUMULATE.get(key, (None,))[0] is ref:
+                del _POST_ACCUMULATE[key]
+        entry = _POST_ACCUMULATE[key] = (weakref.ref(t, forget), [])
+    entry[1].append(hook)
+    return _RemovableHandle(entry[1], hook)
+
+
+def tensor_register_post_accumulate_grad_hook(self, hook) -> _RemovableHandle:
+    """``Tensor.register_post_accumulate_grad_hook``: call ``hook(tensor)`` after a backward pass
+    accumulates a gradient into this leaf's ``.grad`` (PyTorch's semantics: leaves only; the hook
+    returns nothing). Returns a handle with ``remove()``.
+
+    >>> w = ember.ones(2, requires_grad=True)
+    >>> h = w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))
+    >>> (w * 3).sum().backward(); w.grad
+    tensor([30., 30.])
+    """
+    if not self._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    return add_post_accumulate_grad_hook(self, hook)
+
+
+def _run_post_accumulate(t) -> None:
+    entry = _POST_ACCUMULATE.get(id(t))
+    if entry is not None and entry[0]() is t:
+        for hook in tuple(entry[1]):
+            hook(t)
+
+
 def _accumulate_leaf(t, g, create_graph, owned=False):
     """Add ``g`` to ``t.grad``. ``owned``: nothing else refers to ``g`` or its array, so it can
     become ``t.grad`` as it is (otherwise the first gradient is copied)."""
@@ -81,6 +123,8 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
         vc = t.grad._vc
         if vc is not None:
             vc[0] += 1
+    if _POST_ACCUMULATE:
+        _run_post_accumulate(t)
 
 
 def _detached_copy(g):

@@ -6,13 +6,15 @@ have loaded, so no module below this package imports an op (tests/core/test_laye
 CONTRIBUTING.md has the recipe for adding an op.
 """
 from .._tensor import Tensor as _Tensor
-from ..autograd.engine import tensor_backward as _tensor_backward, tensor_retain_grad as _tensor_retain_grad
+from ..autograd.engine import (tensor_backward as _tensor_backward, tensor_retain_grad as _tensor_retain_grad,
+                               tensor_register_post_accumulate_grad_hook as _tensor_post_accumulate_hook)
 from . import creation, conversion, elementwise, reduction, shape, indexing, linalg, random
 
 for _family in (creation, conversion, elementwise, reduction, shape, indexing, linalg, random):
     _family.attach_methods(_Tensor)
 _Tensor.backward = _tensor_backward
 _Tensor.retain_grad = _tensor_retain_grad
+_Tensor.register_post_accumulate_grad_hook = _tensor_post_accumulate_hook
 del _family
 
 import warnings as _warnings
