@@ -129,14 +129,14 @@ class LinearPackedParams(Module):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs, assign=False) -> None:
+        saved = state_dict.get(prefix + "dtype", self.dtype)
+        if saved is not self.dtype:  # the other keys differ too: this is the one error worth reporting
+            error_msgs.append(f"{prefix}dtype: the checkpoint holds {saved} weights, this module {self.dtype}")
+            return
         names = ("dtype", "weight") + (("weight_scale", "weight_zero_point") if self.dtype is dt.qint8 else ())
         got = load_own_state(self, state_dict, prefix, names, ("bias", "weight_scale", "weight_zero_point"),
                              strict, missing_keys, unexpected_keys)
         if any(n not in got for n in names):
-            return
-        if got["dtype"] is not self.dtype:
-            error_msgs.append(f"{prefix}dtype: the checkpoint holds {got['dtype']} weights, this module "
-                              f"{self.dtype}")
             return
         try:
             self.set_weight_bias(got["weight"], got.get("weight_scale"), got.get("weight_zero_point"),

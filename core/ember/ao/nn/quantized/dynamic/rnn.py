@@ -81,7 +81,7 @@ class LSTM(Module):
 
     def forward(self, input, hx=None):
         who = self._get_name()
-        x = input_array(input, who, 3)
+        x = input_array(input, who, 0)
         if x.ndim != 3:
             raise RuntimeError(f"{who}: input must have 3 dimensions, got {x.ndim}")
         if x.shape[-1] != self.input_size:
