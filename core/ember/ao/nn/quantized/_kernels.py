@@ -105,8 +105,11 @@ def linear_dynamic(x: np.ndarray, w_q: np.ndarray, w_scale: np.ndarray, bias: np
         scale, zp = activation_qparams(x.min(), x.max())
     else:
         scale, zp = activation_qparams(0.0, 0.0)
-    centered = quantize_array(x, scale, zp, ACT_QMIN, ACT_QMAX, np.float32)
-    centered -= np.float32(zp)
+    # (clip(rint(x / s) + zp, 0, 127) - zp) in three in-place passes: with an integer zp the shift
+    # moves into the clip bounds exactly.
+    centered = np.multiply(x, np.float32(1) / np.float32(scale), dtype=np.float32)
+    np.rint(centered, out=centered)
+    np.clip(centered, ACT_QMIN - zp, ACT_QMAX - zp, out=centered)
     if w_t is None:
         w_t = w_q.astype(np.float32).T
     acc = exact_int_matmul(centered.reshape(-1, x.shape[-1]), w_t)
