@@ -315,3 +315,24 @@ def test_dtype_objects():
     import pickle
     assert pickle.loads(pickle.dumps(ember.qint8)) is ember.qint8
     assert pickle.loads(pickle.dumps(ember.per_channel_affine)) is ember.per_channel_affine
+
+
+def test_whole_quantized_model_saves_and_copies(tmp_path):
+    import copy
+    q = quantize_dynamic(Net())
+    x = ember.randn(1, 3, 8)
+    ember.save(q, tmp_path / "q.pt")  # a whole module: PyTorch's zip layout
+    back = ember.load(tmp_path / "q.pt", weights_only=False)
+    for other in (back, copy.deepcopy(q)):
+        assert type(other.lstm) is nnqd.LSTM
+        np.testing.assert_array_equal(other(x).numpy(), q(x).numpy())
+
+
+def test_pytorch_spelling_runs_unchanged():
+    import ember as torch
+    model = torch.nn.Sequential(torch.nn.Linear(16, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    qmodel = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    with torch.no_grad():
+        out = qmodel(torch.randn(4, 16))
+    assert out.shape == (4, 2)
+    assert (out - model(torch.randn(4, 16)) * 0).dtype == torch.float32
