@@ -10,7 +10,10 @@ from __future__ import annotations
 from ._version import __version__
 
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
-                     int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+                     int8, int16, int32, int64, long, promote_types, qint8, quint8, result_type, set_default_dtype,
+                     short, uint8)
+from ._qscheme import (per_channel_affine, per_channel_symmetric, per_tensor_affine, per_tensor_symmetric,
+                       qscheme)
 from ._tensor import Size, Tensor
 from .backend import Device, device
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
@@ -50,7 +53,8 @@ from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 # Imported on first access: the plugin machinery (hub, plugins) and namespaces that scripts name but
 # seldom use (accelerator, backends, onnx, distributed), so `import ember` stays fast.
-_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed", "multiprocessing")
+_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed", "multiprocessing",
+                    "ao")
 
 
 def __getattr__(name: str):
