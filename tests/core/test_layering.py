@@ -17,7 +17,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "core" / "ember"
 # Lowest first. A module belongs to the first layer with a prefix that matches its dotted name
 # (relative to ``ember``); a module may import its own layer and the layers below it.
 LAYERS = (
-    ("foundation", ("_version", "_dtype", "backend", "_threads", "_determinism", "autograd.grad_mode")),
+    ("foundation", ("_version", "_dtype", "_qscheme", "_shared_memory", "backend", "_threads", "_determinism",
+                    "autograd.grad_mode")),
     ("tensor", ("_tensor", "_format")),
     ("autograd", ("autograd.function", "autograd.engine")),
     # The op families, in the order they build on one another; the package module ``ember.ops``
@@ -33,6 +34,7 @@ LAYERS = (
     ("nn", ("nn",)),
     ("training", ("optim", "utils.data", "utils")),
     ("serialization", ("serialization",)),
+    ("processes and deployment", ("multiprocessing", "ao")),
     ("plugins", ("plugins", "hub", "testing")),
     ("entry points", ("cli", "__main__", "")),
 )
