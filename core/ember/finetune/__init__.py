@@ -8,7 +8,7 @@ best and last checkpoints, the config, per-epoch metrics, plots, the confusion m
 
 >>> import tempfile
 >>> out = tempfile.mkdtemp()
->>> summary = ember.finetune("toy:mlp", "toy:blobs", epochs=1, freeze="all-but-head", out=out, quiet=True)
+>>> summary = ember.finetune("toy:mlp", "toy:blobs", epochs=2, lr=0.05, out=out, quiet=True)
 >>> sorted(summary["best"])[:3]
 ['epoch', 'frozen_params', 'lr']
 >>> ember.finetune.predict(out, ["1.5,0.2"])[0]["label"]

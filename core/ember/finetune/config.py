@@ -67,8 +67,8 @@ class FinetuneConfig:
                                        metavar="N")
     image_size: int | None = _opt("resize and crop images to N x N instead of the weights' own size (the "
                                   "weights' transforms must take crop_size/resize_size)", type=int, metavar="N")
-    augment: str | None = _opt("augmentation preset applied to training images only: 'light' (flip + small "
-                               "crop jitter) or 'none'", "none", choices=("none", "light"))
+    augment: str | None = _opt("augmentation preset for training images: 'light' (random horizontal flip and "
+                               "shift by up to 1/8 of the size) or 'none'", "none", choices=("none", "light"))
     epochs: int = _opt("passes over the training data", 3, type=int, metavar="N")
     batch_size: int = _opt("samples per batch", 32, type=int, metavar="N")
     lr: float = _opt("learning rate of the pretrained body", 1e-3, type=float)
@@ -189,7 +189,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if m["metavar"] and m["action"] != "store_true":
             kwargs["metavar"] = m["metavar"]
         default = f.default if f.default is not dataclasses.MISSING else None
-        if default not in (None, False, "none") and m["action"] != "append":
+        if default not in (None, False) and m["action"] != "append":
             kwargs["help"] += f" (default: {default})"
         parser.add_argument(flag, dest=f.name, default=None, **kwargs)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and the --json summary)")

@@ -5,8 +5,8 @@ num_classes=C)`` when it takes those keywords, else ``fn(preds, target)``; ``pre
 
 >>> logits = ember.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
 >>> target = ember.tensor([0, 1, 1])
->>> Metric("accuracy").compute(logits, target, num_classes=2)
-0.6666666666666666
+>>> round(Metric("accuracy").compute(logits, target, num_classes=2), 4)
+0.6667
 >>> confusion_matrix(logits.argmax(1), target, 2).tolist()
 [[1, 0], [1, 1]]
 """

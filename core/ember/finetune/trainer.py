@@ -19,6 +19,7 @@ from ..serialization import load, save
 from ..utils.data import DataLoader
 from . import checkpoint as ckpt
 from .config import FinetuneConfig
+from .augment import get_preset
 from .data import FinetuneData, resolve_data
 from .metrics import Metric, confusion_matrix
 from .model import apply_freeze, build_model, param_groups, resolve_weights, train_mode
@@ -65,7 +66,7 @@ class Trainer:
     (so errors come before any training).
 
     >>> import tempfile
-    >>> trainer = Trainer(FinetuneConfig(model="toy:mlp", data="toy:blobs", epochs=1, batch_size=64,
+    >>> trainer = Trainer(FinetuneConfig(model="toy:mlp", data="toy:blobs", epochs=1, batch_size=64, lr=0.05,
     ...                                  out=tempfile.mkdtemp()), quiet=True)
     >>> trainer.data.classes, trainer.data.num_classes
     (['0', '1', '2'], 3)
@@ -98,6 +99,8 @@ class Trainer:
         self.steps_per_epoch = math.ceil(math.ceil(len(self.data.train) / config.batch_size) / config.accumulate)
         self.scheduler = _make_scheduler(config, self.optimizer, self.steps_per_epoch * config.epochs)
         self.metric = Metric(config.metric)
+        self.augment = get_preset(config.augment, self.data.modality)
+        self._best_val = None   # (logits, target) of the best epoch, for the confusion matrix
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         self.step = 0
         self.epoch = 0
@@ -134,6 +137,7 @@ class Trainer:
     def evaluate(self, dataset=None) -> dict:
         """``{"val_loss": ..., "val_<metric>": ...}`` on ``dataset`` (default: the validation set)."""
         logits, target = self.predict_dataset(self.data.val if dataset is None else dataset)
+        self._last_val = (logits, target)
         out = {"val_loss": float(F.cross_entropy(logits, target).item())}
         if self.metric.name != "loss":
             out[f"val_{self.metric.name}"] = self.metric.compute(logits, target, self.data.num_classes)
@@ -153,6 +157,8 @@ class Trainer:
         self.optimizer.zero_grad()
         for i, batch in enumerate(loader):
             x, y = self._to_device(batch)
+            if self.augment is not None:
+                x = self.augment(x)
             loss = self.loss_fn(self.model(x), y)
             (loss / cfg.accumulate if cfg.accumulate > 1 else loss).backward()
             total_loss += float(loss.item()) * len(y)
@@ -223,6 +229,7 @@ class Trainer:
         if self.metric.better(record[key], self.best):
             self.best, self.best_epoch, self.bad_epochs = record[key], epoch, 0
             save(self.model.state_dict(), self.out / ckpt.BEST)
+            self._best_val = self._last_val
         else:
             self.bad_epochs += 1
         self.history.append(record)
@@ -237,7 +244,7 @@ class Trainer:
     def _finish(self) -> dict:
         cfg = self.cfg
         self.model.load_state_dict(load(self.out / ckpt.BEST))
-        logits, target = self.predict_dataset(self.data.val)
+        logits, target = self._best_val or self.predict_dataset(self.data.val)   # a resumed run recomputes
         matrix = confusion_matrix(logits.argmax(1), target, self.data.num_classes)
         files = write_confusion(self.out, matrix, self.data.classes)
         best_record = next(r for r in self.history if r["epoch"] == self.best_epoch)
@@ -269,7 +276,7 @@ def finetune(model: str, data: str, *, quiet: bool = False, callbacks: Iterable[
 
     >>> import tempfile
     >>> out = tempfile.mkdtemp()
-    >>> summary = ember.finetune("toy:mlp", "toy:blobs", epochs=2, batch_size=64, out=out, quiet=True)
+    >>> summary = ember.finetune("toy:mlp", "toy:blobs", epochs=2, lr=0.05, out=out, quiet=True)
     >>> model = ember.hub.get_model("toy:mlp", weights=out)     # the result is a model's weights
     >>> summary["best"]["val_accuracy"] > 0.8
     True
