@@ -99,6 +99,8 @@ class FinetuneConfig:
     resume: bool = _opt("continue from OUT/last.ember after an interruption (same options; --epochs may grow)",
                         False, action="store_true")
     device: str = _opt("device to train on", "cpu")
+    plots: bool = _opt("leave out the PNG plots (learning curves, confusion matrix), which need matplotlib",
+                       True, flag="--no-plots", action="store_false")
 
     def __post_init__(self):
         if not self.model or not self.data:
@@ -189,7 +191,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if m["metavar"] and m["action"] != "store_true":
             kwargs["metavar"] = m["metavar"]
         default = f.default if f.default is not dataclasses.MISSING else None
-        if default not in (None, False) and m["action"] != "append":
+        if default not in (None, False) and m["action"] not in ("append", "store_false"):
             kwargs["help"] += f" (default: {default})"
         parser.add_argument(flag, dest=f.name, default=None, **kwargs)
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors (and the --json summary)")

@@ -84,7 +84,7 @@ def plot_curves(out: Path, history: list[dict], metric: str) -> Path | None:
     return path
 
 
-def write_confusion(out: Path, matrix: np.ndarray, classes: list[str]) -> list[Path]:
+def write_confusion(out: Path, matrix: np.ndarray, classes: list[str], plot: bool = True) -> list[Path]:
     """``confusion_matrix.json`` and ``.csv`` (rows: true class, columns: predicted), and ``.png``."""
     out = Path(out)
     write_json(out / "confusion_matrix.json", {"classes": classes, "matrix": matrix.tolist()})
@@ -95,7 +95,7 @@ def write_confusion(out: Path, matrix: np.ndarray, classes: list[str]) -> list[P
         w.writerow([name, *row])
     write_text(out / "confusion_matrix.csv", buf.getvalue())
     paths = [out / "confusion_matrix.json", out / "confusion_matrix.csv"]
-    plt = _pyplot()
+    plt = _pyplot() if plot else None
     if plt is not None and len(classes) <= 50:
         fig, ax = plt.subplots(figsize=(1.5 + 0.4 * len(classes), 1.2 + 0.4 * len(classes)))
         ax.imshow(matrix, cmap="Blues")

@@ -246,13 +246,13 @@ class Trainer:
         self.model.load_state_dict(load(self.out / ckpt.BEST))
         logits, target = self._best_val or self.predict_dataset(self.data.val)   # a resumed run recomputes
         matrix = confusion_matrix(logits.argmax(1), target, self.data.num_classes)
-        files = write_confusion(self.out, matrix, self.data.classes)
+        files = write_confusion(self.out, matrix, self.data.classes, plot=cfg.plots)
         best_record = next(r for r in self.history if r["epoch"] == self.best_epoch)
         ckpt.write_weights_entry(self.out, self.entry.canonical, self.data.classes,
                                  ckpt.weights_name(self.entry, self.prep_weights), cfg.image_size,
                                  {k: v for k, v in best_record.items() if k.startswith("val_")}, cfg.data,
                                  "ember finetune " + shlex.join([cfg.model, cfg.data]), self.data.modality)
-        curves = plot_curves(self.out, self.history, self.metric.name)
+        curves = plot_curves(self.out, self.history, self.metric.name) if cfg.plots else None
         summary = {"model": self.entry.canonical, "data": cfg.data, "out": str(self.out),
                    "classes": self.data.classes, "metric": self.metric.name, "initial": self.initial,
                    "best": best_record, "best_epoch": self.best_epoch, "epochs_run": self.epoch,
