@@ -197,18 +197,29 @@ def _channels_first(x):
     return from_numpy(np.ascontiguousarray(a))
 
 
+def adapt_channels(x, channels: int):
+    """An image ``(C, H, W)`` with ``channels`` channels: grey repeated for a colour model (the usual way to
+    reuse ImageNet weights), colour turned grey (ITU-R 601 luma, as Grayscale transforms do) for a grey one."""
+    from .. import tensor, uint8
+    x = _channels_first(x)
+    have = int(x.shape[0])
+    if have == channels:
+        return x
+    if have == 1:
+        return x.expand(channels, *x.shape[1:]).contiguous()
+    if have in (3, 4) and channels == 1:
+        luma = tensor([0.299, 0.587, 0.114]).reshape(3, 1, 1)
+        grey = (x[:3].float() * luma).sum(0, keepdim=True)
+        return grey.round().clamp(0, 255).to(uint8) if x.dtype == uint8 else grey
+    raise DataError(f"the model takes {channels}-channel images and the data has {have} channels; only grey and "
+                    "RGB images are adapted")
+
+
 def channel_adapter(model_channels: int | None, data_channels: int | None) -> Callable | None:
-    """Grey images for a colour model: repeat the one channel (the usual way to reuse ImageNet weights)."""
+    """:func:`adapt_channels` for the model's channel count, when the data's differs."""
     if model_channels is None or data_channels is None or model_channels == data_channels:
         return None
-    if data_channels != 1:
-        raise DataError(f"the model takes {model_channels}-channel images and the data has {data_channels} channels; "
-                        "only 1-channel (grey) images are adapted (repeated)")
-
-    def adapt(x):
-        x = _channels_first(x)
-        return x.expand(model_channels, *x.shape[1:]).contiguous()
-    return adapt
+    return lambda x: adapt_channels(x, model_channels)
 
 
 def _to_float_image(x):

@@ -17,7 +17,7 @@ import numpy as np
 from .. import hub, no_grad, tensor, float32
 from ..plugins import get_registry
 from . import checkpoint as ckpt
-from .data import _channels_first, _to_float_image
+from .data import _to_float_image, adapt_channels
 
 __all__ = ["predict", "load_finetuned"]
 
@@ -71,10 +71,8 @@ def predict(out, inputs: Sequence[Any], topk: int = 1) -> list[dict]:
     with no_grad():
         for item in inputs:
             x = _read(item, modality, reader)
-            if modality == "image":
-                x = _channels_first(x)
-                if input_size and x.shape[0] == 1 and input_size[0] != 1:
-                    x = x.expand(int(input_size[0]), *x.shape[1:]).contiguous()
+            if modality == "image" and input_size:
+                x = adapt_channels(x, int(input_size[0]))
             x = pre(x) if pre is not None else x
             probs = model(x.unsqueeze(0)).softmax(1)[0].numpy().astype(np.float64)
             order = np.argsort(-probs, kind="stable")[:max(1, topk)]
