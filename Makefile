@@ -24,6 +24,7 @@ fuzz: install
 demo: install
 	$(PY) examples/quickstart.py
 	$(PY) examples/train_digits.py
+	$(PY) examples/finetune_demo.py
 
 bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench

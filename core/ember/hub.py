@@ -116,6 +116,9 @@ def _resolve_weights(entry: Entry, weights) -> Weights | None:
         return None
     if isinstance(weights, Weights):
         return weights
+    from .finetune.checkpoint import is_weights_entry, load_weights_entry
+    if is_weights_entry(weights):      # the output directory of `ember finetune`
+        return load_weights_entry(weights, model=entry.canonical)
     enum_cls = entry.metadata.get("weights")
     if enum_cls is None:
         raise ValueError(f"model {entry.canonical!r} has no pretrained weights; use weights=None")
@@ -138,7 +141,8 @@ def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num
     """Build a registered model, optionally with pretrained weights.
 
     ``weights`` is ``None``, ``"DEFAULT"``, a member of the model's weights enum, its name
-    (``"BLOBS_V1"`` or ``"ToyMLP_Weights.BLOBS_V1"``) or a :class:`Weights` record. Weights are fetched
+    (``"BLOBS_V1"`` or ``"ToyMLP_Weights.BLOBS_V1"``), a :class:`Weights` record, or the output
+    directory of a fine-tuning run (``ember finetune ... --out DIR``: its ``weights.json``). Weights are fetched
     (into ``$EMBER_HOME`` if remote, with a progress line on stderr unless ``progress=False``), checked
     against their sha256 and loaded.
 
