@@ -17,14 +17,17 @@ import json
 import os
 from pathlib import Path
 
-from ..plugins.weights import Weights, WeightsError, sha256_file
+# The weights entry is read by ember.hub (get_model(..., weights=OUT)), which lives below this package;
+# its format is defined there.
+from ..hub import FINETUNED_ENTRY as ENTRY, FINETUNED_FORMAT as FORMAT
+from ..hub import is_weights_entry, load_weights_entry
+from ..plugins.weights import sha256_file
 from ..serialization import load, save
 
 __all__ = ["LAST", "BEST", "ENTRY", "save_checkpoint", "load_checkpoint", "write_weights_entry",
            "load_weights_entry", "is_weights_entry", "weights_name"]
 
-LAST, BEST, ENTRY = "last.ember", "best.ember", "weights.json"
-FORMAT = "ember-finetune-weights/1"
+LAST, BEST = "last.ember", "best.ember"
 
 
 def save_checkpoint(out: Path, state: dict) -> Path:
@@ -63,38 +66,3 @@ def write_weights_entry(out: Path, model: str, classes: list[str], base_weights:
            "dataset": dataset, "modality": modality, "metrics": metrics, "recipe": recipe}
     write_json(out / ENTRY, doc)
     return out / ENTRY
-
-
-def is_weights_entry(value) -> bool:
-    """Whether ``value`` names a fine-tuning output directory or its ``weights.json``."""
-    if not isinstance(value, (str, os.PathLike)):
-        return False
-    p = Path(value).expanduser()
-    return (p.is_dir() and (p / ENTRY).is_file()) or (p.name == ENTRY and p.is_file())
-
-
-def load_weights_entry(path, model: str | None = None) -> Weights:
-    """The :class:`Weights` record of a fine-tuning output (a directory or its ``weights.json``)."""
-    p = Path(path).expanduser()
-    entry_file = p / ENTRY if p.is_dir() else p
-    try:
-        doc = json.loads(entry_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise WeightsError(f"can't read the fine-tuned weights entry {entry_file}: {e}") from e
-    if doc.get("format") != FORMAT:
-        raise WeightsError(f"{entry_file} is not a fine-tuned weights entry (format {doc.get('format')!r})")
-    if model is not None and doc["model"] != model:
-        raise WeightsError(f"{entry_file} holds weights of {doc['model']!r}, not of {model!r}; build that model: "
-                           f"ember.hub.get_model({doc['model']!r}, weights={str(path)!r})")
-    transforms = None
-    if doc.get("base_weights"):
-        from ..hub import get_weight
-        base = get_weight(doc["base_weights"]).value.transforms
-        if base is not None and doc.get("image_size"):
-            transforms = functools.partial(base, crop_size=doc["image_size"], resize_size=doc["image_size"])
-        else:
-            transforms = base
-    meta = {"categories": doc["categories"], "dataset": doc.get("dataset"), "metrics": doc.get("metrics", {}),
-            "recipe": doc.get("recipe"), "base_weights": doc.get("base_weights")}
-    return Weights(url=str((entry_file.parent / doc["file"]).resolve()), sha256=doc["sha256"], size=doc["size"],
-                   meta=meta, transforms=transforms)
