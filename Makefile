@@ -24,6 +24,7 @@ fuzz: install
 demo: install
 	$(PY) examples/quickstart.py
 	$(PY) examples/train_digits.py
+	$(PY) examples/finetune_demo.py
 
 bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
@@ -31,6 +32,8 @@ bench: install
 	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers
 	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
+	# DDP scaling on MPI (Ember only; mpi4py and mpiexec come with the test extra in .venv)
+	$(PY) benchmarks/distributed_scaling.py
 
 clean:
 	rm -rf $(VENV) .venv-bench

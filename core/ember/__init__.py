@@ -7,10 +7,13 @@
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
-                     int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8)
+                     int8, int16, int32, int64, long, promote_types, qint8, quint8, result_type, set_default_dtype,
+                     short, uint8)
+from ._qscheme import (per_channel_affine, per_channel_symmetric, per_tensor_affine, per_tensor_symmetric,
+                       qscheme)
 from ._tensor import Size, Tensor
 from .backend import Device, device
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
@@ -49,8 +52,10 @@ from ._determinism import (are_deterministic_algorithms_enabled, get_determinist
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 # Imported on first access: the plugin machinery (hub, plugins) and namespaces that scripts name but
-# seldom use (accelerator, backends, onnx, distributed), so `import ember` stays fast.
-_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed")
+# seldom use (accelerator, backends, onnx, distributed, multiprocessing, ao), and the fine-tuning workflow
+# (``ember.finetune``, a callable module), so `import ember` stays fast.
+_LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "onnx", "distributed", "multiprocessing",
+                    "ao", "finetune")
 
 
 def __getattr__(name: str):

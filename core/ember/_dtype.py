@@ -16,7 +16,7 @@ _py_float, _py_int, _py_bool = _builtins.float, _builtins.int, _builtins.bool
 
 __all__ = [
     "dtype", "float16", "half", "float32", "float", "float64", "double",
-    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool",
+    "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool", "qint8", "quint8",
     "set_default_dtype", "get_default_dtype", "promote_types", "result_type",
     "is_floating_point",
 ]
@@ -35,7 +35,7 @@ class dtype:
         self.category = category
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
-        self.is_signed = name != "uint8" and name != "bool"
+        self.is_signed = self.np.kind not in "ub"
         self.is_complex = False
 
     def __repr__(self) -> str:
@@ -59,7 +59,16 @@ uint8 = dtype("uint8", np.uint8, _INT)
 bool = dtype("bool", np.bool_, _BOOL)
 
 ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
-_NAMES = {d.name: d for d in ALL}
+
+# The quantized element types name what ember.ao.quantization stores (int8 / uint8 values with a scale
+# and zero point kept beside them by the quantized modules). There is no quantized tensor type, so
+# they are kept out of ALL: no tensor has them, promotion never sees them, and NumPy's int8 still
+# maps back to ember.int8.
+qint8 = dtype("qint8", np.int8, _INT)
+quint8 = dtype("quint8", np.uint8, _INT)
+QUANTIZED = (qint8, quint8)
+
+_NAMES = {d.name: d for d in ALL + QUANTIZED}
 _NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 # NumPy dtype -> Ember dtype. Keyed by the np.dtype object (hash/eq by value).

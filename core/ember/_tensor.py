@@ -1,8 +1,11 @@
 """The Tensor: an n-dimensional array on a device, with autograd metadata.
 
-Only what every tensor needs lives here (metadata, conversion to Python/NumPy, repr,
-autograd entry points). Operations are defined in ``ember.ops`` and attached as methods
-by their modules, so each op's forward and backward stay together.
+Only what every tensor needs lives here: storage and metadata, autograd flags and hooks,
+conversion to Python/NumPy, repr and pickling. Nothing here imports an operation: the
+operator methods (``+``, ``sum``, ``view``, ...), the constructor ``ember.Tensor(data)`` and
+``backward`` are set on the class in one place, ``ember.ops`` (its ``__init__``), once every op
+family and the autograd engine have loaded. That keeps the core's imports one-way
+(tests/core/test_layering.py).
 """
 from __future__ import annotations
 
@@ -68,19 +71,7 @@ class Tensor:
     __array_priority__ = 1000
     __array_ufunc__ = None
 
-    def __new__(cls, *args, device=None, dtype=None):
-        from .ops.creation import tensor as _tensor, empty as _empty
-        if len(args) == 1 and not isinstance(args[0], int):
-            t = _tensor(args[0], dtype=dtype or dt.get_default_dtype(), device=device)
-        else:
-            t = _empty(*args, dtype=dtype, device=device)
-        if cls is not Tensor:
-            t2 = _object_new(cls)
-            for s in Tensor.__slots__[:-1]:
-                setattr(t2, s, getattr(t, s))
-            return t2
-        return t
-
+    # ``__new__`` (``ember.Tensor(data)``, ``ember.Tensor(*sizes)``) is ``ember.ops.creation``'s.
     def __init__(self, *args, **kwargs):
         pass
 
@@ -232,31 +223,25 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
-    def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if not self._rg:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self.retains_grad:
-            return
-        import weakref
-        from .autograd.grad_mode import STATE
-        ref = weakref.ref(self)
+    def share_memory_(self) -> "Tensor":
+        """Move this tensor's data into shared memory (no-op if already there), so processes forked
+        later, or given it through ``ember.multiprocessing``, update the same values. Returns ``self``.
 
-        def hook(g):
-            t = ref()
-            if t is not None:
-                if t.grad is None:
-                    t.grad = g if STATE.enabled else g.detach()
-                else:
-                    t.grad = t.grad + g
-            return None
-        hook._retains = True
-        self.register_hook(hook)
+        >>> t = ember.zeros(3).share_memory_()
+        >>> t.is_shared()
+        True
+        """
+        if self._device.type != "cpu":
+            return self    # as PyTorch: device memory is shared through its own IPC, nothing to do here
+        from . import _shared_memory
+        if _shared_memory.segment_of(self._data) is None:
+            self._data = _shared_memory.share(self._data)
+        return self
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Compute gradients of this tensor with respect to graph leaves (accumulated in ``.grad``)."""
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+    def is_shared(self) -> bool:
+        """Whether the data lives in shared memory (:meth:`share_memory_`)."""
+        from . import _shared_memory
+        return self._device.type == "cpu" and _shared_memory.segment_of(self._data) is not None
 
     def detach(self) -> "Tensor":
         """A tensor sharing storage with this one, outside the autograd graph."""
@@ -365,8 +350,8 @@ class Tensor:
 
 
 def _rebuild(array, device, requires_grad):
-    from .ops.creation import as_tensor
-    t = as_tensor(array, device=device)
+    dev = Device(device)
+    t = _make(array if dev is CPU else dev.backend.from_host(array, dev.index), dev)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -10,6 +10,9 @@
     ember weights fetch [MODEL ...] [--json]                 download missing files, then verify
     ember weights hash FILE ... [--json]                     the sha256 and size a Weights record needs
     ember env [--json]                   versions, devices and backends, plugins
+    ember finetune MODEL DATA [options]  fine-tune a registered model on a registered dataset or your files
+                                         (`ember finetune --help` lists every option)
+    ember predict OUT INPUT... [--topk K] [--json]   classify inputs with a fine-tuned model
 
 Tables are for people; ``--json`` prints a JSON document for scripts. Plugins add subcommands through
 the ``ember_register_commands`` hook. ``ember plugins`` always works, even when plugins fail to load.
@@ -24,7 +27,8 @@ import sys
 import warnings
 from typing import Any, Iterable, Sequence
 
-BUILTINS = ("plugins", "models", "datasets", "transforms", "metrics", "weights", "env")
+BUILTINS = ("plugins", "models", "datasets", "transforms", "metrics", "weights", "env", "run", "finetune",
+            "predict")
 _LENIENT = ("plugins", "env")   # commands that show plugin failures instead of stopping on them
 
 
@@ -354,6 +358,59 @@ def _cmd_env(args) -> int:
     return 0
 
 
+# ---- finetune and predict ---------------------------------------------------------------------------------
+
+def _cmd_finetune(args) -> int:
+    from .finetune import DataError, ModelError, Trainer
+    from .finetune.config import config_from_args
+    from .plugins import RegistryError
+    try:
+        trainer = Trainer(config_from_args(args), quiet=args.quiet or args.json)
+        summary = trainer.fit()
+    except (DataError, ModelError, RegistryError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(summary)
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from .finetune import predict
+    from .plugins.weights import WeightsError
+    try:
+        results = predict(args.out, args.inputs, topk=args.topk)
+    except (WeightsError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(results)
+        return 0
+    for r in results:
+        print(f"{r['input']}: " + ", ".join(f"{t['label']} ({t['probability']:.1%})" for t in r["top"]))
+    return 0
+
+
+def _add_finetune_commands(sub) -> None:
+    from .finetune.config import add_arguments
+    p = sub.add_parser("finetune", help="fine-tune a registered model on a registered dataset or your own files",
+                       description="Fine-tune MODEL on DATA: the classes come from the data, the preprocessing from "
+                                   "the weights; OUT gets the best and last checkpoints, config.json, metrics.jsonl/"
+                                   ".csv, curves.png, the confusion matrix and weights.json (load the result with "
+                                   "ember.hub.get_model(MODEL, weights=OUT), classify with `ember predict OUT ...`).",
+                       epilog="examples: ember finetune vision:lenet5 vision:digits --epochs 2 --out runs/digits; "
+                              "ember finetune vision:efficientnet_lite0 imagefolder:photos/ --freeze all-but-head")
+    add_arguments(p)
+    p.set_defaults(func=_cmd_finetune)
+    p = sub.add_parser("predict", help="classify inputs with a fine-tuned model (the OUT of `ember finetune`)")
+    p.add_argument("out", metavar="OUT", help="the output directory of `ember finetune` (or its weights.json)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files (images, ...), texts, or comma-separated "
+                                                              "feature values")
+    p.add_argument("--topk", type=int, default=1, help="how many classes to show per input (default: 1)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.set_defaults(func=_cmd_predict)
+
+
 # ---- parser -----------------------------------------------------------------------------------------------
 
 def _task(name: str) -> str:
@@ -410,6 +467,11 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
     p = sub.add_parser("env", help="versions, devices and backends, plugins")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=_cmd_env)
+    _add_finetune_commands(sub)
+
+    # `ember run` is dispatched before parsing (its arguments belong to the script); listed here for --help.
+    sub.add_parser("run", help="start a distributed job on MPI: ember run -n 4 train.py args... (torchrun's flags)",
+                   add_help=False)
 
     taken = set(BUILTINS)
     counts: dict[str, int] = {}
@@ -429,6 +491,9 @@ def build_parser(commands=()) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ember`` console script (and ``python -m ember``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:   # the launcher needs no plugins, and everything after the script is the script's
+        from .distributed.run import main as run
+        return run(argv[1:])
     command = next((a for a in argv if not a.startswith("-")), None)
     # `ember plugins` and `ember env` show failures in their output; other commands warn on stderr,
     # or, with EMBER_STRICT_PLUGINS=1, stop.

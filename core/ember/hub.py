@@ -24,13 +24,18 @@ Plugins are loaded on the first call into this module (never by ``import ember``
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
+import json
+import os
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
 from .plugins import get_registry
 from .plugins.registry import AmbiguousNameError, Entry, NotFoundError
 from .plugins.weights import Weights, WeightsEnum
+from .plugins.weights import WeightsError as _WeightsError
 
 __all__ = ["load", "list", "help", "list_models", "get_model", "get_model_builder", "get_model_weights", "get_weight",
            "list_datasets", "get_dataset", "list_transforms", "get_transform", "get_transform_function", "list_metrics",
@@ -116,6 +121,8 @@ def _resolve_weights(entry: Entry, weights) -> Weights | None:
         return None
     if isinstance(weights, Weights):
         return weights
+    if is_weights_entry(weights):      # the output directory of `ember finetune`
+        return load_weights_entry(weights, model=entry.canonical)
     enum_cls = entry.metadata.get("weights")
     if enum_cls is None:
         raise ValueError(f"model {entry.canonical!r} has no pretrained weights; use weights=None")
@@ -138,7 +145,8 @@ def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num
     """Build a registered model, optionally with pretrained weights.
 
     ``weights`` is ``None``, ``"DEFAULT"``, a member of the model's weights enum, its name
-    (``"BLOBS_V1"`` or ``"ToyMLP_Weights.BLOBS_V1"``) or a :class:`Weights` record. Weights are fetched
+    (``"BLOBS_V1"`` or ``"ToyMLP_Weights.BLOBS_V1"``), a :class:`Weights` record, or the output
+    directory of a fine-tuning run (``ember finetune ... --out DIR``: its ``weights.json``). Weights are fetched
     (into ``$EMBER_HOME`` if remote, with a progress line on stderr unless ``progress=False``), checked
     against their sha256 and loaded.
 
@@ -329,3 +337,45 @@ def help(github: str, model: str, force_reload: bool = False, skip_validation: b
         members = [f"{weights.__name__}.{m.name}" + (" (DEFAULT)" if m is default else "") for m in weights]
         doc += "\n\nPretrained weights: " + ", ".join(members)
     return doc
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fine-tuned weights: `ember finetune` writes OUT/best.ember and OUT/weights.json, a Weights record that
+# get_model(name, weights="OUT") reads (ember.finetune.checkpoint writes it).
+# ---------------------------------------------------------------------------------------------------------
+FINETUNED_ENTRY = "weights.json"
+FINETUNED_FORMAT = "ember-finetune-weights/1"
+
+
+def is_weights_entry(value) -> bool:
+    """Whether ``value`` names a fine-tuning output directory or its ``weights.json``."""
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    p = Path(value).expanduser()
+    return (p.is_dir() and (p / FINETUNED_ENTRY).is_file()) or (p.name == FINETUNED_ENTRY and p.is_file())
+
+
+def load_weights_entry(path, model: str | None = None) -> Weights:
+    """The :class:`Weights` record of a fine-tuning output (a directory or its ``weights.json``)."""
+    p = Path(path).expanduser()
+    entry_file = p / FINETUNED_ENTRY if p.is_dir() else p
+    try:
+        doc = json.loads(entry_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise _WeightsError(f"can't read the fine-tuned weights entry {entry_file}: {e}") from e
+    if doc.get("format") != FINETUNED_FORMAT:
+        raise _WeightsError(f"{entry_file} is not a fine-tuned weights entry (format {doc.get('format')!r})")
+    if model is not None and doc["model"] != model:
+        raise _WeightsError(f"{entry_file} holds weights of {doc['model']!r}, not of {model!r}; build that model: "
+                           f"ember.hub.get_model({doc['model']!r}, weights={str(path)!r})")
+    transforms = None
+    if doc.get("base_weights"):
+        base = get_weight(doc["base_weights"]).value.transforms
+        if base is not None and doc.get("image_size"):
+            transforms = functools.partial(base, crop_size=doc["image_size"], resize_size=doc["image_size"])
+        else:
+            transforms = base
+    meta = {"categories": doc["categories"], "dataset": doc.get("dataset"), "metrics": doc.get("metrics", {}),
+            "recipe": doc.get("recipe"), "base_weights": doc.get("base_weights")}
+    return Weights(url=str((entry_file.parent / doc["file"]).resolve()), sha256=doc["sha256"], size=doc["size"],
+                   meta=meta, transforms=transforms)

@@ -16,7 +16,8 @@ EXAMPLE_SRC = Path(__file__).resolve().parents[2] / "examples" / "third_party_pl
 
 # ember.ops, ember.nn, ember.autograd, ember.serialization and the package root join this list once their
 # examples are checked (see the note in ARCHITECTURE.md's "Tests and benchmarks").
-PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub"]
+PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub", "ember.distributed",
+            "ember.multiprocessing", "ember.ao", "ember.finetune"]
 
 
 @pytest.fixture

@@ -272,9 +272,9 @@ def test_data_parallel_on_an_accelerator(accel_device):
     assert out.device == ember.device("accel:1")
 
 
-def test_distributed_data_parallel_needs_ember_distributed():
+def test_distributed_data_parallel_needs_a_process_group():
     from ember.nn.parallel import DistributedDataParallel   # importing works, as scripts do at the top
-    with pytest.raises(RuntimeError, match="DistributedDataParallel is not available.*is_available\\(\\) is False"):
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
         DistributedDataParallel(nn.Linear(2, 2))
 
 
@@ -288,16 +288,22 @@ def test_onnx_export_raises_naming_the_plan():
     assert params(ember.onnx.export)[:3] == REF["onnx"]["export_params"]
 
 
-def test_distributed_is_not_available_and_says_so():
-    assert dist.is_available() is False and dist.is_initialized() is False
-    assert not (dist.is_mpi_available() or dist.is_gloo_available() or dist.is_nccl_available())
-    for call in (lambda: dist.init_process_group("gloo"), dist.get_rank, dist.get_world_size,
-                 lambda: dist.all_reduce(ember.ones(2)), dist.barrier):
-        with pytest.raises(RuntimeError, match=r"ember.distributed.\w+ is not available: this version of Ember has "
-                                               r"no distributed training"):
+def test_distributed_without_a_process_group_raises_as_pytorch():
+    import importlib.util
+    assert dist.is_available() is (importlib.util.find_spec("mpi4py") is not None)
+    assert dist.is_initialized() is False and dist.is_nccl_available() is False
+    for call in (dist.get_rank, dist.get_world_size, lambda: dist.all_reduce(ember.ones(2)), dist.barrier):
+        with pytest.raises(ValueError, match=r"Default process group has not been initialized, please make sure to "
+                                             r"call init_process_group."):
             call()
+    with pytest.raises(RuntimeError, match="backend 'nccl' is not available"):
+        dist.init_process_group("nccl")
+    with pytest.raises(ValueError, match="Invalid backend"):
+        dist.init_process_group("ucc")
     from ember.distributed import ReduceOp, all_reduce  # noqa: F401  (importable, as at a script's top)
     assert "all_reduce" in dir(dist)
+    with pytest.raises(RuntimeError, match="TCPStore is not available"):
+        dist.TCPStore("localhost", 1234)
     with pytest.raises(AttributeError, match="has no attribute 'no_such_function'"):
         dist.no_such_function
 

@@ -3,7 +3,6 @@
 Forward results are checked against a plain NumPy reference below (one sequence at a time, a Python
 loop over time steps); gradients with gradcheck/gradgradcheck in float64 on tiny sizes.
 """
-import time
 
 import numpy as np
 import pytest
@@ -544,7 +543,6 @@ def test_char_lstm_language_model_learns_a_short_text():
         logits = model(xs)
         return F.cross_entropy(logits.reshape(-1, V), ys.reshape(-1))
 
-    t0 = time.perf_counter()
     first = float(loss_fn())
     for _ in range(60):
         opt.zero_grad()
@@ -554,7 +552,6 @@ def test_char_lstm_language_model_learns_a_short_text():
     final = float(loss_fn())
     assert first > 2.5
     assert final < 0.3, f"loss {first:.3f} -> {final:.3f}"
-    assert time.perf_counter() - t0 < 20
 
 
 def test_changing_the_output_in_place_before_backward_is_reported():

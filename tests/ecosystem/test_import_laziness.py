@@ -20,11 +20,12 @@ PROBE = textwrap.dedent("""
         m for m in sys.modules if m in {"pluggy", "ember.plugins", "ember.hub", "ember.cli"})
     # Optional packages and the namespaces scripts name but seldom use load only when used.
     extras = {"tensorboard", "threadpoolctl", "onnx", "onnxruntime", "mpi4py", "cupy", "PIL", "sklearn"}
-    lazy = {"ember.accelerator", "ember.backends", "ember.onnx", "ember.distributed", "ember.utils.tensorboard"}
+    lazy = {"ember.accelerator", "ember.backends", "ember.onnx", "ember.distributed", "ember.utils.tensorboard",
+            "ember.multiprocessing", "ember.distributed.run"}
     assert not (extras | lazy) & set(sys.modules), sorted((extras | lazy) & set(sys.modules))
     assert ember.nn.parallel.DataParallel is ember.nn.DataParallel and callable(ember.compile)
     from ember.utils.tensorboard import SummaryWriter     # importing the module leaves tensorboard alone
-    import ember.backends.cudnn, ember.onnx, ember.distributed   # noqa: E401
+    import ember.backends.cudnn, ember.onnx, ember.distributed, ember.multiprocessing   # noqa: E401
     assert ember.accelerator.is_available() in (True, False) and ember.backends.cudnn.benchmark is False
     assert not {"tensorboard", "threadpoolctl", "onnx", "mpi4py"} & set(sys.modules)
     hub = ember.hub                                     # lazy attribute: imports the module ...

@@ -9,12 +9,13 @@ un-broadcast.
 from __future__ import annotations
 
 import heapq
+import weakref
 from sys import getrefcount
 
 import numpy as np
 
 from .. import _dtype as dt
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _RemovableHandle
 from .function import _FREED_MSG, _RELEASED, Node
 from .grad_mode import STATE
 
@@ -57,6 +58,48 @@ def _run_hooks(hooks, g):
     return g
 
 
+# Post-accumulate-grad hooks by leaf: id(tensor) -> (weak reference, hooks). Kept here rather than in a
+# Tensor slot so tensors stay as small as they are; the engine checks the dict only when it is non-empty.
+_POST_ACCUMULATE: dict = {}
+
+
+def add_post_accumulate_grad_hook(t, hook) -> _RemovableHandle:
+    """Register ``hook(t)`` to run after a gradient is accumulated into the leaf ``t``'s ``.grad``."""
+    key = id(t)
+    entry = _POST_ACCUMULATE.get(key)
+    if entry is None or entry[0]() is not t:
+        def forget(ref, key=key):
+            if _POST_ACCUMULATE.get(key, (None,))[0] is ref:
+                del _POST_ACCUMULATE[key]
+        entry = _POST_ACCUMULATE[key] = (weakref.ref(t, forget), [])
+    entry[1].append(hook)
+    return _RemovableHandle(entry[1], hook)
+
+
+def tensor_register_post_accumulate_grad_hook(self, hook) -> _RemovableHandle:
+    """``Tensor.register_post_accumulate_grad_hook``: call ``hook(tensor)`` after a backward pass
+    accumulates a gradient into this leaf's ``.grad`` (PyTorch's semantics: leaves only; the hook
+    returns nothing). Returns a handle with ``remove()``.
+
+    >>> w = ember.ones(2, requires_grad=True)
+    >>> h = w.register_post_accumulate_grad_hook(lambda p: p.grad.mul_(10))
+    >>> (w * 3).sum().backward(); w.grad
+    tensor([30., 30.])
+    """
+    if not self._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    return add_post_accumulate_grad_hook(self, hook)
+
+
+def _run_post_accumulate(t) -> None:
+    entry = _POST_ACCUMULATE.get(id(t))
+    if entry is not None and entry[0]() is t:
+        for hook in tuple(entry[1]):
+            hook(t)
+
+
 def _accumulate_leaf(t, g, create_graph, owned=False):
     """Add ``g`` to ``t.grad``. ``owned``: nothing else refers to ``g`` or its array, so it can
     become ``t.grad`` as it is (otherwise the first gradient is copied)."""
@@ -80,6 +123,8 @@ def _accumulate_leaf(t, g, create_graph, owned=False):
         vc = t.grad._vc
         if vc is not None:
             vc[0] += 1
+    if _POST_ACCUMULATE:
+        _run_post_accumulate(t)
 
 
 def _detached_copy(g):
@@ -243,9 +288,10 @@ def _make_root_grads(tensors, grad_tensors, what="backward"):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                    f"(got an output of shape {tuple(t._data.shape)}); pass gradient=")
             g = _make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
-        elif not isinstance(g, Tensor):
-            from ..ops.creation import tensor as _tensor
-            g = _tensor(g, dtype=t.dtype, device=t._device)
+        elif not isinstance(g, Tensor):   # a number or nested list, as ember.tensor takes
+            host = np.asarray(g, dtype=t._data.dtype)
+            g = _make(host if t._device.type == "cpu" else t._device.backend.from_host(host, t._device.index),
+                      t._device)
         if tuple(g._data.shape) != tuple(t._data.shape):
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g._data.shape)} "
                                f"and output[{i}] has a shape of {tuple(t._data.shape)}.")
@@ -285,6 +331,45 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         return
     _execute(tensors, root_grads, retain_graph, create_graph)
 
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """``Tensor.backward``: gradients of this tensor with respect to graph leaves (accumulated in ``.grad``).
+
+    >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+    backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+def tensor_retain_grad(self) -> None:
+    """``Tensor.retain_grad``: keep ``.grad`` for this non-leaf tensor after backward.
+
+    >>> x = ember.tensor([1.0], requires_grad=True)
+    >>> y = x * 3
+    >>> y.retain_grad()
+    >>> (y * y).sum().backward()
+    >>> y.grad
+    tensor([6.])
+    """
+    if not self._rg:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if self.grad_fn is None or self.retains_grad:
+        return
+    ref = weakref.ref(self)
+
+    def hook(g):
+        t = ref()
+        if t is not None:
+            if t.grad is None:
+                t.grad = g if STATE.enabled else g.detach()
+            else:
+                t.grad = t.grad + g
+        return None
+    hook._retains = True
+    self.register_hook(hook)
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False, only_inputs=True):

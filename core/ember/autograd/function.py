@@ -1,21 +1,28 @@
-"""``Function``: the one mechanism every differentiable operation uses, built-in or custom.
+"""The graph node and the two ways to define a differentiable operation on it.
 
-A Function subclass defines ``forward(ctx, *args)`` and ``backward(ctx, *grads)``.
-``Function.apply(*args)`` runs forward and, when gradients are being recorded, makes
-``ctx`` the graph node (the output's ``grad_fn``). Built-in ops return raw device
-arrays from forward (they read ``t._data``); custom functions return tensors, exactly as
-in PyTorch. Backward is always written with Ember tensor operations, so that it can
-itself be differentiated (``create_graph=True``).
+* :class:`Op` -- how every built-in operation is written (``ember.ops`` and ``ember.nn.functional``):
+  ``forward(ctx, xp, *args)`` runs on the device's arrays (``xp`` is ``numpy`` or ``cupy``; tensor
+  arguments arrive as their arrays) and returns arrays; ``backward(ctx, *grads)`` is written with
+  Ember tensor operations, so that it can itself be differentiated (``create_graph=True``). Hot
+  paths that compute their output themselves record the node with :func:`record`.
+  CONTRIBUTING.md has the recipe.
+* :class:`Function` -- PyTorch's ``torch.autograd.Function`` for users: tensors in, tensors out.
+
+Both make ``ctx`` (a :class:`Node`) the outputs' ``grad_fn`` when a gradient is being recorded;
+"does input ``i`` need a gradient?" is spelled ``ctx.needs_input_grad[i]`` in both.
 """
 from __future__ import annotations
 
+import functools
 import itertools
+
+import numpy as np
 
 from .._tensor import Tensor, _make
 from ..backend import CPU
 from .grad_mode import STATE, no_grad
 
-__all__ = ["Function", "Node", "FunctionCtx", "once_differentiable"]
+__all__ = ["Function", "Op", "record", "Node", "FunctionCtx", "once_differentiable"]
 
 _seq = itertools.count()
 _next_seq = _seq.__next__
@@ -29,6 +36,18 @@ _FREED_MSG = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time or if you need to access saved tensors after calling backward."
 )
+
+
+class _NeedsInputGrad:
+    """``ctx.needs_input_grad[i]``: does input ``i`` need a gradient? Worked out from the node's
+    edges when first read (most nodes never ask) and then kept on the node."""
+
+    def __get__(self, ctx, owner=None):
+        if ctx is None:
+            return self
+        needs = tuple([e is not None for e in ctx.next_edges])
+        ctx.__dict__["needs_input_grad"] = needs
+        return needs
 
 
 class Node:
@@ -46,7 +65,7 @@ class Node:
     _non_diff = None
     _out_meta = None
     materialize_grads = True
-    needs_input_grad = ()
+    needs_input_grad = _NeedsInputGrad()
 
     def __init__(self, fn=None):
         self._fn = fn
@@ -153,31 +172,45 @@ def _version_counter(t) -> list:
     return vc
 
 
-def _pack(ctx: Node, outputs: tuple, saved: tuple) -> tuple:
+def _pack(ctx: Node, inputs: tuple, arrays, outputs: tuple, saved: tuple) -> tuple:
+    """What ``save_for_backward`` keeps of each saved value: an input as ``(tensor, version)`` (the
+    tensor itself, so that a double backward reaches its graph), an output as a ``_SavedOutput``,
+    anything else (a constant array, a number, None) as it is.
+
+    ``arrays`` are the arrays an :class:`Op`'s forward received (None for a :class:`Function`); a
+    saved array is recognised as an input's by identity.
+    """
     packed = []
-    for s in saved:
-        if s is None:
-            packed.append(None)
-            continue
-        if isinstance(s, Tensor):
-            for i, o in enumerate(outputs):
-                if o is s or (o is not None and o._data is s._data and o.grad_fn is ctx):
-                    packed.append(_SavedOutput(o._data, _version_counter(o), i, o._device, o._rg))
-                    break
-            else:
-                packed.append((s, _version_counter(s)[0]))
-            continue
-        if type(s) in _PY_SCALARS:
+    for k, s in enumerate(saved):
+        if s is None or type(s) in _PY_SCALARS:
             packed.append(s)
-            continue
-        # A raw array: an output array of a built-in op, or a constant.
-        for i, o in enumerate(outputs):
-            if o is not None and o._data is s:
-                packed.append(_SavedOutput(s, _version_counter(o), i, o._device, o._rg))
-                break
+        elif isinstance(s, Tensor):
+            packed.append(_pack_tensor(ctx, outputs, s))
         else:
-            packed.append(s)
+            packed.append(_pack_array(inputs, arrays, outputs, k, s))
     return tuple(packed)
+
+
+def _pack_tensor(ctx: Node, outputs: tuple, s):
+    for i, o in enumerate(outputs):
+        if o is s or (o is not None and o._data is s._data and o.grad_fn is ctx):
+            return _SavedOutput(o._data, _version_counter(o), i, o._device, o._rg)
+    return (s, _version_counter(s)[0])
+
+
+def _pack_array(inputs: tuple, arrays, outputs: tuple, k: int, s):
+    if arrays is not None:
+        # The argument at the saved value's own position first: ``mul(x, x.detach())`` passes the
+        # same array twice, and ``save_for_backward(a, b)`` must keep the two tensors apart.
+        if k < len(arrays) and arrays[k] is s and isinstance(inputs[k], Tensor):
+            return (inputs[k], _version_counter(inputs[k])[0])
+        for a, t in zip(arrays, inputs):
+            if a is s and isinstance(t, Tensor):
+                return (t, _version_counter(t)[0])
+    for i, o in enumerate(outputs):
+        if o is not None and o._data is s:
+            return _SavedOutput(s, _version_counter(o), i, o._device, o._rg)
+    return s
 
 
 def _unpack(ctx: Node, s):
@@ -213,8 +246,100 @@ def device_mismatch(op: str, a, b) -> RuntimeError:
     )
 
 
+_ndarray = np.ndarray
+_new_node = object.__new__
+_STATE = STATE
+# ``next_edges`` of a node that records nothing, by number of arguments: every
+# ``needs_input_grad`` is False.
+_NO_EDGES = tuple((None,) * n for n in range(16))
+
+
+class Op:
+    """Base class of Ember's built-in operations: ``forward`` on device arrays, ``backward`` on tensors.
+
+    A subclass defines two static methods::
+
+        forward(ctx, xp, *args) -> an array, or a tuple of arrays
+        backward(ctx, *grads)   -> one gradient (a Tensor, or None) per argument of forward
+
+    ``apply(*args)`` calls ``forward`` with every Tensor argument replaced by its device array
+    (other arguments are passed as they are) and with ``xp``, the array module of the arguments'
+    device (``numpy`` or ``cupy``; never import either in an op). It wraps the returned arrays as
+    tensors on that device and, when a gradient is being recorded, makes ``ctx`` their
+    ``grad_fn``. ``backward`` is written with Ember tensor operations, so that it can itself be
+    differentiated.
+
+    In ``forward``: ``ctx.save_for_backward(*arrays)`` keeps input arrays (``ctx.saved_tensors``
+    gives back the input tensors themselves) and output arrays; other values that ``backward``
+    needs (shapes, options) are set as attributes of ``ctx``; ``ctx.needs_input_grad[i]`` says
+    whether argument ``i`` needs a gradient; ``ctx.mark_non_differentiable(array)`` marks an
+    output that gets none (indices). A forward may return a Tensor to put an output on another
+    device (``Tensor.to``). ``backward`` may leave out the gradients of trailing arguments.
+
+    An op whose caller computes the output array itself (views, the element-wise fast paths)
+    records the node with :func:`record` instead of calling ``apply``. CONTRIBUTING.md walks
+    through adding an op.
+
+    >>> from ember.autograd.function import Op
+    >>> class Cube(Op):
+    ...     @staticmethod
+    ...     def forward(ctx, xp, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x * x
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return g * 3 * x * x
+    >>> Cube.apply(ember.tensor([2.0], requires_grad=True))
+    tensor([8.], grad_fn=<CubeBackward>)
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, xp, *args):
+        raise NotImplementedError("an Op subclass must define forward(ctx, xp, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("an Op subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args):
+        # The path of every fused op: one pass over the arguments, graph bookkeeping only when recording.
+        device = None
+        rg = False
+        arrays = list(args)
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays[i] = a._data
+                if device is None:
+                    device = a._device
+                elif a._device is not device:
+                    return cls.apply(*_align_scalar_tensors(cls.__name__, args)[0])
+                if a._rg:
+                    rg = True
+            i += 1
+        if device is None:
+            device = CPU
+        ctx = _new_node(Node)
+        ctx._fn = cls
+        ctx._saved = None
+        ctx._device = device
+        rg = rg and _STATE.enabled
+        ctx.next_edges = _edges(args) if rg else _NO_EDGES[i] if i < 16 else (None,) * i
+        out = cls.forward(ctx, np if device is CPU else device.xp, *arrays)
+        if type(out) is _ndarray and not rg:
+            return _make(out, device)
+        return _link_outputs(ctx, out, args, arrays, device, rg)
+
+
 class Function:
     """Base class for differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    ``forward`` receives and returns tensors (it runs without recording a graph); ``backward``
+    is written with Ember tensor operations. Ember's own operations are :class:`Op` subclasses.
 
     >>> class Square(ember.autograd.Function):
     ...     @staticmethod
@@ -228,9 +353,6 @@ class Function:
     >>> y = Square.apply(ember.tensor([3.0], requires_grad=True))
     """
 
-    # Built-in ops return device arrays from forward and run it without a no_grad guard.
-    _array_forward = False
-
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
@@ -242,31 +364,21 @@ class Function:
     @classmethod
     def apply(cls, *args):
         device = None
-        needs = False
         for a in args:
             if isinstance(a, Tensor):
-                d = a._device
                 if device is None:
-                    device = d
-                elif d is not device:
+                    device = a._device
+                elif a._device is not device:
                     args, device = _align_scalar_tensors(cls.__name__, args)
                     break
-                if a._rg:
-                    needs = True
-        if device is not None and not needs:
-            needs = any(isinstance(a, Tensor) and a._rg for a in args)
-        needs = needs and STATE.enabled
+        needs = STATE.enabled and any(isinstance(a, Tensor) and a._rg for a in args)
         ctx = Node(cls)
-        if needs:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-        else:
-            ctx.needs_input_grad = (False,) * len(args)
-        if cls._array_forward:
+        ctx.needs_input_grad = tuple([needs and isinstance(a, Tensor) and a._rg for a in args])
+        with no_grad():
             out = cls.forward(ctx, *args)
-        else:
-            with no_grad():
-                out = cls.forward(ctx, *args)
-        return wrap_outputs(ctx, out, args, device, needs)
+        if needs:
+            ctx.next_edges = _edges(args)
+        return _link_outputs(ctx, out, args, None, device or CPU, needs)
 
 
 def _align_scalar_tensors(name: str, args):
@@ -282,11 +394,23 @@ def _align_scalar_tensors(name: str, args):
     return tuple(a.to(device) if isinstance(a, Tensor) and a._device is not device else a for a in args), device
 
 
-def wrap_outputs(ctx: Node, out, args, device, needs: bool):
-    """Wrap forward's outputs as tensors and, when ``needs``, link them into the graph."""
-    if device is None:
-        device = CPU
-    single = not isinstance(out, tuple)
+def _edges(args) -> tuple:
+    """A recording node's ``next_edges``: for each argument that requires grad, its node (or the
+    leaf itself), output index, shape and dtype; None for the others."""
+    return tuple([(a.grad_fn or a, a._output_nr, a._data.shape, a._data.dtype)
+                  if isinstance(a, Tensor) and a._rg else None for a in args])
+
+
+def _as_array(out):
+    """NumPy returns scalars for 0-d results; tensors always hold arrays."""
+    return np.asarray(out) if isinstance(out, (np.generic, float, int)) else out
+
+
+def _link_outputs(ctx: Node, out, args, arrays, device, record: bool):
+    """Wrap forward's outputs (arrays or tensors; one or a tuple) as tensors on ``device`` and, when
+    ``record``, make ``ctx`` their ``grad_fn`` and pack what forward saved (``arrays``: what an
+    :class:`Op`'s forward received, None for a :class:`Function`)."""
+    single = type(out) is not tuple
     outs = (out,) if single else out
     non_diff = ctx._non_diff
     results = []
@@ -297,24 +421,19 @@ def wrap_outputs(ctx: Node, out, args, device, needs: bool):
         if isinstance(o, Tensor):
             data, dev = o._data, o._device
         else:
-            data, dev = o, device
-        diff = needs and data.dtype.kind == "f"
+            data, dev = _as_array(o), device
+        diff = record and data.dtype.kind == "f"
         if diff and non_diff:
-            diff = not any(o is nd or (isinstance(nd, Tensor) and nd._data is data) for nd in non_diff)
+            diff = not any(o is nd or nd is data or (isinstance(nd, Tensor) and nd._data is data) for nd in non_diff)
         results.append(_make(data, dev, diff, ctx if diff else None, i))
-    if needs:
-        ctx.next_edges = tuple(
-            ((a.grad_fn or a), a._output_nr, a._data.shape, a._data.dtype)
-            if isinstance(a, Tensor) and a._rg else None
-            for a in args
-        )
+    if record:
         ctx._n_out = len(outs)
         if len(outs) > 1:
             ctx._out_meta = tuple(None if r is None else (r._data.shape, r._data.dtype, r._device) for r in results)
         ctx._seq = _next_seq()
         ctx._device = device
         if ctx._saved:
-            ctx._saved = _pack(ctx, tuple(results), ctx._saved)
+            ctx._saved = _pack(ctx, args, arrays, tuple(results), ctx._saved)
     else:
         ctx._saved = None
     return results[0] if single else tuple(results)
@@ -322,7 +441,6 @@ def wrap_outputs(ctx: Node, out, args, device, needs: bool):
 
 def once_differentiable(fn):
     """Decorator for ``backward``: it runs without recording a graph (no double backward)."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(ctx, *grads):

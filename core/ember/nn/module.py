@@ -365,6 +365,16 @@ class Module:
         return self
 
     # ---- device and dtype ------------------------------------------------------------------
+    def share_memory(self) -> "Module":
+        """Move parameters, buffers and gradients into shared memory (``Tensor.share_memory_``), for
+        training one model from several processes (Hogwild). Returns ``self``.
+
+        >>> net = ember.nn.Linear(2, 2).share_memory()
+        >>> net.weight.is_shared()
+        True
+        """
+        return self._apply(lambda t: t.share_memory_())
+
     def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "Module":
         """Replace each parameter's and buffer's data by ``fn(data)`` in place (keeping the
         Parameter objects, so optimizers holding them stay valid)."""

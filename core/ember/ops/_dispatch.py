@@ -12,6 +12,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor, _make
 from ..autograd.function import Node, _SavedOutput, _next_seq, _version_counter, device_mismatch
 from ..backend import CPU
+from .creation import as_tensor
 
 _ndarray = np.ndarray
 _FROM_NP = dt.FROM_NP
@@ -29,7 +30,6 @@ def scalar_value(b):
     if isinstance(b, np.generic):
         return b.item()
     if isinstance(b, np.ndarray):
-        from .creation import as_tensor
         return as_tensor(b)
     raise TypeError(f"unsupported operand type {type(b).__name__}; expected a Tensor or a number")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor, _make
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ._dispatch import record
 
 
@@ -32,25 +32,21 @@ def flat_positions(view: np.ndarray, base: np.ndarray):
     return np.lib.stride_tricks.as_strided(flat[first:], shape=view.shape, strides=strides).copy()
 
 
-class CopySlices(Function):
+class CopySlices(Op):
     """``base`` with the elements at ``positions`` replaced by ``values``."""
-
-    _array_forward = True
 
     @staticmethod
     def backward(ctx, g):
-        e = ctx.next_edges
+        e = ctx.needs_input_grad
         pos = _make(ctx.positions_device, g._device)
         flat = g.reshape(-1)
-        g_base = flat.index_fill(0, pos.reshape(-1), 0).reshape(g.shape) if e[0] is not None else None
-        g_values = flat[pos] if e[1] is not None else None
+        g_base = flat.index_fill(0, pos.reshape(-1), 0).reshape(g.shape) if e[0] else None
+        g_values = flat[pos] if e[1] else None
         return g_base, g_values
 
 
-class GatherPositions(Function):
+class GatherPositions(Op):
     """The elements of ``base`` at flat ``positions`` (how a rebased view reads its base)."""
-
-    _array_forward = True
 
     @staticmethod
     def backward(ctx, g):

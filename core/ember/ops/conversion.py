@@ -5,37 +5,37 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..backend import CPU, Device
 from ._dispatch import broadcast_pair_shape, check_writable, record, xp_of
 from .creation import resolve_device
+from ..autograd.grad_mode import STATE
+from .elementwise import inplace, inplace_source
+from .._tensor import _bump_version
 
 __all__ = ["clone"]
 
 
-class Cast(Function):
+class Cast(Op):
     """Change dtype; the gradient is cast back to the input's dtype by the engine."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, dtype):
-        return x._data.astype(dtype.np)
+    def forward(ctx, xp, x, dtype):
+        return x.astype(dtype.np)
 
     @staticmethod
     def backward(ctx, g):
         return g, None
 
 
-class ToDevice(Function):
+class ToDevice(Op):
     """Move to another device; the gradient moves back."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, device):
-        ctx.src = x._device
-        return _make(_transfer(x._data, x._device, device), device)
+    def forward(ctx, xp, x, device):
+        # The output lives on another device: forward returns it as a tensor there.
+        ctx.src = ctx._device
+        return _make(_transfer(x, ctx._device, device), device)
 
     @staticmethod
     def backward(ctx, g):
@@ -51,12 +51,10 @@ def _transfer(data, src: Device, dst: Device):
     return host if dst is CPU else dst.backend.from_host(host, dst.index)
 
 
-class Clone(Function):
-    _array_forward = True
-
+class Clone(Op):
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(ctx, xp, x):
+        return x.copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -66,14 +64,9 @@ class Clone(Function):
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy of ``input`` with its own storage; gradients flow back to ``input``."""
     d = input._data.copy()
-    if input._rg and _grad_enabled():
+    if input._rg and STATE.enabled:
         return record(Clone, d, input._device, (input,))
     return _make(d, input._device)
-
-
-def _grad_enabled():
-    from ..autograd.grad_mode import STATE
-    return STATE.enabled
 
 
 def _contiguous(self: Tensor, memory_format=None) -> Tensor:
@@ -166,15 +159,13 @@ def _type_as(self, other):
 
 def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
     """Copy ``src`` into ``self`` (broadcasting, casting, across devices)."""
-    from .elementwise import inplace, inplace_source
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     moved = src.to(self._device) if src._device is not self._device else src
-    if (moved._rg or self._rg) and _grad_enabled():
+    if (moved._rg or self._rg) and STATE.enabled:
         # Through autograd: the old value gets a zero gradient, ``src`` the copied one.
         value = moved.to(self.dtype) + inplace_source(self) * 0
         return inplace(self, value, "copy_")
-    from .._tensor import _bump_version
     check_writable(self._data)
     if moved._data.shape != self._data.shape and \
             broadcast_pair_shape(self._data.shape, moved._data.shape) != self._data.shape:
@@ -185,8 +176,8 @@ def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
     return self
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.to = _to
     T.clone = clone
     T.contiguous = _contiguous
@@ -198,6 +189,3 @@ def _attach():
     for name, d in dict(float=dt.float32, double=dt.float64, half=dt.float16, long=dt.int64, int=dt.int32,
                         short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool).items():
         setattr(T, name, _cast_method(d))
-
-
-_attach()

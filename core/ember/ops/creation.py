@@ -358,8 +358,25 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-Tensor.new_zeros = _new_zeros
-Tensor.new_ones = _new_ones
-Tensor.new_empty = _new_empty
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
+def _tensor_new(cls, *args, device=None, dtype=None):
+    """``ember.Tensor(data)`` and ``ember.Tensor(*sizes)``, as in PyTorch (default dtype)."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        t = tensor(args[0], dtype=dtype or dt.get_default_dtype(), device=device)
+    else:
+        t = empty(*args, dtype=dtype, device=device)
+    if cls is not Tensor:
+        t2 = object.__new__(cls)
+        for s in Tensor.__slots__[:-1]:
+            setattr(t2, s, getattr(t, s))
+        return t2
+    return t
+
+
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
+    T.__new__ = staticmethod(_tensor_new)
+    T.new_zeros = _new_zeros
+    T.new_ones = _new_ones
+    T.new_empty = _new_empty
+    T.new_full = _new_full
+    T.new_tensor = _new_tensor

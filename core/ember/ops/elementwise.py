@@ -1,8 +1,12 @@
 """Element-wise operations: arithmetic, unary math, comparisons and logic, with their gradients.
 
-Each op is a Function subclass with ``compute`` (on device arrays) next to ``grad`` (in Ember
-ops, so double backward works). The unary/binary drivers in this file handle promotion,
-scalars, in-place variants and graph recording for all of them.
+The unary and binary math ops are the table-driven family of :class:`~ember.autograd.function.Op`
+(CONTRIBUTING.md, "element-wise ops"): each is declared by ``compute`` (its forward on device
+arrays) next to ``grad`` (its backward in Ember ops, so double backward works), and what
+backward needs is declared by ``save``. Their ``apply`` is a fast driver (:func:`unary`,
+:func:`binary`) that handles promotion, Python-number operands and graph recording for all of
+them, and builds a node only when a gradient is recorded. ``where`` and ``clamp`` are plain
+:class:`Op` subclasses.
 """
 from __future__ import annotations
 
@@ -12,12 +16,13 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _bump_version, _make
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE, no_grad
 from ..backend import CPU
 from ._erf import _erf
 from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, broadcast_pair_shape, check_writable, as_array, promote_pair, record, result_dtype_check,
                         save, scalar_value, to_float, xp_of)
+from ._views import rebase_view
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
@@ -39,11 +44,11 @@ _PY_SCALARS = (int, float, bool)
 # ---------------------------------------------------------------------------------------
 # Unary ops
 # ---------------------------------------------------------------------------------------
-class UnaryOp(Function):
-    """``compute(xp, x)`` on arrays; ``grad(g, saved)`` with Ember ops, where ``saved`` is the
-    input or the output according to ``save`` ("input", "output" or None)."""
+class UnaryOp(Op):
+    """``compute(xp, x)`` on arrays (the forward); ``grad(g, saved)`` with Ember ops, where ``saved``
+    is the input or the output according to ``save`` ("input", "output" or None). ``apply`` is the
+    fast driver :func:`unary`."""
 
-    _array_forward = True
     float_only = True      # integer inputs are computed in the default float dtype
     save = "input"
 
@@ -56,16 +61,8 @@ class UnaryOp(Function):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, x):
-        d = x._data
-        if cls.float_only and d.dtype.kind != "f":
-            d = to_float(d)
-        if cls.save == "input":
-            ctx.save_for_backward(x)
-        out = as_array(cls.compute(xp_of(x), d))
-        if cls.save == "output":
-            ctx.save_for_backward(out)
-        return out
+    def apply(cls, x):
+        return unary(cls, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -317,16 +314,14 @@ def erfc(input):
 negative, absolute, arcsin, arccos, arctan, sgn, fix = neg, abs, asin, acos, atan, sign, trunc
 
 
-class Round(UnaryOp):
-    save = None
-    float_only = False
+class Round(Op):
+    """Rounding to ``decimals`` digits (``decimals=0`` is the unary op ``_Round0``)."""
 
-    @classmethod
-    def forward(cls, ctx, x, decimals=0):
-        d = x._data
+    @staticmethod
+    def forward(ctx, xp, d, decimals=0):
         if d.dtype.kind != "f":
             return d.copy()
-        return as_array(xp_of(x).round(d, decimals))
+        return as_array(xp.round(d, decimals))
 
     @staticmethod
     def backward(ctx, g):
@@ -346,11 +341,11 @@ _Round0 = _unary_op("Round", lambda xp, x: xp.round(x) if x.dtype.kind == "f" el
 # ---------------------------------------------------------------------------------------
 # Binary ops
 # ---------------------------------------------------------------------------------------
-class BinaryOp(Function):
-    """``compute(a, b)`` on arrays (or a Python scalar operand); ``grad(g, a, b, out, needs)``
-    returns the two input gradients (``needs`` says which are wanted)."""
+class BinaryOp(Op):
+    """``compute(a, b)`` on arrays (or a Python scalar operand), the forward; ``grad(g, a, b, out,
+    needs)`` returns the two input gradients (``needs`` says which are wanted). ``apply`` is the
+    fast driver :func:`binary`."""
 
-    _array_forward = True
     int_to_float = False   # integer operands are computed in the default float dtype (true division)
     no_bool = False        # bool operands are an error (subtraction)
     ufunc = None           # NumPy ufunc for the no-autograd in-place fast path (same-dtype float tensors)
@@ -362,20 +357,14 @@ class BinaryOp(Function):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        # Only reached through Function.apply (e.g. by user code); the operators use binary().
-        with no_grad():
-            out = binary(cls, a, b)._data
-        saved = (a, b) if cls.save_inputs else ()
-        ctx.save_for_backward(*(saved + (out,) if cls.save_out else saved))
-        return out
+    def apply(cls, a, b):
+        return binary(cls, a, b)
 
     @staticmethod
     def backward(ctx, g):
         saved = ctx.saved_tensors
         cls = ctx._fn
-        edges = ctx.next_edges
-        needs = (edges[0] is not None, edges[1] is not None)
+        needs = ctx.needs_input_grad
         if cls.save_out:
             *ab, out = saved
         else:
@@ -1084,34 +1073,25 @@ def equal(input, other) -> bool:
 # ---------------------------------------------------------------------------------------
 # where, clamp, lerp, nan_to_num
 # ---------------------------------------------------------------------------------------
-class Where(Function):
-    _array_forward = True
+class Where(Op):
+    """``x`` where ``cond`` holds, else ``y`` (arrays or Python numbers), in ``dtype``."""
 
     @staticmethod
-    def forward(ctx, cond, x, y):
+    def forward(ctx, xp, cond, x, y, dtype):
         ctx.save_for_backward(cond)
-        return _where_arrays(cond, x, y)
+        if type(x) not in _PY_SCALARS:
+            x = x.astype(dtype, copy=False)
+        if type(y) not in _PY_SCALARS:
+            y = y.astype(dtype, copy=False)
+        return as_array(xp.where(cond, x, y).astype(dtype, copy=False))
 
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
-        e = ctx.next_edges
+        e = ctx.needs_input_grad
         zero = g * 0
-        return (None, where(cond, g, zero) if e[1] is not None else None,
-                where(cond, zero, g) if e[2] is not None else None)
-
-
-def _where_arrays(cond, x, y):
-    xs = [v for v in (x, y) if isinstance(v, Tensor)]
-    if xs:
-        r = dt.result_type(*(v for v in (x, y)))
-        xd = x._data.astype(r.np, copy=False) if isinstance(x, Tensor) else x
-        yd = y._data.astype(r.np, copy=False) if isinstance(y, Tensor) else y
-    else:
-        r = dt.result_type(x, y)
-        xd, yd = x, y
-    xp = xp_of(cond)
-    return as_array(xp.where(cond._data, xd, yd).astype(r.np, copy=False))
+        return (None, where(cond, g, zero) if e[1] else None,
+                where(cond, zero, g) if e[2] else None, None)
 
 
 def where(condition, input=None, other=None):
@@ -1125,34 +1105,20 @@ def where(condition, input=None, other=None):
         raise TypeError("where(): argument 'condition' must be a Tensor")
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}")
-    return Where.apply(condition, input, other)
+    return Where.apply(condition, input, other, dt.result_type(input, other).np)
 
 
-class Clamp(Function):
-    _array_forward = True
+class Clamp(Op):
+    """``x`` limited to ``[lo, hi]`` (arrays, Python numbers or None), in the result dtype ``r``."""
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
-        # The result type promotes over the input and both bounds (numbers included), as in PyTorch;
-        # a float input with number bounds (the common case) keeps its dtype.
-        xd = x._data
-        fit = False  # int bounds must be fitted to an integer result dtype
-        if xd.dtype.kind == "f" and not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
-            r = xd.dtype
-        else:
-            r = dt.result_type(*(v for v in (x, lo, hi) if v is not None)).np
-            if r.kind == "b":
-                raise NotImplementedError("clamp is not implemented for bool tensors")
-            xd = xd.astype(r, copy=False)
-            fit = r.kind in "iu"
+    def forward(ctx, xp, x, lo, hi, r):
         ctx.save_for_backward(x, lo, hi)
-        xp = xp_of(x)
-        out = xd
+        out = x.astype(r, copy=False)
+        fit = r.kind in "iu"   # int bounds must be fitted to an integer result dtype
         for bound, fn in ((lo, xp.maximum), (hi, xp.minimum)):
             if bound is not None:
-                if isinstance(bound, Tensor):
-                    bound = bound._data
-                elif fit and type(bound) is int:
+                if fit and type(bound) is int:
                     bound = _fit_int(out, bound)
                 out = fn(out, bound)
         return as_array(out.astype(r, copy=False))
@@ -1162,26 +1128,38 @@ class Clamp(Function):
         # PyTorch's rule: x gets the gradient where min <= x <= max; a tensor min where x < min < max;
         # a tensor max where x > max, and everywhere when max < min (the output is then max).
         x, lo, hi = ctx.saved_tensors
-        e = ctx.next_edges
+        e = ctx.needs_input_grad
         zero = g * 0
         gx = glo = ghi = None
-        if e[0] is not None:
+        if e[0]:
             mask = x >= lo if lo is not None else None
             if hi is not None:
                 mask = x <= hi if mask is None else mask & (x <= hi)
             gx = where(mask, g, zero)
-        if e[1] is not None:
+        if e[1]:
             glo = where((x < lo) & (lo < hi) if hi is not None else x < lo, g, zero)
-        if e[2] is not None:
+        if e[2]:
             ghi = where((x > hi) | (hi < lo) if lo is not None else x > hi, g, zero)
-        return gx, glo, ghi
+        return gx, glo, ghi, None
+
+
+def _clamp_dtype(x, lo, hi):
+    """The result type promotes over the input and both bounds (numbers included), as in PyTorch;
+    a float input with number bounds (the common case) keeps its dtype."""
+    xd = x._data
+    if xd.dtype.kind == "f" and not isinstance(lo, Tensor) and not isinstance(hi, Tensor):
+        return xd.dtype
+    r = dt.result_type(*(v for v in (x, lo, hi) if v is not None)).np
+    if r.kind == "b":
+        raise NotImplementedError("clamp is not implemented for bool tensors")
+    return r
 
 
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]`` (either bound may be omitted, a number or a tensor)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return Clamp.apply(input, min, max)
+    return Clamp.apply(input, min, max, _clamp_dtype(input, min, max))
 
 
 clip = clamp
@@ -1267,7 +1245,6 @@ def check_inplace_allowed(self: Tensor) -> None:
 
 def _inplace_on_view(self: Tensor, result: Tensor) -> None:
     """An in-place op through a view: the view's base takes the change into its graph."""
-    from ._views import rebase_view
     check_inplace_allowed(self)
     if not rebase_view(self, result):
         raise RuntimeError(
@@ -1339,8 +1316,8 @@ def _reflect(fn):
     return method
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.__add__ = lambda self, other: binary(Add, self, other)
     T.__radd__ = T.__add__
     T.__sub__ = lambda self, other: binary(Sub, self, other)
@@ -1425,6 +1402,3 @@ def _attach():
     T.__iand__ = T.bitwise_and_
     T.__ior__ = T.bitwise_or_
     T.__ixor__ = T.bitwise_xor_
-
-
-_attach()

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor, _bump_version, _make, _wrap_dim
 from ..autograd.engine import _sum_to
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU
 from ._dispatch import broadcast_pair_shape, check_writable, mark_view, record, xp_of
@@ -136,15 +136,13 @@ def _cast_value(v, dtype):
 # ---------------------------------------------------------------------------------------
 # The two differentiable primitives
 # ---------------------------------------------------------------------------------------
-class Index(Function):
+class Index(Op):
     """Read at a key. Gradient: the incoming gradient written into zeros at the key."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, key):
-        ctx.key, ctx.in_shape = key, x._data.shape
-        return _read(x._data, key)
+    def forward(ctx, xp, x, key):
+        ctx.key, ctx.in_shape = key, x.shape
+        return _read(x, key)
 
     @staticmethod
     def backward(ctx, g):
@@ -152,17 +150,15 @@ class Index(Function):
         return IndexBackward.apply(g, key, ctx.in_shape, "add" if key[2] else None), None
 
 
-class IndexBackward(Function):
+class IndexBackward(Op):
     """Zeros of ``shape`` with ``g`` written (accumulated for repeated indices) at a key.
     Its gradient reads at the key again, so any order of derivative works."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, key, shape, mode):
+    def forward(ctx, xp, g, key, shape, mode):
         ctx.key = key
-        out = xp_of(g).zeros_like(g._data, shape=shape)
-        _write(out, key, g._data, mode)
+        out = xp.zeros_like(g, shape=shape)
+        _write(out, key, g, mode)
         return out
 
     @staticmethod
@@ -183,33 +179,30 @@ def _index(x: Tensor, key) -> Tensor:
     return res
 
 
-class IndexPut(Function):
+class IndexPut(Op):
     """A copy of ``base`` with ``value`` written (mode None) or combined ("add", "multiply") at a key.
 
     Gradients: ``base`` gets the gradient with the written region zeroed (all of it for "add");
     ``value`` gets the gradient read at the key, summed back to its shape.
     """
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, base, value, key, mode):
+    def forward(ctx, xp, base, value, key, mode):
         if mode == "multiply" and any(ctx.needs_input_grad):
             raise RuntimeError("the derivative for 'scatter' with reduce='multiply' is not implemented")
-        out = base._data.copy()
-        v = value._data if isinstance(value, Tensor) else value
-        _write(out, key, _cast_value(v, out.dtype), mode)
+        out = base.copy()
+        _write(out, key, _cast_value(value, out.dtype), mode)
         ctx.key, ctx.mode = key, mode
-        ctx.vshape = value._data.shape if isinstance(value, Tensor) else None
+        ctx.vshape = getattr(value, "shape", None)   # None for a Python number
         return out
 
     @staticmethod
     def backward(ctx, g):
-        edges = ctx.next_edges
+        edges = ctx.needs_input_grad
         gb = gv = None
-        if edges[0] is not None:
+        if edges[0]:
             gb = g if ctx.mode == "add" else IndexPut.apply(g, 0, ctx.key, None)
-        if edges[1] is not None:
+        if edges[1]:
             gv = _index(g, ctx.key)
             vshape = ctx.vshape
             if len(vshape) > gv._data.ndim:
@@ -642,16 +635,13 @@ def _scatter_reduce_array(d, key, s, reduce: str, include_self: bool):
     return out.astype(d.dtype, copy=False)
 
 
-class ScatterReduce(Function):
+class ScatterReduce(Op):
     """``scatter_reduce`` as one node; the backward follows PyTorch's definitions (ties of amax/amin
     share the gradient, prod divides out the zeros exactly)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, input, src, dim, idx, reduce, include_self):
-        out = _scatter_reduce_array(input._data, _dim_key(idx, dim, input._data.ndim), src._data, reduce,
-                                    include_self)
+    def forward(ctx, xp, input, src, dim, idx, reduce, include_self):
+        out = _scatter_reduce_array(input, _dim_key(idx, dim, input.ndim), src, reduce, include_self)
         ctx.dim, ctx.idx, ctx.reduce, ctx.include_self = dim, idx, reduce, include_self
         ctx.save_for_backward(input, src, out)
         return out
@@ -704,15 +694,13 @@ def _scatter_extreme_grads(g, x, src, out, dim, index):
     return x_hit * share, src_hit * share.gather(dim, index)
 
 
-class _DoubleBackwardError(Function):
+class _DoubleBackwardError(Op):
     """Identity whose backward raises: marks a gradient that cannot be differentiated again."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, message):
+    def forward(ctx, xp, x, message):
         ctx.message = message
-        return x._data
+        return x
 
     @staticmethod
     def backward(ctx, g):
@@ -1117,8 +1105,8 @@ with_numpy_aliases(globals(), (
     "take_along_dim", "sort", "argsort", "topk", "kthvalue"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.__getitem__ = _getitem
     T.__setitem__ = _setitem
     for fn in (gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_fill, index_copy,
@@ -1135,6 +1123,3 @@ def _attach():
     T.put_ = _put_method_
     T.masked_fill_ = _masked_fill_
     T.masked_scatter_ = _masked_scatter_
-
-
-_attach()

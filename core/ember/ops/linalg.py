@@ -15,11 +15,12 @@ import math
 import numpy as np
 
 from .._tensor import Tensor, _make, _wrap_dim
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, broadcast_pair_shape, record, save, xp_of
-from .elementwise import where as _where
+from .elementwise import inplace, inplace_source, where as _where
 from .reduction import vector_norm
+from .creation import eye
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "tensordot", "einsum",
            "addmm", "addmv", "baddbmm", "kron", "cdist"]
@@ -76,21 +77,19 @@ def _shape_error(sa: tuple, sb: tuple) -> RuntimeError:
                         f"non-singleton dimension {i}")
 
 
-class Matmul(Function):
+class Matmul(Op):
     """``a @ b`` with NumPy/PyTorch matmul semantics (1-D operands are promoted, then squeezed)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, xp, a, b):
         ctx.save_for_backward(a, b)
-        return _product(a._data, b._data, xp_of(a))
+        return _product(a, b, xp)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        edges = ctx.next_edges
-        return matmul_grads(g, a, b, edges[0] is not None, edges[1] is not None)
+        edges = ctx.needs_input_grad
+        return matmul_grads(g, a, b, edges[0], edges[1])
 
 
 # Named variants, so ``grad_fn`` tells which op made a tensor (as PyTorch's MmBackward0, ...).
@@ -441,14 +440,11 @@ def _einsum_plan(equation: str, shapes: tuple) -> tuple:
     return tuple(kept_terms), out, tuple(squeezed)
 
 
-class Einsum(Function):
-    _array_forward = True
-
+class Einsum(Op):
     @staticmethod
-    def forward(ctx, plan, *operands):
+    def forward(ctx, xp, plan, *operands):
         terms, out_subs, shapes = plan
-        arrays = [x._data if x._data.shape == s else x._data.reshape(s) for x, s in zip(operands, shapes)]
-        xp = xp_of(operands[0])
+        arrays = [x if x.shape == s else x.reshape(s) for x, s in zip(operands, shapes)]
         out = as_array(xp.einsum(",".join(terms) + "->" + out_subs, *arrays, optimize=True))
         # NumPy returns views for pure rearrangements ('ij->ji', 'ii->i'); results own their storage.
         if out.base is not None and any(xp.may_share_memory(out, a) for a in arrays):
@@ -464,7 +460,7 @@ class Einsum(Function):
         ops = [x if x._data.shape == s else x.reshape(s) for x, s in zip(xs, shapes)]
         grads = [None]
         for i, x in enumerate(xs):
-            if ctx.next_edges[i + 1] is None:
+            if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
             else:
                 grads.append(_einsum_operand_grad(g, out_subs, terms, ops, i).reshape(x._data.shape))
@@ -492,7 +488,6 @@ def _einsum_operand_grad(g, out_subs: str, terms: tuple, ops: list, i: int) -> T
 def _embed_diagonals(r: Tensor, uniq: str, target: str, sizes: dict) -> Tensor:
     """Spread ``r`` (subscripts ``uniq``) onto the diagonals of ``target``, which repeats letters:
     each repeat gets a fresh letter tied to the first occurrence by an identity matrix."""
-    from .creation import eye
     fresh = iter(c for c in _LETTERS if c not in target)
     out, eyes, seen = [], [], set()
     for c in target:
@@ -548,16 +543,13 @@ def einsum(*args) -> Tensor:
 _CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
-class EuclideanDist(Function):
+class EuclideanDist(Op):
     """p=2 distances through one matrix product, ``sqrt(|a|^2 + |b|^2 - 2 a.b)`` (PyTorch's path for
     many rows: fast, but rounding can leave a small distance between equal points)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x1, x2):
-        a, b = x1._data, x2._data
-        xp = xp_of(x1)
+    def forward(ctx, xp, x1, x2):
+        a, b = x1, x2
         sq = (a * a).sum(-1)[..., :, None] + (b * b).sum(-1)[..., None, :]
         out = xp.sqrt(xp.maximum(sq - 2 * xp.matmul(a, xp.swapaxes(b, -1, -2)), 0))
         ctx.save_for_backward(x1, x2, out)
@@ -568,23 +560,20 @@ class EuclideanDist(Function):
         x1, x2, dist = ctx.saved_tensors
         # d dist_ij / d x1_i = (x1_i - x2_j) / dist_ij, taken as 0 where the distance is 0 (as PyTorch).
         ratio = _where(dist == 0, 0.0, g / dist)
-        e = ctx.next_edges
-        g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if e[0] is not None else None
-        g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1) if e[1] is not None else None
+        e = ctx.needs_input_grad
+        g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2) if e[0] else None
+        g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1) if e[1] else None
         return g1, g2
 
 
-class CdistPiecewise(Function):
+class CdistPiecewise(Op):
     """cdist's p=0 (count of differing coordinates) and p=inf (largest absolute difference) over the
     last dimension, with PyTorch's cdist gradients: zeros for p=0; for p=inf every coordinate that
     attains the maximum gets the whole gradient (``amax`` would share it among ties)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, diff, p):
-        d = diff._data
-        xp = xp_of(diff)
+    def forward(ctx, xp, diff, p):
+        d = diff
         out = (d != 0).sum(axis=-1).astype(d.dtype) if p == 0 else xp.abs(d).max(axis=-1)
         ctx.p = p
         ctx.save_for_backward(diff, out)
@@ -651,9 +640,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 # ---------------------------------------------------------------------------------------
 # Tensor methods
 # ---------------------------------------------------------------------------------------
-def _attach():
-    from .elementwise import inplace, inplace_source
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
 
     def rmatmul(self, other):
         return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
@@ -671,6 +659,3 @@ def _attach():
         return method
     for name in ("addmm", "addmv", "baddbmm"):
         setattr(T, name + "_", make_inplace(globals()[name], name + "_"))
-
-
-_attach()

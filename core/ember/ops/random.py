@@ -19,12 +19,13 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _bump_version, _make
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU, Device, get_backend
 from ._dispatch import as_array
 from .creation import _on, parse_shape, resolve_device
 from .elementwise import inplace, raise_leaf_inplace
+from .creation import zeros
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
@@ -443,21 +444,19 @@ def _size_args(name: str, args, size) -> tuple:
 # Graph nodes: samples get zero gradients (fill_ passes the gradient on to its value)
 # ---------------------------------------------------------------------------------------
 def _zeros_for(edge, g):
-    from .creation import zeros
     return None if edge is None else zeros(edge[2], dtype=dt.FROM_NP[edge[3]], device=g.device)
 
 
-class _Sampled(Function):
+class _Sampled(Op):
     """``forward(ctx, array, *inputs)`` returns the sampled array; its inputs get zero gradients."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, out, *inputs):
+    def forward(ctx, xp, out, *inputs):
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        # An edge carries its input's shape and dtype: the zeros are made from it (None: no gradient).
         return (None,) + tuple(_zeros_for(e, grad) for e in ctx.next_edges[1:])
 
 
@@ -466,8 +465,7 @@ class _Filled(_Sampled):
 
     @staticmethod
     def backward(ctx, grad):
-        e_self, e_value = ctx.next_edges[1:]
-        return None, _zeros_for(e_self, grad), None if e_value is None else grad
+        return None, _zeros_for(ctx.next_edges[1], grad), grad if ctx.needs_input_grad[2] else None
 
 
 def _recording(*tensors) -> bool:
@@ -901,13 +899,10 @@ def zero_(self: Tensor) -> Tensor:
     return fill_(self, 0)
 
 
-def _attach() -> None:
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     for fn in (uniform_, normal_, bernoulli_, random_, exponential_, geometric_, log_normal_, cauchy_, fill_,
                zero_):
         setattr(T, fn.__name__, fn)
     T.bernoulli = bernoulli
     T.multinomial = multinomial
-
-
-_attach()

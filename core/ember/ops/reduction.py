@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, _wrap_dim
-from ..autograd.function import Function
+from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, record, save, xp_of
 from .elementwise import isnan, maximum, minimum, where
@@ -236,14 +236,10 @@ def _acc_dtype(d):
     return np.float32 if d.dtype == np.float16 else None
 
 
-class _ReductionOp(Function):
-    _array_forward = True
-
-
 # ---------------------------------------------------------------------------------------
 # sum, mean, nansum, nanmean
 # ---------------------------------------------------------------------------------------
-class Sum(_ReductionOp):
+class Sum(Op):
     @staticmethod
     def backward(ctx, g):
         return expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim)
@@ -269,7 +265,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     return _out(Sum, as_array(out), input, in_shape=d.shape, dims=dims, keepdim=keepdim)
 
 
-class Mean(_ReductionOp):
+class Mean(Op):
     @staticmethod
     def backward(ctx, g):
         return expand_reduced(g / ctx.n, ctx.in_shape, ctx.dims, ctx.keepdim)
@@ -347,7 +343,7 @@ def _var_array(name, d, dims, keepdim, correction):
     return as_array(out.astype(d.dtype, copy=False)), dof
 
 
-class Var(_ReductionOp):
+class Var(Op):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
@@ -356,7 +352,7 @@ class Var(_ReductionOp):
         return centred * expand_reduced(scale, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
-class Std(_ReductionOp):
+class Std(Op):
     @staticmethod
     def backward(ctx, g):
         # d std = (x - mean) / (dof * std); PyTorch defines it as 0 where std == 0.
@@ -399,7 +395,7 @@ def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
 # ---------------------------------------------------------------------------------------
 # max, min, amax, amin, argmax, argmin, aminmax, median
 # ---------------------------------------------------------------------------------------
-class EvenSplit(_ReductionOp):
+class EvenSplit(Op):
     """Backward of a reduction that selects values (max, amax, median, ...): the gradient of each
     output is shared equally by the input elements equal to it (NaN matching NaN), as in PyTorch."""
 
@@ -413,7 +409,7 @@ class EvenSplit(_ReductionOp):
         return where(mask, _keepdim(g, shape, dims, ctx.keepdim) / count, 0.0)
 
 
-class SelectIndex(_ReductionOp):
+class SelectIndex(Op):
     """Backward of ``max/min/median(dim=...)``: the gradient goes to the returned index."""
 
     @staticmethod
@@ -632,7 +628,7 @@ def _products_of_others(x: Tensor, dim: int, out_keep: Tensor) -> Tensor:
     return where(n_zero == 0, p / x1, where((n_zero == 1) & zero, p, 0.0))
 
 
-class Prod(_ReductionOp):
+class Prod(Op):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -662,7 +658,7 @@ def _cumsum_array(xp, d, dim: int, reverse: bool, dtype):
     return xp.ascontiguousarray(xp.flip(xp.cumsum(xp.flip(d, dim), axis=dim, dtype=dtype), dim))
 
 
-class CumSum(_ReductionOp):
+class CumSum(Op):
     @staticmethod
     def backward(ctx, g):
         return _cumsum(g, ctx.dim, not ctx.reverse)
@@ -684,7 +680,7 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return _cumsum(input, _one_dim("cumsum", dim, input._data.ndim), False, dtype)
 
 
-class CumProd(_ReductionOp):
+class CumProd(Op):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
@@ -739,7 +735,7 @@ def _accumulate(ufunc: str, d, axis: int, device):
     return device.backend.from_host(host, device.index)
 
 
-class CumExtreme(_ReductionOp):
+class CumExtreme(Op):
     """Backward of cummax/cummin: each output's gradient goes to the element its index points at."""
 
     @staticmethod
@@ -791,7 +787,7 @@ def cummin(input: Tensor, dim: int):
     return _cum_extreme("cummin", input, dim)
 
 
-class LogCumSumExp(_ReductionOp):
+class LogCumSumExp(Op):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -847,7 +843,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # norm, logsumexp
 # ---------------------------------------------------------------------------------------
-class VectorNorm(_ReductionOp):
+class VectorNorm(Op):
     """The p-norm for finite p other than 0 and 1 (those are composites of abs/amax/sum)."""
 
     @staticmethod
@@ -872,7 +868,7 @@ class VectorNorm(_ReductionOp):
         return x * x.abs() ** (p - 2) * scale
 
 
-class ZeroNorm(_ReductionOp):
+class ZeroNorm(Op):
     """The "0-norm" (number of nonzeros) is piecewise constant: no gradient flows."""
 
     @staticmethod
@@ -937,7 +933,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
 
 
-class LogSumExp(_ReductionOp):
+class LogSumExp(Op):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
@@ -996,14 +992,14 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # softmax, log_softmax (fused hot paths)
 # ---------------------------------------------------------------------------------------
-class Softmax(_ReductionOp):
+class Softmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return y * (g - (g * y).sum(ctx.dim, keepdim=True))
 
 
-class LogSoftmax(_ReductionOp):
+class LogSoftmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
@@ -1060,12 +1056,9 @@ with_numpy_aliases(globals(), (
     "logcumsumexp", "logsumexp", "all", "any", "count_nonzero", "softmax", "log_softmax"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     for name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "aminmax",
                  "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "median",
                  "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin", "logcumsumexp"):
         setattr(T, name, globals()[name])
-
-
-_attach()

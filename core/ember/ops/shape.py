@@ -15,10 +15,12 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Size, Tensor, _make, _wrap_dim
-from ..autograd.function import Function, device_mismatch
+from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import _SCALAR_TYPE_NAMES as _TYPE_NAMES, mark_view, record, xp_of
 from .reduction import with_numpy_aliases
+from .creation import arange
+from .elementwise import inplace, inplace_source
 
 __all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes", "swapdims", "t",
            "adjoint", "movedim", "moveaxis", "unsqueeze", "squeeze", "broadcast_to", "broadcast_tensors",
@@ -102,9 +104,7 @@ def _view_result(cls, out, x: Tensor, attrs: dict | None = None) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # reshape / view / flatten / squeeze
 # ---------------------------------------------------------------------------------------
-class Reshape(Function):
-    _array_forward = True
-
+class Reshape(Op):
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.in_shape)
@@ -240,9 +240,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # permute / transpose / movedim
 # ---------------------------------------------------------------------------------------
-class Permute(Function):
-    _array_forward = True
-
+class Permute(Op):
     @staticmethod
     def backward(ctx, g):
         return g.permute(tuple(np.argsort(ctx.dims).tolist()))
@@ -323,9 +321,7 @@ moveaxis = movedim
 # ---------------------------------------------------------------------------------------
 # expand / broadcast
 # ---------------------------------------------------------------------------------------
-class Expand(Function):
-    _array_forward = True
-
+class Expand(Op):
     @staticmethod
     def backward(ctx, g):
         # The engine sums the gradient back to the input's shape.
@@ -450,9 +446,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
 # A "pick" is a function ``pick(xp, array) -> view of array``. A view op records the pick;
 # its gradient is ``Embed`` (zeros with the picked part set to the gradient), whose own
 # gradient picks the same part again.
-class TakeView(Function):
-    _array_forward = True
-
+class TakeView(Op):
     @staticmethod
     def backward(ctx, g):
         return Embed.apply(g, ctx.in_shape, ctx.pick)
@@ -470,17 +464,14 @@ class Diagonal(TakeView):
     pass
 
 
-class Embed(Function):
+class Embed(Op):
     """Zeros of ``shape`` whose part ``pick`` holds the input: the adjoint of a strided view."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, shape, pick):
+    def forward(ctx, xp, x, shape, pick):
         ctx.pick = pick
-        xp = xp_of(x)
-        out = xp.zeros(shape, x._data.dtype)
-        pick(xp, out)[...] = x._data
+        out = xp.zeros(shape, x.dtype)
+        pick(xp, out)[...] = x
         return out
 
     @staticmethod
@@ -553,27 +544,21 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return _take(Diagonal, input, _diagonal_pick(int(offset), d1, d2))
 
 
-class Unfold(Function):
+class Unfold(Op):
     """``Tensor.unfold``: a strided view of sliding windows. Backward adds each window's gradient
     back where the window lies (``UnfoldBackward``), so overlapping windows sum."""
-
-    _array_forward = True
 
     @staticmethod
     def backward(ctx, g):
         return UnfoldBackward.apply(g, ctx.in_shape, ctx.dim, ctx.size, ctx.step)
 
 
-class UnfoldBackward(Function):
+class UnfoldBackward(Op):
     """Zeros of ``shape`` plus every window of ``g`` (``unfold``'s layout) added at its place."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, shape, dim, size, step):
+    def forward(ctx, xp, gd, shape, dim, size, step):
         ctx.dim, ctx.size, ctx.step = dim, size, step
-        xp = xp_of(g)
-        gd = g._data
         out = xp.zeros(shape, gd.dtype)
         n = gd.shape[dim]
         lead = (slice(None),) * dim
@@ -665,14 +650,12 @@ def trace(input: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # split / chunk / tensor_split / unbind: one node with several view outputs
 # ---------------------------------------------------------------------------------------
-class Split(Function):
-    _array_forward = True
-
+class Split(Op):
     @staticmethod
-    def forward(ctx, x, dim, bounds):
-        ctx.dim, ctx.bounds, ctx.in_shape = dim, bounds, x._data.shape
+    def forward(ctx, xp, x, dim, bounds):
+        ctx.dim, ctx.bounds, ctx.in_shape = dim, bounds, x.shape
         pre = (slice(None),) * dim
-        return tuple(x._data[pre + (slice(a, b),)] for a, b in bounds)
+        return tuple(x[pre + (slice(a, b),)] for a, b in bounds)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -689,15 +672,13 @@ class Split(Function):
         return total, None, None
 
 
-class Unbind(Function):
-    _array_forward = True
-
+class Unbind(Op):
     @staticmethod
-    def forward(ctx, x, dim):
+    def forward(ctx, xp, x, dim):
         ctx.dim = dim
         pre = (slice(None),) * dim
         # The trailing Ellipsis keeps NumPy from returning scalars for 0-d pieces.
-        return tuple(x._data[pre + (i, Ellipsis)] for i in range(x._data.shape[dim]))
+        return tuple(x[pre + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -808,18 +789,16 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 # ---------------------------------------------------------------------------------------
 # cat / stack and friends
 # ---------------------------------------------------------------------------------------
-class Cat(Function):
-    _array_forward = True
-
+class Cat(Op):
     @staticmethod
-    def forward(ctx, dim, dtype, *tensors):
+    def forward(ctx, xp, dim, dtype, *arrays):
         # PyTorch's legacy rule: 1-D empty tensors are skipped (whatever the other tensors' shapes).
         ctx.dim = dim
-        ctx.sizes = [None if _skipped(t) else t._data.shape[dim] for t in tensors]
-        arrays = [t._data.astype(dtype.np, copy=False) for t, s in zip(tensors, ctx.sizes) if s is not None]
-        if not arrays:
-            return xp_of(tensors[0]).zeros((0,), dtype.np)
-        return xp_of(tensors[0]).concatenate(arrays, axis=dim)
+        ctx.sizes = [None if _skipped(a) else a.shape[dim] for a in arrays]
+        kept = [a.astype(dtype.np, copy=False) for a, s in zip(arrays, ctx.sizes) if s is not None]
+        if not kept:
+            return xp.zeros((0,), dtype.np)
+        return xp.concatenate(kept, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -827,8 +806,9 @@ class Cat(Function):
         return (None, None) + tuple(None if s is None else next(pieces) for s in ctx.sizes)
 
 
-def _skipped(t: Tensor) -> bool:
-    return t._data.shape == (0,)
+def _skipped(t) -> bool:
+    """A 1-D empty tensor (or its array), which ``cat`` skips."""
+    return t.shape == (0,)
 
 
 def _tensor_list(tensors, name: str) -> tuple:
@@ -952,9 +932,7 @@ def column_stack(tensors) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Rearranging copies: flip, roll, rot90, repeat, tile, repeat_interleave, tril/triu
 # ---------------------------------------------------------------------------------------
-class Flip(Function):
-    _array_forward = True
-
+class Flip(Op):
     @staticmethod
     def backward(ctx, g):
         return flip(g, ctx.dims)
@@ -985,9 +963,7 @@ def flipud(input: Tensor) -> Tensor:
     return flip(input, (0,))
 
 
-class Roll(Function):
-    _array_forward = True
-
+class Roll(Op):
     @staticmethod
     def backward(ctx, g):
         return roll(g, tuple(-s for s in ctx.shifts), ctx.dims)
@@ -1033,9 +1009,7 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     return input.clone()
 
 
-class Repeat(Function):
-    _array_forward = True
-
+class Repeat(Op):
     @staticmethod
     def backward(ctx, g):
         # Output dim i is (reps[i] copies) x (input size); sum over the copies.
@@ -1070,31 +1044,26 @@ def tile(input: Tensor, dims) -> Tensor:
     return _repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
 
 
-class RepeatInterleave(Function):
-    _array_forward = True
-
+class RepeatInterleave(Op):
     @staticmethod
-    def forward(ctx, x, reps, dim):
+    def forward(ctx, xp, x, reps, dim):
         ctx.reps, ctx.dim = reps, dim
         r = _uniform(reps)
-        if r is None and xp_of(x) is not np:
+        if r is None and xp is not np:
             r = reps.tolist()  # CuPy takes per-element counts as a list
-        return xp_of(x).repeat(x._data, reps if r is None else r, axis=dim)
+        return xp.repeat(x, reps if r is None else r, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         return SegmentSum.apply(g, ctx.reps, ctx.dim), None, None
 
 
-class SegmentSum(Function):
+class SegmentSum(Op):
     """Sums of consecutive segments of lengths ``reps`` along ``dim`` (the adjoint of repeat_interleave)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, reps, dim):
+    def forward(ctx, xp, d, reps, dim):
         ctx.reps, ctx.dim = reps, dim
-        xp, d = xp_of(x), x._data
         pre, post, n = d.shape[:dim], d.shape[dim + 1:], len(reps)
         r = _uniform(reps)
         if r:  # equal segments: a reshape and a sum
@@ -1120,7 +1089,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
     """Repeat each element ``repeats`` times (an int or one count per element) along ``dim``
     (flattened when ``dim`` is None). ``repeat_interleave(counts)`` gives ``[0]*counts[0] + [1]*counts[1] ...``."""
     if repeats is None:  # the one-argument form: indices repeated by counts
-        from .creation import arange
         counts = input
         return repeat_interleave(arange(counts._data.shape[0] if counts._data.ndim else 1,
                                         device=counts._device), counts, 0, output_size=output_size)
@@ -1153,17 +1121,13 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
     return RepeatInterleave.apply(input, reps, d)
 
 
-class Tril(Function):
-    _array_forward = True
-
+class Tril(Op):
     @staticmethod
     def backward(ctx, g):
         return _triangle(Tril, g, ctx.k)
 
 
-class Triu(Function):
-    _array_forward = True
-
+class Triu(Op):
     @staticmethod
     def backward(ctx, g):
         return _triangle(Triu, g, ctx.k)
@@ -1189,7 +1153,6 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def _inplace_method(fn, name):
     def method(self, *args, **kwargs):
-        from .elementwise import inplace, inplace_source
         return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
     method.__name__ = name
     return method
@@ -1200,8 +1163,8 @@ with_numpy_aliases(globals(), ("unsqueeze", "squeeze", "narrow", "select", "chun
                                "stack", "repeat_interleave"))
 
 
-def _attach():
-    T = Tensor
+def attach_methods(T) -> None:
+    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
     T.reshape = reshape
     T.view = _view
     T.storage_offset = _storage_offset
@@ -1246,6 +1209,3 @@ def _attach():
     T.triu = triu
     T.tril_ = _inplace_method(tril, "tril_")
     T.triu_ = _inplace_method(triu, "triu_")
-
-
-_attach()

@@ -58,6 +58,13 @@ def ember_register_models(registry) -> None:
 
     A model that declares neither cannot change its number of classes with pretrained weights.
 
+    Fine-tuning (``ember finetune``, :mod:`ember.finetune`) reads the same metadata: the head (above;
+    ``get_classifier()`` when the model has it) is what ``--freeze all-but-head`` keeps training and
+    ``--head-lr`` applies to; ``input_size=(C, H, W)`` lets grey images feed a colour model (the channel
+    is repeated); the weights' ``transforms()`` is the preprocessing of every sample. A preprocessing
+    whose outputs differ in size (token ids of texts) batches them itself with a ``collate(batch)``
+    method on the object ``transforms()`` returns.
+
     Example::
 
         @hookimpl
@@ -75,11 +82,20 @@ def ember_register_datasets(registry) -> None:
     (usually an :class:`ember.utils.data.Dataset`). Metadata is filterable (``task=``, ``modality=``,
     ``num_classes=``); ``task`` must come from :data:`ember.plugins.tasks.TASKS`.
 
+    Fine-tuning (``ember finetune MODEL DATA``) reads: the dataset's ``classes`` attribute (else the
+    ``num_classes`` metadata) for the head; ``train=``/``split=`` constructor arguments for the test split
+    used as validation data; ``image_size=(C, H, W)``. A dataset that reads the user's own files
+    registers ``data_spec="<scheme>"`` (its class is built as ``DatasetClass(PATH)`` for
+    ``<scheme>:PATH``; ember-vision: ``imagefolder``; the text and audio plugins: ``textcsv``,
+    ``audiofolder``) and ``reader=fn`` (``fn(path)`` reads one input file, as ``ember predict`` needs).
+
     Example::
 
         @hookimpl
         def ember_register_datasets(registry):
             registry.add("blobs", Blobs, task="tabular-classification", modality="tabular")
+            registry.add("image_folder", ImageFolder, modality="image", data_spec="imagefolder",
+                         reader=default_loader)
     """
 
 

@@ -16,6 +16,8 @@ from ..ops.creation import place, resolve_device
 
 # Element types by the names the native format stores (Ember dtype names).
 DTYPES = {d.name: d for d in dt.ALL}
+# dtype *values* (a state dict's ``_packed_params.dtype``) may also be the quantized types.
+VALUE_DTYPES = {d.name: d for d in dt.ALL + dt.QUANTIZED}
 
 #: The most dimensions a loaded tensor may have (NumPy's limit, and far beyond any real model's).
 MAX_DIMS = 64

@@ -38,12 +38,12 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .._dtype import dtype as _DType
 from .._tensor import Size, Tensor
 from ..backend import Device
 from ..nn.parameter import Parameter
-from ._common import DTYPES, Reader, host_bytes, new_tensor
+from ._common import DTYPES, VALUE_DTYPES, Reader, host_bytes, new_tensor
 
 MAGIC = b"\x89EMB\r\n\x1a\n"
 VERSION = 1
@@ -246,7 +246,7 @@ class _Decoder:
             if kind == "float":
                 return _SPECIAL_FLOATS[value]
             if kind == "dtype":
-                return DTYPES[value]
+                return VALUE_DTYPES[value]
             if kind == "device":
                 return Device(value)
             if kind == "bytes":

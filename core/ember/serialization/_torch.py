@@ -82,7 +82,7 @@ _STORAGE_TYPES = {s.name: s for s in (
 _TORCH_DTYPES = {"float32": dt.float32, "float": dt.float32, "float64": dt.float64, "double": dt.float64,
                  "float16": dt.float16, "half": dt.float16, "bfloat16": dt.float32, "int64": dt.int64,
                  "long": dt.int64, "int32": dt.int32, "int": dt.int32, "int16": dt.int16, "short": dt.int16,
-                 "int8": dt.int8, "uint8": dt.uint8, "bool": dt.bool}
+                 "int8": dt.int8, "uint8": dt.uint8, "bool": dt.bool, "qint8": dt.qint8, "quint8": dt.quint8}
 
 
 class _Storage:

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _make, _wrap_dim
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from ...ops import elementwise as E
 from ...ops._dispatch import record, save, xp_of
@@ -40,7 +40,7 @@ _GELU_TANH_C = 0.044715
 # ---------------------------------------------------------------------------------------
 # Fused point-wise activations
 # ---------------------------------------------------------------------------------------
-class _Pointwise(Function):
+class _Pointwise(Op):
     """A point-wise activation as one graph node.
 
     Subclasses define, on arrays, ``compute(xp, x) -> (out, aux)`` (``aux``: an array the
@@ -48,14 +48,13 @@ class _Pointwise(Function):
     derivative written in Ember ops (so double backward, and higher, is exact).
     """
 
-    _array_forward = True
     name = ""
 
     @classmethod
-    def forward(cls, ctx, x):
-        out, aux = cls.compute(xp_of(x), _work(x._data))
+    def forward(cls, ctx, xp, x):
+        out, aux = cls.compute(xp, _work(x))
         ctx.save_for_backward(x, aux)
-        return out.reshape(x._data.shape).astype(x._data.dtype, copy=False)
+        return out.reshape(x.shape).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,27 +62,25 @@ class _Pointwise(Function):
         cls = ctx._fn
         if not STATE.enabled:
             # A plain backward records nothing: dy/dx * g directly on arrays.
-            d = _derivative_array(cls, x, aux)
+            d = _derivative_array(cls, xp_of(x), x._data, None if aux is None else aux._data)
             d *= g._data
             return _make(d, x._device)
         return g * _Derivative.apply(x, aux, cls)
 
 
-def _derivative_array(op, x: Tensor, aux):
-    d = op.deriv(xp_of(x), _work(x._data), None if aux is None else aux._data)
-    return d.reshape(x._data.shape)
+def _derivative_array(op, xp, x, aux):
+    """dy/dx of ``op`` at the array ``x`` (``aux``: what its compute kept, or None), in x's shape."""
+    return op.deriv(xp, _work(x), aux).reshape(x.shape)
 
 
-class _Derivative(Function):
+class _Derivative(Op):
     """dy/dx of a ``_Pointwise`` op as a function of x (a node only under create_graph)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, aux, op):
+    def forward(ctx, xp, x, aux, op):
         ctx.save_for_backward(x)
         ctx.op = op
-        return _derivative_array(op, x, aux).astype(x._data.dtype, copy=False)
+        return _derivative_array(op, xp, x, aux).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

@@ -16,29 +16,26 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor, _make
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
-class Attention(Function):
+class Attention(Op):
     """``softmax(q k^T * scale + mask) v`` with the softmax rows optionally dropped out.
 
     ``mask``: None, a bool tensor (True = may attend) or a float tensor added to the scores; any
     shape broadcastable to the scores. Returns ``out`` or, with ``need_weights``, ``(out, weights)``.
     """
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, q, k, v, mask, dropout_p, scale, need_weights, empty_rows_nan):
-        xp = q._device.xp
-        s = xp.matmul(q._data, xp.swapaxes(k._data, -1, -2))
+    def forward(ctx, xp, q, k, v, mask, dropout_p, scale, need_weights, empty_rows_nan):
+        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
         s *= scale
-        bool_mask = mask is not None and mask._data.dtype == np.bool_
+        bool_mask = mask is not None and mask.dtype == np.bool_
         if mask is not None:
-            md = mask._data
+            md = mask
             shape = np.broadcast_shapes(s.shape, md.shape)
             if shape != s.shape:
                 s = xp.broadcast_to(s, shape).copy()
@@ -49,11 +46,11 @@ class Attention(Function):
         p = _softmax_(xp, s, mask is not None, empty_rows_nan)
         keep = None
         if dropout_p > 0:
-            keep = _dropout_scale(q, p.shape, p.dtype, dropout_p)
+            keep = _dropout_scale(ctx._device, p.shape, p.dtype, dropout_p)
             pd = p * keep
         else:
             pd = p
-        out = xp.matmul(pd, v._data)
+        out = xp.matmul(pd, v)
         if any(ctx.needs_input_grad):
             # p and the dropout scale through save_for_backward: freed by backward, and p (returned as the
             # weights without dropout) is checked against in-place changes
@@ -64,21 +61,21 @@ class Attention(Function):
     @staticmethod
     def backward(ctx, g, g_weights=None):
         q, k, v, mask, p, keep = ctx.saved_tensors
-        e, scale = ctx.next_edges, ctx.scale
+        e, scale = ctx.needs_input_grad, ctx.scale
         if STATE.enabled:  # create_graph: probabilities as a function of q, k (and a float mask)
             p = _softmax_ops(q, k, mask, scale, ctx.bool_mask)
         else:
             p = _make(p._data, q._device)  # a constant (the saved output of this node carries a grad_fn)
         pd = p if keep is None else p * keep
-        gv = pd.mT.matmul(g) if e[2] is not None else None
+        gv = pd.mT.matmul(g) if e[2] else None
         gpd = g.matmul(v.mT)
         if g_weights is not None:
             gpd = gpd + g_weights
         gp = gpd if keep is None else gpd * keep
         gs = p * (gp - (gp * p).sum(-1, keepdim=True))
-        gq = gs.matmul(k) * scale if e[0] is not None else None
-        gk = gs.mT.matmul(q) * scale if e[1] is not None else None
-        gmask = gs if (mask is not None and not ctx.bool_mask and e[3] is not None) else None
+        gq = gs.matmul(k) * scale if e[0] else None
+        gk = gs.mT.matmul(q) * scale if e[1] else None
+        gmask = gs if (mask is not None and not ctx.bool_mask and e[3]) else None
         return gq, gk, gv, gmask, None, None, None, None
 
 
@@ -115,12 +112,12 @@ def _softmax_ops(q, k, mask, scale, bool_mask):
     return s.softmax(-1)
 
 
-def _dropout_scale(like: Tensor, shape, npdt, p: float):
-    """Array of 0 and 1/(1-p) (kept with probability 1-p), from the device's generator."""
+def _dropout_scale(device, shape, npdt, p: float):
+    """Array of 0 and 1/(1-p) (kept with probability 1-p), from ``device``'s generator."""
     from ...ops.random import _draw
     if p >= 1:
-        return like._device.xp.zeros(shape, npdt)
-    u = _draw(None, like._device, lambda rng, xp: rng.random(size=shape, dtype=npdt if npdt.itemsize >= 4 else None))
+        return device.xp.zeros(shape, npdt)
+    u = _draw(None, device, lambda rng, xp: rng.random(size=shape, dtype=npdt if npdt.itemsize >= 4 else None))
     keep = u >= p
     return keep.astype(npdt) * npdt.type(1.0 / (1.0 - p))
 

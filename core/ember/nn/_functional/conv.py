@@ -31,7 +31,7 @@ import threading
 import numpy as np
 
 from ..._tensor import Tensor, _make
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from ...ops._dispatch import record
 
@@ -438,81 +438,71 @@ class _GradMatrix:
         return self.m
 
 
-class Convolution(Function):
+class Convolution(Op):
     """``y = conv(x, w) + b``."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, w, b, geom):
-        ctx.save_for_backward(x, w)
+    def forward(ctx, xp, xd, w, b, geom):
+        ctx.save_for_backward(xd, w)
         ctx.geom = geom
-        xp = x._device.xp
-        xd = x._data
         cols = None
         # The weight gradient needs these columns again: keep them (within the budget) rather than rebuild.
         kept = _KeptColumns.take(xp, _columns_shape(xd.shape[0], geom), xd.dtype) if ctx.needs_input_grad[1] else None
         if kept is not None:
             cols = kept.matrix = _columns(xp, xd, geom, kept.array)
         ctx.kept = kept
-        return _conv_array(xp, xd, w._data, None if b is None else b._data, geom, cols)
+        return _conv_array(xp, xd, w, b, geom, cols)
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        geom, e = ctx.geom, ctx.next_edges
-        cache = _GradMatrix(g._data, geom) if (e[0] is not None and e[1] is not None) else None
-        gx = ConvolutionTranspose.apply(g, w, None, geom, cache) if e[0] is not None else None
+        geom, e = ctx.geom, ctx.needs_input_grad
+        cache = _GradMatrix(g._data, geom) if (e[0] and e[1]) else None
+        gx = ConvolutionTranspose.apply(g, w, None, geom, cache) if e[0] else None
         kept, ctx.kept = ctx.kept, None  # used once: a second backward (retain_graph) rebuilds the columns
-        gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] is not None else None
+        gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] else None
         if kept is not None:
             kept.release()
-        gb = g.sum((0,) + _spatial(geom.nd)) if e[2] is not None else None
+        gb = g.sum((0,) + _spatial(geom.nd)) if e[2] else None
         return gx, gw, gb, None
 
 
-class ConvolutionTranspose(Function):
+class ConvolutionTranspose(Op):
     """``x = conv^T(g, w) + b``: the gradient of a convolution wrt its input, and conv_transpose."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, w, b, geom, cache=None):
+    def forward(ctx, xp, g, w, b, geom, cache=None):
         ctx.save_for_backward(g, w)
         ctx.geom = geom
-        xp = g._device.xp
         gmat = None if cache is None else cache.get(xp)
-        return _conv_transpose_array(xp, g._data, w._data, None if b is None else b._data, geom, gmat)
+        return _conv_transpose_array(xp, g, w, b, geom, gmat)
 
     @staticmethod
     def backward(ctx, gg):
         g, w = ctx.saved_tensors
-        geom, e = ctx.geom, ctx.next_edges
-        dg = Convolution.apply(gg, w, None, geom) if e[0] is not None else None
-        dw = ConvolutionWeightGrad.apply(gg, g, geom) if e[1] is not None else None
-        db = gg.sum((0,) + _spatial(geom.nd)) if e[2] is not None else None
+        geom, e = ctx.geom, ctx.needs_input_grad
+        dg = Convolution.apply(gg, w, None, geom) if e[0] else None
+        dw = ConvolutionWeightGrad.apply(gg, g, geom) if e[1] else None
+        db = gg.sum((0,) + _spatial(geom.nd)) if e[2] else None
         return dg, dw, db, None, None
 
 
-class ConvolutionWeightGrad(Function):
+class ConvolutionWeightGrad(Op):
     """``gw = columns(x)^T @ g``: the gradient of a convolution wrt its weight."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, g, geom, cache=None, cols=None):
+    def forward(ctx, xp, x, g, geom, cache=None, cols=None):
         ctx.save_for_backward(x, g)
         ctx.geom = geom
-        xp = x._device.xp
         gmat = None if cache is None else cache.get(xp)
-        return _conv_weight_grad_array(xp, x._data, g._data, geom, gmat, cols)
+        return _conv_weight_grad_array(xp, x, g, geom, gmat, cols)
 
     @staticmethod
     def backward(ctx, ggw):
         x, g = ctx.saved_tensors
-        geom, e = ctx.geom, ctx.next_edges
-        dx = ConvolutionTranspose.apply(g, ggw, None, geom) if e[0] is not None else None
-        dg = Convolution.apply(x, ggw, None, geom) if e[1] is not None else None
+        geom, e = ctx.geom, ctx.needs_input_grad
+        dx = ConvolutionTranspose.apply(g, ggw, None, geom) if e[0] else None
+        dg = Convolution.apply(x, ggw, None, geom) if e[1] else None
         return dx, dg, None, None, None
 
 
@@ -706,16 +696,12 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 # ---------------------------------------------------------------------------------------------
 # F.pad
 # ---------------------------------------------------------------------------------------------
-class ConstantPad(Function):
+class ConstantPad(Op):
     """Pad (or, with negative amounts, crop) the trailing dims with a constant; the adjoint crops."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, pads, value):
+    def forward(ctx, xp, d, pads, value):
         ctx.pads = pads
-        xp = x._device.xp
-        d = x._data
         lead = d.ndim - len(pads)
         shape = d.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(d.shape[lead:], pads))
         if any(s < 0 for s in shape):
@@ -833,16 +819,12 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 # ---------------------------------------------------------------------------------------------
 # F.unfold / F.fold (im2col in PyTorch's (N, C*kh*kw, L) layout)
 # ---------------------------------------------------------------------------------------------
-class Unfold(Function):
+class Unfold(Op):
     """Sliding blocks of (N, C, H, W) as columns (N, C*kh*kw, OH*OW); the adjoint is Fold."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, win):
-        ctx.win, ctx.in_shape = win, x._data.shape
-        xp = x._device.xp
-        d = x._data
+    def forward(ctx, xp, d, win):
+        ctx.win, ctx.in_shape = win, d.shape
         n, c = d.shape[:2]
         xpad = padded_input(xp, d, win, 0)
         out = xp.empty((n, c, win.k[0] * win.k[1]) + win.out, d.dtype)
@@ -855,16 +837,12 @@ class Unfold(Function):
         return Fold.apply(g, ctx.win, ctx.in_shape), None
 
 
-class Fold(Function):
+class Fold(Op):
     """Sum columns (N, C*kh*kw, L) back into (N, C, H, W); the adjoint is Unfold."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, cols, win, out_shape):
+    def forward(ctx, xp, d, win, out_shape):
         ctx.win = win
-        xp = cols._device.xp
-        d = cols._data
         kk = win.k[0] * win.k[1]
         blocks = d.reshape((d.shape[0], d.shape[1] // kk, kk) + win.out)
         return spread_windows(xp, lambda idx: blocks[:, :, idx], win, out_shape, d.dtype)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import _dtype as dt
 from ..._tensor import Tensor, _make
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from ...ops import elementwise as E
 from ...ops._dispatch import _SCALAR_TYPE_NAMES as _TORCH_NAMES, record, save, xp_of
@@ -18,21 +18,19 @@ from ...ops.shape import broadcast_shapes, broadcast_tensors
 __all__ = ["linear", "bilinear"]
 
 
-class Linear(Function):
+class Linear(Op):
     """``y = x W^T + b`` as one node: one BLAS call forward, two backward (a hot path)."""
-
-    _array_forward = True
 
     @staticmethod
     def backward(ctx, g):
         x, w, b = ctx.saved_tensors
-        e = ctx.next_edges
-        gx = g.matmul(w) if e[0] is not None else None
+        e = ctx.needs_input_grad
+        gx = g.matmul(w) if e[0] else None
         gw = gb = None
-        if e[1] is not None:
+        if e[1]:
             g2 = g.reshape(-1, g.shape[-1])
             gw = g2.mT.matmul(x.reshape(-1, x.shape[-1]))
-        if b is not None and e[2] is not None:
+        if b is not None and e[2]:
             gb = g.reshape(-1, g.shape[-1]).sum(0)
         return gx, gw, gb
 
@@ -186,16 +184,14 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
 
 
 # ---- embedding -------------------------------------------------------------------------------
-class Embedding(Function):
+class Embedding(Op):
     """Row lookup; the weight gradient accumulates rows (repeated indices add up)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, indices, weight, padding_idx, scale_grad_by_freq):
+    def forward(ctx, xp, indices, weight, padding_idx, scale_grad_by_freq):
         ctx.save_for_backward(indices)
-        ctx.num_weights, ctx.padding_idx, ctx.scale = weight._data.shape[0], padding_idx, scale_grad_by_freq
-        return weight._data[indices._data]
+        ctx.num_weights, ctx.padding_idx, ctx.scale = weight.shape[0], padding_idx, scale_grad_by_freq
+        return weight[indices]
 
     @staticmethod
     def backward(ctx, g):
@@ -209,20 +205,16 @@ def _inverse_frequency(xp, flat, num_weights: int):
     return 1.0 / xp.bincount(flat, minlength=num_weights)[flat]
 
 
-class EmbeddingWeightGrad(Function):
+class EmbeddingWeightGrad(Op):
     """Scatter-add rows of ``g`` into a (num_weights, D) gradient (each row divided by its index's
     count in the batch with ``scale_grad_by_freq``); its own gradient is a lookup."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, indices, num_weights, padding_idx, scale):
+    def forward(ctx, xp, gd, indices, num_weights, padding_idx, scale):
         ctx.save_for_backward(indices)
         ctx.padding_idx, ctx.num_weights, ctx.scale = padding_idx, num_weights, scale
-        xp = g._device.xp
-        gd = g._data
         dim = gd.shape[-1]
-        flat = indices._data.reshape(-1)
+        flat = indices.reshape(-1)
         rows = gd.reshape(-1, dim)
         if scale:
             rows = rows * _inverse_frequency(xp, flat, num_weights).astype(gd.dtype)[:, None]
@@ -334,16 +326,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     return out
 
 
-class SegmentSum(Function):
+class SegmentSum(Op):
     """Sum rows into segments by id (id -1: row left out); the gradient gathers rows back."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, rows, seg_ids, segments):
+    def forward(ctx, xp, rd, seg_ids, segments):
         ctx.seg_ids = seg_ids
-        xp = rows._device.xp
-        rd = rows._data
         keep = seg_ids >= 0
         out = xp.zeros((segments,) + rd.shape[1:], dtype=rd.dtype)
         xp.add.at(out, xp.asarray(seg_ids[keep]), rd[xp.asarray(keep)])
@@ -354,17 +342,14 @@ class SegmentSum(Function):
         return GatherSegments.apply(g, ctx.seg_ids), None, None
 
 
-class GatherSegments(Function):
+class GatherSegments(Op):
     """Row ``i`` of the result is row ``seg_ids[i]`` of ``g`` (zero where the id is -1)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, seg_ids):
-        ctx.seg_ids, ctx.segments = seg_ids, g._data.shape[0]
-        xp = g._device.xp
+    def forward(ctx, xp, g, seg_ids):
+        ctx.seg_ids, ctx.segments = seg_ids, g.shape[0]
         ids = xp.asarray(seg_ids)
-        out = g._data[xp.maximum(ids, 0)]
+        out = g[xp.maximum(ids, 0)]
         out[ids < 0] = 0
         return out
 

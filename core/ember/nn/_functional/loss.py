@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _make
-from ...autograd.function import Function, device_mismatch
+from ...autograd.function import Op, device_mismatch
 from ...autograd.grad_mode import STATE
 from ...ops import elementwise as E
 from ...ops._dispatch import as_array, record, save, xp_of
@@ -233,7 +233,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _class_reduce(loss, wt, reduction, unbatched)
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """Fused ``log_softmax`` + weighted, label-smoothed NLL over class indices.
 
     Each position's loss is ``-sum_c q_c log p_c`` with the target distribution
@@ -241,8 +241,6 @@ class CrossEntropy(Function):
     respect to the logits is ``s (p sum(q) - q)`` where ``s`` is the incoming gradient (divided by
     the total weight for ``mean``).
     """
-
-    _array_forward = True
 
     @staticmethod
     def backward(ctx, g):
@@ -375,30 +373,26 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, eps):
 # ---------------------------------------------------------------------------------------
 # Binary cross entropy
 # ---------------------------------------------------------------------------------------
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """``-(y log x + (1 - y) log(1 - x))`` with both logs clamped to >= -100 (as PyTorch), and
     PyTorch's gradient ``(x - y) / max(x (1 - x), 1e-12)`` (finite at x = 0 and 1)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, y):
-        xp = xp_of(x)
-        xd = x._data
+    def forward(ctx, xp, xd, y):
         with np.errstate(divide="ignore"):
             log_x = xp.maximum(xp.log(xd), -100)
             log_1mx = xp.maximum(xp.log(1 - xd), -100)
-        ctx.save_for_backward(x, y)
-        return as_array(-(y._data * (log_x - log_1mx) + log_1mx))
+        ctx.save_for_backward(xd, y)
+        return as_array(-(y * (log_x - log_1mx) + log_1mx))
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        e = ctx.next_edges
+        e = ctx.needs_input_grad
         gx = gy = None
-        if e[0] is not None:
+        if e[0]:
             gx = g * (x - y) / ((1 - x) * x).clamp_min(1e-12)
-        if e[1] is not None:
+        if e[1]:
             with np.errstate(divide="ignore"):
                 gy = g * ((1 - x).log().clamp_min(-100) - x.log().clamp_min(-100))
         return gx, gy

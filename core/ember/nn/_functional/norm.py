@@ -11,22 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor, _bump_version, _make
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm", "normalize",
            "local_response_norm"]
 
 
-class Normalize(Function):
+class Normalize(Op):
     """``(x - mean) * rstd`` over ``axes``; statistics from the batch or given (``stats``)."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, axes, eps, stats=None):
-        xp = x._device.xp
-        d = x._data
+    def forward(ctx, xp, d, axes, eps, stats=None):
         if stats is None:
             mean = d.mean(axis=axes, keepdims=True)
             centered = d - mean
@@ -36,7 +32,7 @@ class Normalize(Function):
             centered = d - mean
         rstd = (1.0 / xp.sqrt(var + eps)).astype(d.dtype, copy=False)
         xhat = centered * rstd
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(d)
         ctx.axes, ctx.eps, ctx.batch_stats = axes, eps, stats is None
         ctx.xhat, ctx.rstd = xhat, rstd
         ctx.mean, ctx.var = mean, var  # read by batch_norm for the running statistics

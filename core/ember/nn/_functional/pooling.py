@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from .conv import _NC, Windows, _ntuple, _spatial, padded_input, record_unary, spread_windows
 
@@ -98,16 +98,12 @@ def _window_sum(xp, d, win: Windows):
 # ---------------------------------------------------------------------------------------------
 # Nodes: reading windows (gather / sum) and their adjoints (scatter / spread)
 # ---------------------------------------------------------------------------------------------
-class WindowScatter(Function):
+class WindowScatter(Op):
     """Add ``g`` at the input position each window's chosen offset ``arg`` points at."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, arg, win, in_shape):
+    def forward(ctx, xp, gd, arg, win, in_shape):
         ctx.arg, ctx.win = arg, win
-        xp = g._device.xp
-        gd = g._data
         if not any(win.lo) and win.disjoint:
             return _scatter_disjoint(xp, gd, arg, win, in_shape)
         mask, part = xp.empty(arg.shape, bool), xp.empty(gd.shape, gd.dtype)
@@ -148,17 +144,14 @@ def _along(v, i: int, nd: int):
     return v.reshape((-1,) + (1,) * (nd - 1 - i))
 
 
-class WindowGather(Function):
+class WindowGather(Op):
     """Read, in each window, the value at its chosen offset ``arg``."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, arg, win):
-        ctx.arg, ctx.win, ctx.in_shape = arg, win, x._data.shape
-        xp = x._device.xp
-        xpad = padded_input(xp, x._data, win, 0)
-        out = xp.zeros(arg.shape, x._data.dtype)
+    def forward(ctx, xp, x, arg, win):
+        ctx.arg, ctx.win, ctx.in_shape = arg, win, x.shape
+        xpad = padded_input(xp, x, win, 0)
+        out = xp.zeros(arg.shape, x.dtype)
         for idx, sl in win.offsets():
             xp.copyto(out, xpad[_NC + sl], where=arg == idx)
         return out
@@ -168,7 +161,7 @@ class WindowGather(Function):
         return WindowScatter.apply(g, ctx.arg, ctx.win, ctx.in_shape), None, None
 
 
-class MaxPool2DWithIndices(Function):
+class MaxPool2DWithIndices(Op):
     """Node of max pooling (recorded directly): the gradient goes to each window's maximum."""
 
     @staticmethod
@@ -183,15 +176,13 @@ class MaxPool3DWithIndices(MaxPool2DWithIndices):
 _MAX_POOL_NODE = {1: MaxPool2DWithIndices, 2: MaxPool2DWithIndices, 3: MaxPool3DWithIndices}
 
 
-class WindowSum(Function):
+class WindowSum(Op):
     """``sum over each window * scale`` (scale: a number or an (OH, OW) array): average pooling."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, scale, win):
-        ctx.scale, ctx.win, ctx.in_shape = scale, win, x._data.shape
-        acc = _window_sum(x._device.xp, x._data, win)
+    def forward(ctx, xp, x, scale, win):
+        ctx.scale, ctx.win, ctx.in_shape = scale, win, x.shape
+        acc = _window_sum(xp, x, win)
         acc *= scale
         return acc
 
@@ -200,16 +191,13 @@ class WindowSum(Function):
         return WindowSpread.apply(g, ctx.scale, ctx.win, ctx.in_shape), None, None
 
 
-class WindowSpread(Function):
+class WindowSpread(Op):
     """Adjoint of WindowSum: ``g * scale`` added to every position of its window."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, g, scale, win, in_shape):
+    def forward(ctx, xp, g, scale, win, in_shape):
         ctx.scale, ctx.win = scale, win
-        xp = g._device.xp
-        gs = g._data * scale
+        gs = g * scale
         return spread_windows(xp, lambda idx: gs, win, in_shape, gs.dtype)
 
     @staticmethod

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor, _make
-from ...autograd.function import Function
+from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from .layers import linear
 
@@ -342,27 +342,23 @@ def _steps(batch_sizes, reverse: bool) -> list:
     return out[::-1] if reverse else out
 
 
-class Recurrence(Function):
+class Recurrence(Op):
     """One layer in one direction over a whole (packed-layout) sequence: ``(y, h_n, c_n)``.
 
     Arguments: ``x (rows, I)``, ``h0``/``c0 (B, H)`` or None (zeros), the four weights (biases may be
     None), the cell (an entry of ``CELLS``), ``batch_sizes`` (Python ints) and ``reverse``.
     """
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, cell, batch_sizes, reverse):
-        xp = x._device.xp
-        xd = x._data
-        H = w_hh._data.shape[1]
+    def forward(ctx, xp, xd, h0, c0, w_ih, w_hh, b_ih, b_hh, cell, batch_sizes, reverse):
+        H = w_hh.shape[1]
         B = batch_sizes[0] if batch_sizes else 0
         dtype = xd.dtype
-        h = h0._data.astype(dtype, copy=True) if h0 is not None else xp.zeros((B, H), dtype)
+        h = h0.astype(dtype, copy=True) if h0 is not None else xp.zeros((B, H), dtype)
         c = None
         if cell.has_c:
-            c = c0._data.astype(dtype, copy=True) if c0 is not None else xp.zeros((B, H), dtype)
-        wx, wh, bx, bh = cell.prepare(xp, w_ih._data, w_hh._data, _d(b_ih), _d(b_hh))
+            c = c0.astype(dtype, copy=True) if c0 is not None else xp.zeros((B, H), dtype)
+        wx, wh, bx, bh = cell.prepare(xp, w_ih, w_hh, b_ih, b_hh)
         G = xp.matmul(xd, wx)                       # (gates, rows, H): all input projections at once
         if bx is not None:
             G += bx
@@ -372,7 +368,7 @@ class Recurrence(Function):
             # The step arrays go through save_for_backward so that backward frees them (unless the graph
             # is retained); the Elman RNN's saved activations are its output, so changing that output in
             # place is reported. y is saved for the same check.
-            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, Y, *saved)
+            ctx.save_for_backward(xd, h0, c0, w_ih, w_hh, b_ih, b_hh, Y, *saved)
             ctx.cell, ctx.batch_sizes, ctx.reverse = cell, batch_sizes, reverse
         return Y, hn, cn
 
@@ -383,7 +379,7 @@ class Recurrence(Function):
         if STATE.enabled:  # create_graph: differentiate a recomputation in Ember ops instead
             return _recomputed_grads(ctx, inputs, (gy, ghn, gcn))
         x, h0, c0, w_ih, w_hh, b_ih, b_hh = inputs
-        cell, e = ctx.cell, ctx.next_edges
+        cell, e = ctx.cell, ctx.needs_input_grad
         dev = x._device
         xp = dev.xp
         H = w_hh._data.shape[1]
@@ -403,25 +399,21 @@ class Recurrence(Function):
             return a.reshape((-1,) + a.shape[2:])
 
         g = [None] * 10
-        if e[0] is not None:  # sum over gates of D_k @ W_ih,k
+        if e[0]:  # sum over gates of D_k @ W_ih,k
             g[0] = xp.matmul(DX, _gate_major(w_ih._data, cell.gates, cell.order)).sum(0)
-        if e[1] is not None:
+        if e[1]:
             g[1] = dh0
-        if e[2] is not None:
+        if e[2]:
             g[2] = dc0
-        if e[3] is not None:
+        if e[3]:
             g[3] = flat(xp.matmul(DX.transpose(0, 2, 1), x._data))
-        if e[4] is not None:
+        if e[4]:
             g[4] = flat(xp.matmul(DH.transpose(0, 2, 1), Hp))
-        if b_ih is not None and (e[5] is not None or e[6] is not None):
+        if b_ih is not None and (e[5] or e[6]):
             db_x = DX.sum(1)
             g[5] = flat(db_x)
             g[6] = flat(db_x if DH is DX else DH.sum(1))
         return tuple(None if a is None else _make(a, dev) for a in g)
-
-
-def _d(t):
-    return None if t is None else t._data
 
 
 def _grad_array(g, xp, shape, dtype):
@@ -429,14 +421,12 @@ def _grad_array(g, xp, shape, dtype):
     return g._data.astype(dtype, copy=True) if g is not None else xp.zeros(shape, dtype)
 
 
-class _Alias(Function):
+class _Alias(Op):
     """Identity with its own graph node: gradients asked for through it stop here."""
 
-    _array_forward = True
-
     @staticmethod
-    def forward(ctx, x):
-        return x._data
+    def forward(ctx, xp, x):
+        return x
 
     @staticmethod
     def backward(ctx, g):
@@ -448,7 +438,7 @@ def _recomputed_grads(ctx, inputs, grads):
     ``create_graph=True``). Each input goes through an alias node so that the differentiation stops
     there even when one input depends on another."""
     from ...autograd.engine import grad as autograd_grad
-    want = [i for i, (t, edge) in enumerate(zip(inputs, ctx.next_edges)) if t is not None and edge is not None]
+    want = [i for i, (t, need) in enumerate(zip(inputs, ctx.needs_input_grad)) if t is not None and need]
     args = list(inputs)
     for i in want:
         args[i] = _Alias.apply(args[i])
