@@ -54,7 +54,7 @@ REPORT: list[str] = []
 # with weights_only=True and their classes allowlisted (OBJECTS_ALLOWLIST), so that mutated pickles reach
 # the creation (NEWOBJ), state (BUILD) and calls (REDUCE) of allowlisted classes. Appended last: a reader's
 # position seeds its cases, so the others' cases stay the same.
-READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg", "pt-objects")
+READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg", "pt-objects", "tokenizer-json")
 _CHECKPOINTS = ("native", "safetensors", "pt-zip", "pt-legacy", "pt-objects")
 _ZIPS = ("pt-zip", "pt-objects")
 
@@ -444,6 +444,16 @@ def mutate_jpeg(rng, data: bytes) -> tuple[bytes, str]:
     return data[: pos + 2] + struct.pack(">H", len(body) + 2) + body + data[pos + 2 + n:], f"jpeg:{marker:02X}-{what}"
 
 
+def mutate_tokenizer_json(rng, data: bytes) -> tuple[bytes, str]:
+    """One JSON-aware change to a tokenizer.json (a value of another type, an edge integer, a deleted or
+    duplicated entry), written back as ASCII-escaped or raw UTF-8 (a lone surrogate then makes the bytes
+    invalid UTF-8, which the reader must report too)."""
+    obj, what = mutate_json(rng, json.loads(data))
+    if rng.random() < 0.5:
+        return json.dumps(obj).encode("ascii"), what
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass"), what
+
+
 # ---- valid seed files ------------------------------------------------------------------------
 
 _SEEDS: dict[str, list[tuple[str, bytes]]] = {}
@@ -585,13 +595,21 @@ def _jpeg_seeds():
     return out
 
 
+def _tokenizer_json_seeds():
+    """The two real tokenizer.json files of the text tests (WordPiece and byte-level BPE, written by the
+    tokenizers package)."""
+    data = Path(__file__).resolve().parents[1] / "text" / "data"
+    return [(name, (data / f"{name}_corpus_tokenizer.json").read_bytes()) for name in ("wordpiece", "bpe")]
+
+
 _BUILDERS = {"native": _native_seeds, "safetensors": _safetensors_seeds, "pt-zip": _pt_zip_seeds,
              "pt-legacy": _pt_legacy_seeds, "idx": _idx_seeds, "cifar": _cifar_seeds, "png": _png_seeds,
-             "jpeg": _jpeg_seeds, "pt-objects": _pt_objects_seeds}
+             "jpeg": _jpeg_seeds, "pt-objects": _pt_objects_seeds,
+             "tokenizer-json": _tokenizer_json_seeds}
 
 # Structure-aware mutations per reader (the generic ones are used for every reader too).
 _AWARE = {"native": mutate_native_header, "safetensors": mutate_safetensors, "pt-legacy": mutate_legacy,
-          "idx": mutate_idx, "png": mutate_png, "jpeg": mutate_jpeg}
+          "idx": mutate_idx, "png": mutate_png, "jpeg": mutate_jpeg, "tokenizer-json": mutate_tokenizer_json}
 
 
 def _mutate_once(reader: str, rng, data: bytes) -> tuple[bytes, str]:
@@ -659,8 +677,8 @@ class Case:
             for label, data in seeds("cifar"):
                 (folder / label).write_bytes(self.data if label == self.label else data)
             return folder / self.label, root
-        suffix = {"png": ".png", "jpeg": ".jpg", "safetensors": ".safetensors", "native": ".ember"}.get(self.reader,
-                                                                                                       ".pt")
+        suffix = {"png": ".png", "jpeg": ".jpg", "safetensors": ".safetensors", "native": ".ember",
+                  "tokenizer-json": ".json"}.get(self.reader, ".pt")
         path = root / f"case{suffix}"
         path.write_bytes(self.data)
         return path, path
@@ -679,8 +697,15 @@ def _documented_errors(reader: str) -> tuple:
         from ember.serialization import UnsafeUnpicklingError
         from ember_vision.datasets import DatasetFormatError
         return DatasetFormatError, UnsafeUnpicklingError
+    if reader == "tokenizer-json":
+        from ember_text.tokenizers import TokenizerError
+        return (TokenizerError,)
     from ember_vision.io import ImageDecodeError
     return (ImageDecodeError,)
+
+
+# Accents, CJK, emoji, digits, a URL, code and runs of whitespace: every pre-tokenizer and normalizer path.
+TOKENIZER_SAMPLE = "Héllo wörld! 你好 😀 12345 https://ex.ample/a?b=1 def f(x): return x**2\t\n  end"
 
 
 def _load(case: Case, what):
@@ -699,6 +724,12 @@ def _load(case: Case, what):
     if case.reader == "cifar":
         from ember_vision.datasets import CIFAR10
         return CIFAR10(what, train=False)
+    if case.reader == "tokenizer-json":  # a file that loads must also encode and decode
+        from ember_text.tokenizers import Tokenizer
+        tok = Tokenizer.from_file(what)
+        enc = tok.encode(TOKENIZER_SAMPLE, "and a second sentence")
+        tok.decode(enc.ids)
+        return tok
     from ember_vision import io as vio
     modes = list(vio.ImageReadMode)
     mode = modes[int(case.option * 10) % len(modes)]
@@ -796,6 +827,7 @@ def worker_main(cap: int, workdir: Path) -> None:
     import ember  # noqa: F401 - imported before the cap, as every reader needs it
     import ember_vision.datasets  # noqa: F401
     import ember_vision.io  # noqa: F401
+    import ember_text.tokenizers  # noqa: F401
     warnings.simplefilter("ignore")  # bfloat16 widening, Pillow's decompression-bomb warning
     for reader in READERS:
         seeds(reader)
