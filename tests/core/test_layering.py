@@ -23,8 +23,8 @@ LAYERS = (
     ("autograd", ("autograd.function", "autograd.engine")),
     # The op families, in the order they build on one another; the package module ``ember.ops``
     # comes last: it sets every family's Tensor methods once all have loaded.
-    ("op basics", ("ops._erf", "ops.creation")),
-    ("op recording", ("ops._dispatch", "ops._views")),
+    ("op basics", ("ops._erf", "ops._registry", "ops.creation")),
+    ("op recording", ("ops._dispatch", "ops._views", "ops._inplace")),
     ("element-wise ops", ("ops.elementwise",)),
     ("conversions and reductions", ("ops.conversion", "ops.reduction")),
     ("shape, indexing, linalg and random ops", ("ops.shape", "ops.indexing", "ops.linalg", "ops.random")),

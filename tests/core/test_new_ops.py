@@ -21,7 +21,7 @@ import pytest
 import ember
 import ember.nn.functional as F
 from ember.autograd import gradcheck, gradgradcheck
-from ember.ops.reduction import numpy_aliases
+from ember.ops._registry import numpy_aliases
 from ember.testing import assert_close
 
 DATA = os.path.join(os.path.dirname(__file__), "data")

@@ -1,7 +1,9 @@
 """Differentiable operations, one family per module (forward and backward side by side).
 
-This is the one place where ``Tensor`` gets its operator methods: each family lists its methods
-in ``attach_methods(T)``, and they are set here, after every family and the autograd engine
+Each family registers its public ops with its own :class:`~ember.ops._registry.Registry`
+(``@registry.op(...)``), which makes the module's ``__all__`` and its ``Tensor`` methods,
+in-place variants and aliases in one place. This package module is where those methods are set
+on ``Tensor`` (:func:`~ember.ops._registry.attach`), after every family and the autograd engine
 have loaded, so no module below this package imports an op (tests/core/test_layering.py).
 CONTRIBUTING.md has the recipe for adding an op.
 """
@@ -9,13 +11,13 @@ from .._tensor import Tensor as _Tensor
 from ..autograd.engine import (tensor_backward as _tensor_backward, tensor_retain_grad as _tensor_retain_grad,
                                tensor_register_post_accumulate_grad_hook as _tensor_post_accumulate_hook)
 from . import creation, conversion, elementwise, reduction, shape, indexing, linalg, random
+from ._registry import attach as _attach
 
-for _family in (creation, conversion, elementwise, reduction, shape, indexing, linalg, random):
-    _family.attach_methods(_Tensor)
+_attach(_Tensor, [family.registry for family in (creation, conversion, elementwise, reduction, shape, indexing,
+                                                 linalg, random)])
 _Tensor.backward = _tensor_backward
 _Tensor.retain_grad = _tensor_retain_grad
 _Tensor.register_post_accumulate_grad_hook = _tensor_post_accumulate_hook
-del _family
 
 import warnings as _warnings
 

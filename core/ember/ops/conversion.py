@@ -10,10 +10,12 @@ from ..backend import CPU, Device
 from ._dispatch import broadcast_pair_shape, check_writable, record, xp_of
 from .creation import resolve_device
 from ..autograd.grad_mode import STATE
-from .elementwise import inplace, inplace_source
+from ._inplace import inplace, inplace_source
+from ._registry import Registry
 from .._tensor import _bump_version
 
-__all__ = ["clone"]
+registry = Registry(globals())
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 
 class Cast(Op):
@@ -61,6 +63,7 @@ class Clone(Op):
         return g
 
 
+@registry.op(method=True)
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
     """A copy of ``input`` with its own storage; gradients flow back to ``input``."""
     d = input._data.copy()
@@ -69,6 +72,7 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
     return _make(d, input._device)
 
 
+@registry.method("contiguous")
 def _contiguous(self: Tensor, memory_format=None) -> Tensor:
     if self._data.flags.c_contiguous:
         return self
@@ -98,6 +102,7 @@ def _parse_to_args(args, kwargs):
     return device, dtype, copy
 
 
+@registry.method("to")
 def _to(self: Tensor, *args, **kwargs) -> Tensor:
     """Convert dtype and/or device: ``t.to("cuda")``, ``t.to(ember.float64)``, ``t.to(other)``.
 
@@ -125,6 +130,7 @@ def _cast_method(d: dt.dtype):
     return method
 
 
+@registry.method("type")
 def _type(self: Tensor, dtype=None, non_blocking=False):
     if dtype is None:
         return f"ember.{'cuda.' if self._device.type == 'cuda' else ''}{_LEGACY[self.dtype]}"
@@ -141,10 +147,12 @@ _LEGACY = {dt.float32: "FloatTensor", dt.float64: "DoubleTensor", dt.float16: "H
            dt.uint8: "ByteTensor", dt.bool: "BoolTensor"}
 
 
+@registry.method("cpu")
 def _cpu(self, memory_format=None):
     return self.to(CPU)
 
 
+@registry.method("cuda")
 def _cuda(self, device=None, non_blocking=False, memory_format=None):
     if device is None:
         device = "cuda"
@@ -153,10 +161,12 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     return self.to(device)
 
 
+@registry.method("type_as")
 def _type_as(self, other):
     return self.to(other.dtype)
 
 
+@registry.method("copy_")
 def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
     """Copy ``src`` into ``self`` (broadcasting, casting, across devices)."""
     if not isinstance(src, Tensor):
@@ -176,16 +186,7 @@ def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
     return self
 
 
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    T.to = _to
-    T.clone = clone
-    T.contiguous = _contiguous
-    T.cpu = _cpu
-    T.cuda = _cuda
-    T.type = _type
-    T.type_as = _type_as
-    T.copy_ = _copy_
-    for name, d in dict(float=dt.float32, double=dt.float64, half=dt.float16, long=dt.int64, int=dt.int32,
-                        short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool).items():
-        setattr(T, name, _cast_method(d))
+for _name, _dtype in dict(float=dt.float32, double=dt.float64, half=dt.float16, long=dt.int64, int=dt.int32,
+                          short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool).items():
+    registry.method(_name, _cast_method(_dtype))
+del _name, _dtype

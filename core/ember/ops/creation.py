@@ -9,10 +9,10 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
 from ..backend import CPU, Device
+from ._registry import Registry
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace",
-           "eye", "scalar_tensor"]
+registry = Registry(globals())
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 
 def resolve_device(device) -> Device:
@@ -101,6 +101,7 @@ def _convert_unsupported(arr: np.ndarray) -> np.ndarray:
     return arr.astype(target)
 
 
+@registry.op
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or tensors).
 
@@ -113,6 +114,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
     return _finish(place(arr, device), requires_grad)
 
 
+@registry.op(aliases=("asarray",))
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor` but shares memory with ``data`` when dtype and device already match."""
     if isinstance(data, Tensor):
@@ -128,9 +130,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return place(arr, device)
 
 
-asarray = as_tensor
-
-
+@registry.op
 def from_numpy(array: np.ndarray) -> Tensor:
     """A CPU tensor sharing memory with a NumPy array (writes through both ways)."""
     if not isinstance(array, np.ndarray):
@@ -141,6 +141,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _make(array, CPU)
 
 
+@registry.op
 def scalar_tensor(value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     d = dt.to_dtype(dtype) if dtype is not None else dt.get_default_dtype()
     return _finish(place(np.asarray(value, dtype=d.np), device), requires_grad)
@@ -174,16 +175,19 @@ def _dtype_or_default(dtype):
     return dt.get_default_dtype() if dtype is None else dt.to_dtype(dtype)
 
 
+@registry.op
 def zeros(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False) -> Tensor:
     """A tensor of zeros: ``ember.zeros(2, 3)`` or ``ember.zeros((2, 3))``."""
     return _filled(parse_shape(size), 0, _dtype_or_default(dtype), device, requires_grad)
 
 
+@registry.op
 def ones(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False) -> Tensor:
     """A tensor of ones."""
     return _filled(parse_shape(size), 1, _dtype_or_default(dtype), device, requires_grad)
 
 
+@registry.op
 def empty(*size, dtype=None, device=None, requires_grad=False, layout=None, out=None, pin_memory=False,
           memory_format=None) -> Tensor:
     """An uninitialised tensor."""
@@ -196,6 +200,7 @@ def _fill_dtype(value):
     return dt.scalar_dtype(value)
 
 
+@registry.op
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, out=None,
          pin_memory=False) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value (bool, int64 or default float)."""
@@ -210,23 +215,28 @@ def _like(fn, input: Tensor, dtype, device, requires_grad, *args):
     return fn(*args, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.op
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
     return _like(lambda **k: zeros(input._data.shape, **k), input, dtype, device, requires_grad)
 
 
+@registry.op
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
     return _like(lambda **k: ones(input._data.shape, **k), input, dtype, device, requires_grad)
 
 
+@registry.op
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None) -> Tensor:
     return _like(lambda **k: empty(input._data.shape, **k), input, dtype, device, requires_grad)
 
 
+@registry.op
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
               memory_format=None) -> Tensor:
     return _like(lambda **k: full(input._data.shape, fill_value, **k), input, dtype, device, requires_grad)
 
 
+@registry.op
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless any bound is a float."""
     if end is None:
@@ -273,6 +283,7 @@ def _space_args(name: str, start, end, steps, dtype):
     return ends[0], ends[1], int(steps), d
 
 
+@registry.op
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -312,6 +323,7 @@ def _fma(a, b, c):
     return s + (((p - (s - bb)) + (c - bb)) + err)        # Knuth's two-sum error, plus the product's
 
 
+@registry.op
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent."""
     start, end, steps, d = _space_args("logspace", start, end, steps, dtype)
@@ -322,6 +334,7 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     return _finish(place(arr, device), requires_grad)
 
 
+@registry.op
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False, layout=None, out=None) -> Tensor:
     """A 2-D tensor with ones on the diagonal."""
     d = _dtype_or_default(dtype)
@@ -333,26 +346,31 @@ def _new_kwargs(self, dtype, device):
     return (self.dtype if dtype is None else dtype), (self._device if device is None else device)
 
 
+@registry.method("new_zeros")
 def _new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_):
     dtype, device = _new_kwargs(self, dtype, device)
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.method("new_ones")
 def _new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_):
     dtype, device = _new_kwargs(self, dtype, device)
     return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.method("new_empty")
 def _new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_):
     dtype, device = _new_kwargs(self, dtype, device)
     return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.method("new_full")
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, **_):
     dtype, device = _new_kwargs(self, dtype, device)
     return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.method("new_tensor")
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_):
     dtype, device = _new_kwargs(self, dtype, device)
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -372,11 +390,5 @@ def _tensor_new(cls, *args, device=None, dtype=None):
     return t
 
 
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    T.__new__ = staticmethod(_tensor_new)
-    T.new_zeros = _new_zeros
-    T.new_ones = _new_ones
-    T.new_empty = _new_empty
-    T.new_full = _new_full
-    T.new_tensor = _new_tensor
+# ``ember.Tensor(...)`` / ``ember.Tensor(shape)``: the legacy constructor, set when the ops load.
+registry.method("__new__", staticmethod(_tensor_new))

@@ -22,20 +22,11 @@ from ..backend import CPU
 from ._erf import _erf
 from ._dispatch import (_SCALAR_TYPE_NAMES, align_devices, broadcast_pair_shape, check_writable, as_array, promote_pair, record, result_dtype_check,
                         save, scalar_value, to_float, xp_of)
-from ._views import rebase_view
+from ._inplace import check_inplace_allowed, inplace, inplace_source, make_inplace, raise_leaf_inplace  # noqa: F401
+from ._registry import Registry
 
-__all__ = [
-    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
-    "fmod", "pow", "float_power", "atan2", "arctan2", "maximum", "minimum", "fmax", "fmin", "hypot",
-    "neg", "negative", "abs", "absolute", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-    "square", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-    "asinh", "acosh", "atanh", "sigmoid", "reciprocal", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix",
-    "frac", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "relu", "erf", "erfc",
-    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
-    "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose", "allclose", "equal",
-    "nan_to_num", "signbit", "copysign", "logaddexp", "logaddexp2", "bitwise_left_shift", "bitwise_right_shift",
-]
+registry = Registry(globals(), make_inplace=make_inplace)
+__all__ = registry.exported   # filled in by the @registry.op decorators below
 
 _STATE = STATE
 _PY_SCALARS = (int, float, bool)
@@ -175,143 +166,174 @@ def _math_fn(xp, x, fn):
     return xp.asarray(_math_fn(np, xp.asnumpy(x), fn))
 
 
+@registry.op(method=True, inplace=True, aliases=('negative',))
 def neg(input):
     return unary(Neg, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('absolute',))
 def abs(input):
     return unary(Abs, input)
 
 
+@registry.op(method=True, inplace=True)
 def exp(input):
     return unary(Exp, input)
 
 
+@registry.op(method=True, inplace=True)
 def exp2(input):
     return unary(Exp2, input)
 
 
+@registry.op(method=True, inplace=True)
 def log(input):
     return unary(Log, input)
 
 
+@registry.op(method=True, inplace=True)
 def log2(input):
     return unary(Log2, input)
 
 
+@registry.op(method=True, inplace=True)
 def log10(input):
     return unary(Log10, input)
 
 
+@registry.op(method=True, inplace=True)
 def log1p(input):
     return unary(Log1p, input)
 
 
+@registry.op(method=True, inplace=True)
 def expm1(input):
     return unary(Expm1, input)
 
 
+@registry.op(method=True, inplace=True)
 def sqrt(input):
     return unary(Sqrt, input)
 
 
+@registry.op(method=True, inplace=True)
 def rsqrt(input):
     return unary(Rsqrt, input)
 
 
+@registry.op(method=True, inplace=True)
 def square(input):
     return unary(Square, input)
 
 
+@registry.op(method=True, inplace=True)
 def sin(input):
     return unary(Sin, input)
 
 
+@registry.op(method=True, inplace=True)
 def cos(input):
     return unary(Cos, input)
 
 
+@registry.op(method=True, inplace=True)
 def tan(input):
     return unary(Tan, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('arcsin',))
 def asin(input):
     return unary(Asin, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('arccos',))
 def acos(input):
     return unary(Acos, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('arctan',))
 def atan(input):
     return unary(Atan, input)
 
 
+@registry.op(method=True, inplace=True)
 def sinh(input):
     return unary(Sinh, input)
 
 
+@registry.op(method=True, inplace=True)
 def cosh(input):
     return unary(Cosh, input)
 
 
+@registry.op(method=True, inplace=True)
 def tanh(input):
     return unary(Tanh, input)
 
 
+@registry.op(method=True, inplace=True)
 def asinh(input):
     return unary(Asinh, input)
 
 
+@registry.op(method=True, inplace=True)
 def acosh(input):
     return unary(Acosh, input)
 
 
+@registry.op(method=True, inplace=True)
 def atanh(input):
     return unary(Atanh, input)
 
 
+@registry.op(method=True, inplace=True)
 def sigmoid(input):
     return unary(Sigmoid, input)
 
 
+@registry.op(method=True, inplace=True)
 def reciprocal(input):
     return unary(Reciprocal, input)
 
 
+@registry.op(method=True, inplace=True)
 def relu(input):
     return unary(Relu, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('sgn',))
 def sign(input):
     return unary(Sign, input)
 
 
+@registry.op(method=True, inplace=True)
 def floor(input):
     return unary(Floor, input)
 
 
+@registry.op(method=True, inplace=True)
 def ceil(input):
     return unary(Ceil, input)
 
 
+@registry.op(method=True, inplace=True, aliases=('fix',))
 def trunc(input):
     return unary(Trunc, input)
 
 
+@registry.op(method=True, inplace=True)
 def frac(input):
     return unary(Frac, input)
 
 
+@registry.op(method=True, inplace=True)
 def erf(input):
     return unary(Erf, input)
 
 
+@registry.op(method=True)
 def erfc(input):
     return unary(Erfc, input)
-
-
-negative, absolute, arcsin, arccos, arctan, sgn, fix = neg, abs, asin, acos, atan, sign, trunc
 
 
 class Round(Op):
@@ -328,6 +350,7 @@ class Round(Op):
         return g * 0, None
 
 
+@registry.op(method=True, inplace=True)
 def round(input, *, decimals: int = 0):
     """Round half to even, like PyTorch (``decimals`` digits after the point)."""
     if decimals == 0:
@@ -737,20 +760,76 @@ def _with_alpha(input, other, alpha):
     return scaled.to(r) if isinstance(scaled, Tensor) and scaled.dtype is not r else scaled
 
 
+# ---------------------------------------------------------------------------------------
+# In-place binary ops: without autograd, a fast path writes the ufunc straight into ``self``
+# ---------------------------------------------------------------------------------------
+def _fast_inplace(self, other, cls, name):
+    # Without autograd and with matching dtypes this writes straight into self's storage.
+    if not _STATE.enabled or not (self._rg or (isinstance(other, Tensor) and other._rg)):
+        if isinstance(other, Tensor) and other._device is self._device and other._data.dtype is self._data.dtype \
+                and self._data.dtype.kind == "f" and cls.ufunc is not None:
+            sd = self._data
+            check_writable(sd)
+            if broadcast_pair_shape(sd.shape, other._data.shape) == sd.shape:
+                cls.ufunc(sd, other._data, out=sd) if self._device is CPU else \
+                    getattr(self._device.xp, cls.ufunc.__name__)(sd, other._data, out=sd)
+                _bump_version(self)
+                return self
+    return inplace(self, binary(cls, inplace_source(self), other), name)
+
+
+Add.ufunc, Sub.ufunc, Mul.ufunc, Div.ufunc = np.add, np.subtract, np.multiply, np.divide
+
+
+def _fast_inplace_maker(cls, pre=None):
+    """The ``inplace_maker`` of a binary op with :func:`_fast_inplace`: the op class ``cls`` stands
+    for the out-of-place method; ``pre(self, other, *args, **kwargs)`` folds extra arguments
+    (``alpha``) into ``other``."""
+    def make(method, name):
+        if pre is None:
+            def inplace_method(self, other):
+                return _fast_inplace(self, other, cls, name)
+        else:
+            def inplace_method(self, other, *args, **kwargs):
+                return _fast_inplace(self, pre(self, other, *args, **kwargs), cls, name)
+        inplace_method.__name__ = name
+        return inplace_method
+    return make
+
+
+def _alpha_pre(self, other, alpha=1):
+    return _with_alpha(self, other, alpha)
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return _fast_inplace(self, other, Div, "div_")
+    return inplace(self, div(inplace_source(self), other, rounding_mode=rounding_mode), "div_")
+
+
+def _comparison_inplace(method, name):
+    """``x.eq_(y)``: the comparison written into ``x`` in its own dtype, as PyTorch does."""
+    return make_inplace(lambda self, other: method(self, other).to(self.dtype), name)
+
+
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Add, _alpha_pre))
 def add(input, other, *, alpha=1, out=None):
     """``input + alpha * other`` with broadcasting and type promotion."""
     return binary(Add, input, _with_alpha(input, other, alpha))
 
 
+@registry.op(method=True, inplace=('sub_', 'subtract_'), inplace_maker=_fast_inplace_maker(Sub, _alpha_pre), aliases=('subtract',))
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
     return binary(Sub, input, _with_alpha(input, other, alpha))
 
 
+@registry.op(method=True, inplace=('mul_', 'multiply_'), inplace_maker=_fast_inplace_maker(Mul), aliases=('multiply',))
 def mul(input, other, *, out=None):
     return binary(Mul, input, other)
 
 
+@registry.op(method=True, inplace=('div_', 'divide_'), inplace_maker=lambda method, name: _div_, aliases=('divide',))
 def div(input, other, *, rounding_mode=None, out=None):
     """True division; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient."""
     if rounding_mode is None:
@@ -762,59 +841,72 @@ def div(input, other, *, rounding_mode=None, out=None):
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Div))
 def true_divide(input, other):
     return binary(Div, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(FloorDivide))
 def floor_divide(input, other):
     return binary(FloorDivide, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Remainder))
 def remainder(input, other):
     """Python-style modulus (the result has the sign of the divisor)."""
     return binary(Remainder, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Fmod))
 def fmod(input, other):
     """C-style modulus (the result has the sign of the dividend)."""
     return binary(Fmod, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Pow))
 def pow(input, exponent):
     """``input ** exponent``; either may be a tensor or a Python number."""
     return binary(Pow, input, exponent)
 
 
+@registry.op(method=True)
 def float_power(input, exponent):
     a = input.double() if isinstance(input, Tensor) else float(input)
     b = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
     return binary(Pow, a, b)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Atan2), aliases=('arctan2',))
 def atan2(input, other):
     return binary(Atan2, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def maximum(input, other):
     return binary(Maximum, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def minimum(input, other):
     return binary(Minimum, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def fmax(input, other):
     return binary(Fmax, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def fmin(input, other):
     return binary(Fmin, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def hypot(input, other):
     return binary(Hypot, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(Copysign))
 def copysign(input, other):
     """``input``'s magnitude with ``other``'s sign (``other`` a tensor or a number; -0.0 counts as
     negative). Integer and bool inputs give the default float dtype.
@@ -839,6 +931,7 @@ def _check_tensor_arg(name: str, arg: str, v) -> None:
         raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(v).__name__}")
 
 
+@registry.op(method=True)
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))`` without overflow (floating-point tensors).
 
@@ -848,13 +941,11 @@ def logaddexp(input, other):
     return binary(LogAddExp, input, other)
 
 
+@registry.op(method=True)
 def logaddexp2(input, other):
     """``log2(2**input + 2**other)`` without overflow (floating-point tensors)."""
     _float_pair("logaddexp2", input, other)
     return binary(LogAddExp2, input, other)
-
-
-subtract, multiply, divide, arctan2 = sub, mul, div, atan2
 
 
 # ---------------------------------------------------------------------------------------
@@ -906,41 +997,47 @@ _SWAPPED = {np.less: np.greater, np.greater: np.less, np.less_equal: np.greater_
             np.greater_equal: np.less_equal}
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=())
 def eq(input, other):
     return _compare(np.equal, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=('not_equal',))
 def ne(input, other):
     return _compare(np.not_equal, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=('less',))
 def lt(input, other):
     return _compare(np.less, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=('less_equal',))
 def le(input, other):
     return _compare(np.less_equal, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=('greater',))
 def gt(input, other):
     return _compare(np.greater, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_comparison_inplace, aliases=('greater_equal',))
 def ge(input, other):
     return _compare(np.greater_equal, input, other)
 
 
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-
+@registry.op(method=True, inplace=True)
 def logical_and(input, other):
     return _compare(np.logical_and, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def logical_or(input, other):
     return _compare(np.logical_or, input, other)
 
 
+@registry.op(method=True, inplace=True)
 def logical_xor(input, other):
     return _compare(np.logical_xor, input, other)
 
@@ -983,18 +1080,22 @@ def _bitwise(ufunc, a, b):
         _raise_shape_error(ad, bd, e)
 
 
+@registry.op(method=True, inplace=('bitwise_and_', '__iand__'))
 def bitwise_and(input, other):
     return _bitwise(np.bitwise_and, input, other)
 
 
+@registry.op(method=True, inplace=('bitwise_or_', '__ior__'))
 def bitwise_or(input, other):
     return _bitwise(np.bitwise_or, input, other)
 
 
+@registry.op(method=True, inplace=('bitwise_xor_', '__ixor__'))
 def bitwise_xor(input, other):
     return _bitwise(np.bitwise_xor, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(LeftShift))
 def bitwise_left_shift(input, other):
     """``input << other`` on integer tensors (either may be a Python int). Shifting by a negative
     count or by the bit width or more gives 0, as in PyTorch.
@@ -1004,6 +1105,7 @@ def bitwise_left_shift(input, other):
     return binary(LeftShift, input, other)
 
 
+@registry.op(method=True, inplace=True, inplace_maker=_fast_inplace_maker(RightShift))
 def bitwise_right_shift(input, other):
     """``input >> other`` on integer tensors: arithmetic (sign-filling) for signed dtypes. Shifting by
     a negative count or by the bit width or more gives the sign fill (0 or -1), as in PyTorch."""
@@ -1014,10 +1116,12 @@ def _predicate(fn, x: Tensor) -> Tensor:
     return _make(as_array(fn(xp_of(x), x._data)), x._device)
 
 
+@registry.op(method=True, inplace=True)
 def logical_not(input):
     return _predicate(lambda xp, d: xp.logical_not(d), input)
 
 
+@registry.op(method=True, inplace=True)
 def bitwise_not(input):
     _check_integral("bitwise_not", input)
     return _predicate(lambda xp, d: xp.logical_not(d) if d.dtype.kind == "b" else xp.invert(d), input)
@@ -1031,40 +1135,49 @@ def _invert(self):
     return bitwise_not(self)
 
 
+@registry.op(method=True)
 def isnan(input):
     return _predicate(lambda xp, d: xp.isnan(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
 
 
+@registry.op(method=True)
 def isinf(input):
     return _predicate(lambda xp, d: xp.isinf(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
 
 
+@registry.op(method=True)
 def isposinf(input):
     return _predicate(lambda xp, d: xp.isposinf(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
 
 
+@registry.op(method=True)
 def isneginf(input):
     return _predicate(lambda xp, d: xp.isneginf(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
 
 
+@registry.op(method=True)
 def isfinite(input):
     return _predicate(lambda xp, d: xp.isfinite(d) if d.dtype.kind == "f" else xp.ones(d.shape, bool), input)
 
 
+@registry.op(method=True)
 def signbit(input):
     return _predicate(lambda xp, d: xp.signbit(d), input)
 
 
+@registry.op(method=True)
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Element-wise ``|input - other| <= atol + rtol * |other|``."""
     ad, bd = promote_pair(input, other)
     return _make(as_array(xp_of(input).isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)), input._device)
 
 
+@registry.op(method=True)
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
+@registry.op(method=True)
 def equal(input, other) -> bool:
     """True when both tensors have the same shape and elements."""
     return input._data.shape == other._data.shape and bool((input._data == other._data).all())
@@ -1094,6 +1207,7 @@ class Where(Op):
                 where(cond, zero, g) if e[2] else None, None)
 
 
+@registry.op(method=lambda self, condition, other: where(condition, self, other))
 def where(condition, input=None, other=None):
     """``input`` where ``condition`` holds, else ``other`` (either may be a Python number).
 
@@ -1155,6 +1269,7 @@ def _clamp_dtype(x, lo, hi):
     return r
 
 
+@registry.op(method=True, inplace=('clamp_', 'clip_'), aliases=('clip',))
 def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]`` (either bound may be omitted, a number or a tensor)."""
     if min is None and max is None:
@@ -1162,17 +1277,17 @@ def clamp(input, min=None, max=None):
     return Clamp.apply(input, min, max, _clamp_dtype(input, min, max))
 
 
-clip = clamp
-
-
+@registry.op(method=True, inplace=True)
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
+@registry.op(method=True, inplace=True)
 def clamp_max(input, max):
     return clamp(input, max=max)
 
 
+@registry.op(method=True, inplace=True)
 def lerp(input, end, weight):
     """``input + weight * (end - input)`` (composite: its gradient follows from the ops).
 
@@ -1189,6 +1304,7 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
+@registry.op(method=True, inplace=True)
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """Replace NaN and infinities by finite numbers (the dtype's extremes by default)."""
     d = input._data
@@ -1203,202 +1319,44 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 # ---------------------------------------------------------------------------------------
-# In-place variants and operator dunders
+# Operator dunders
 # ---------------------------------------------------------------------------------------
-def inplace(self: Tensor, result: Tensor, name: str) -> Tensor:
-    """Write ``result`` (computed out of place from ``self``) into ``self``'s storage.
-
-    When a gradient is recorded, ``self`` takes ``result``'s place in the graph (its
-    ``grad_fn`` becomes the op's node), as PyTorch's in-place ops do.
-    """
-    sd = self._data
-    rd = result._data
-    check_writable(sd)
-    if rd.shape != sd.shape:
-        if broadcast_pair_shape(rd.shape, sd.shape) != sd.shape:
-            raise RuntimeError(f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(rd.shape)}")
-    result_dtype_check(name, rd, sd)
-    if result.grad_fn is not None:
-        if self._base is not None:
-            _inplace_on_view(self, result)
-        else:
-            check_inplace_allowed(self)
-            sd[...] = rd
-            self.grad_fn = result.grad_fn
-            self._output_nr = result._output_nr
-            self._rg = True
-    else:
-        if self._rg and _STATE.enabled and self.grad_fn is None:
-            raise_leaf_inplace()
-        sd[...] = rd
-    _bump_version(self)
-    return self
-
-
-def check_inplace_allowed(self: Tensor) -> None:
-    if self.grad_fn is None and self._rg and self._base is None:
-        raise_leaf_inplace()
-    base = self._base
-    if base is not None and base.grad_fn is None and base._rg:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-
-
-def _inplace_on_view(self: Tensor, result: Tensor) -> None:
-    """An in-place op through a view: the view's base takes the change into its graph."""
-    check_inplace_allowed(self)
-    if not rebase_view(self, result):
-        raise RuntimeError(
-            "Ember cannot record this in-place operation on a view for autograd: the view's base is not "
-            "stored contiguously. Apply the op out of place, or call .contiguous() on the base first.")
-
-
-def raise_leaf_inplace():
-    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-
-def inplace_source(self: Tensor) -> Tensor:
-    """What an in-place op computes from: ``self`` itself, or, when autograd records the op,
-    a copy of its current values (``self``'s storage is about to be overwritten)."""
-    if self._rg and _STATE.enabled:
-        return _make(self._data.copy(), self._device, True, self.grad_fn, self._output_nr)
-    return self
-
-
-def _fast_inplace(self, other, cls, name):
-    # Without autograd and with matching dtypes this writes straight into self's storage.
-    if not _STATE.enabled or not (self._rg or (isinstance(other, Tensor) and other._rg)):
-        if isinstance(other, Tensor) and other._device is self._device and other._data.dtype is self._data.dtype \
-                and self._data.dtype.kind == "f" and cls.ufunc is not None:
-            sd = self._data
-            check_writable(sd)
-            if broadcast_pair_shape(sd.shape, other._data.shape) == sd.shape:
-                cls.ufunc(sd, other._data, out=sd) if self._device is CPU else \
-                    getattr(self._device.xp, cls.ufunc.__name__)(sd, other._data, out=sd)
-                _bump_version(self)
-                return self
-    return inplace(self, binary(cls, inplace_source(self), other), name)
-
-
-Add.ufunc, Sub.ufunc, Mul.ufunc, Div.ufunc = np.add, np.subtract, np.multiply, np.divide
-
-
-def _make_inplace_binary(cls, name, pre=None):
-    if pre is None:
-        def method(self, other):
-            return _fast_inplace(self, other, cls, name)
-    else:
-        def method(self, other, *args, **kwargs):
-            return _fast_inplace(self, pre(self, other, *args, **kwargs), cls, name)
-    method.__name__ = name
-    return method
-
-
-def _div_(self, other, *, rounding_mode=None):
-    if rounding_mode is None:
-        return _fast_inplace(self, other, Div, "div_")
-    return inplace(self, div(inplace_source(self), other, rounding_mode=rounding_mode), "div_")
-
-
-def _make_inplace_fn(fn, name):
-    def method(self, *args, **kwargs):
-        return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
-    method.__name__ = name
-    return method
-
-
-def _alpha_pre(self, other, alpha=1):
-    return _with_alpha(self, other, alpha)
-
-
 def _reflect(fn):
     def method(self, other):
         return fn(other, self)
     return method
 
 
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    T.__add__ = lambda self, other: binary(Add, self, other)
-    T.__radd__ = T.__add__
-    T.__sub__ = lambda self, other: binary(Sub, self, other)
-    T.__rsub__ = lambda self, other: binary(Sub, other, self)
-    T.__mul__ = lambda self, other: binary(Mul, self, other)
-    T.__rmul__ = T.__mul__
-    T.__truediv__ = lambda self, other: binary(Div, self, other)
-    T.__rtruediv__ = lambda self, other: binary(Div, other, self)
-    T.__floordiv__ = floor_divide
-    T.__rfloordiv__ = _reflect(floor_divide)
-    T.__mod__ = remainder
-    T.__rmod__ = _reflect(remainder)
-    T.__pow__ = lambda self, other: binary(Pow, self, other)
-    T.__rpow__ = lambda self, other: binary(Pow, other, self)
-    T.__neg__ = neg
-    T.__pos__ = lambda self: self
-    T.__abs__ = abs
-    T.__eq__ = eq
-    T.__ne__ = ne
-    T.__lt__ = lt
-    T.__le__ = le
-    T.__gt__ = gt
-    T.__ge__ = ge
-    T.__and__ = lambda self, other: bitwise_and(self, other)
-    T.__rand__ = T.__and__
-    T.__or__ = lambda self, other: bitwise_or(self, other)
-    T.__ror__ = T.__or__
-    T.__xor__ = lambda self, other: bitwise_xor(self, other)
-    T.__rxor__ = T.__xor__
-    T.__invert__ = _invert
-    T.__lshift__ = lambda self, other: binary(LeftShift, self, other)
-    T.__rlshift__ = lambda self, other: binary(LeftShift, other, self)
-    T.__rshift__ = lambda self, other: binary(RightShift, self, other)
-    T.__rrshift__ = lambda self, other: binary(RightShift, other, self)
+def _operator(cls, reflected=False):
+    """The operator method ``self <op> other`` (``other <op> self`` when reflected) of the binary op ``cls``."""
+    if reflected:
+        return lambda self, other: binary(cls, other, self)
+    return lambda self, other: binary(cls, self, other)
 
-    methods = dict(
-        add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, true_divide=true_divide,
-        floor_divide=floor_divide, remainder=remainder, fmod=fmod, pow=pow, float_power=float_power, atan2=atan2,
-        arctan2=atan2, maximum=maximum, minimum=minimum, fmax=fmax, fmin=fmin, hypot=hypot,
-        neg=neg, negative=neg, abs=abs, absolute=abs, exp=exp, exp2=exp2, log=log, log2=log2, log10=log10,
-        log1p=log1p, expm1=expm1, sqrt=sqrt, rsqrt=rsqrt, square=square, sin=sin, cos=cos, tan=tan, asin=asin,
-        acos=acos, atan=atan, arcsin=asin, arccos=acos, arctan=atan, sinh=sinh, cosh=cosh, tanh=tanh,
-        asinh=asinh, acosh=acosh, atanh=atanh, sigmoid=sigmoid, reciprocal=reciprocal, relu=relu, sign=sign,
-        sgn=sign, floor=floor, ceil=ceil, round=round, trunc=trunc, fix=trunc, frac=frac, erf=erf, erfc=erfc,
-        clamp=clamp, clip=clamp, clamp_min=clamp_min, clamp_max=clamp_max, where=lambda self, c, o: where(c, self, o),
-        lerp=lerp, nan_to_num=nan_to_num, eq=eq, ne=ne, lt=lt, le=le, gt=gt, ge=ge, greater=gt, greater_equal=ge,
-        less=lt, less_equal=le, not_equal=ne, logical_and=logical_and, logical_or=logical_or,
-        logical_xor=logical_xor, logical_not=logical_not, bitwise_and=bitwise_and, bitwise_or=bitwise_or,
-        bitwise_xor=bitwise_xor, bitwise_not=bitwise_not, isnan=isnan, isinf=isinf, isfinite=isfinite,
-        isposinf=isposinf, isneginf=isneginf, signbit=signbit, isclose=isclose, allclose=allclose, equal=equal,
-        copysign=copysign, logaddexp=logaddexp, logaddexp2=logaddexp2, bitwise_left_shift=bitwise_left_shift,
-        bitwise_right_shift=bitwise_right_shift,
+
+def _register_operators() -> None:
+    """Python's operators on tensors; ``&=``, ``|=`` and ``^=`` are registered with the bitwise ops."""
+    ops = dict(
+        __add__=_operator(Add), __sub__=_operator(Sub), __rsub__=_operator(Sub, True), __mul__=_operator(Mul),
+        __truediv__=_operator(Div), __rtruediv__=_operator(Div, True), __floordiv__=floor_divide,
+        __rfloordiv__=_reflect(floor_divide), __mod__=remainder, __rmod__=_reflect(remainder),
+        __pow__=_operator(Pow), __rpow__=_operator(Pow, True), __neg__=neg, __pos__=lambda self: self,
+        __abs__=abs, __eq__=eq, __ne__=ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
+        __and__=lambda self, other: bitwise_and(self, other), __or__=lambda self, other: bitwise_or(self, other),
+        __xor__=lambda self, other: bitwise_xor(self, other), __invert__=_invert,
+        __lshift__=_operator(LeftShift), __rlshift__=_operator(LeftShift, True),
+        __rshift__=_operator(RightShift), __rrshift__=_operator(RightShift, True),
     )
-    for name, fn in methods.items():
-        setattr(T, name, fn)
+    # The reflected forms of commutative operators are the operators themselves.
+    for name, same in dict(__radd__="__add__", __rmul__="__mul__", __rand__="__and__", __ror__="__or__",
+                           __rxor__="__xor__").items():
+        ops[name] = ops[same]
+    for name, cls in dict(__iadd__=Add, __isub__=Sub, __imul__=Mul, __itruediv__=Div, __ipow__=Pow,
+                          __ifloordiv__=FloorDivide, __imod__=Remainder, __ilshift__=LeftShift,
+                          __irshift__=RightShift).items():
+        ops[name] = _fast_inplace_maker(cls)(None, name)
+    for name, impl in ops.items():
+        registry.method(name, impl)
 
-    for name, cls in dict(add_=Add, sub_=Sub, subtract_=Sub, mul_=Mul, multiply_=Mul, true_divide_=Div,
-                          pow_=Pow, atan2_=Atan2, remainder_=Remainder, fmod_=Fmod,
-                          floor_divide_=FloorDivide, copysign_=Copysign, bitwise_left_shift_=LeftShift,
-                          bitwise_right_shift_=RightShift).items():
-        pre = _alpha_pre if name in ("add_", "sub_", "subtract_") else None
-        setattr(T, name, _make_inplace_binary(cls, name, pre))
-    T.div_ = T.divide_ = _div_
-    T.__iadd__ = _make_inplace_binary(Add, "__iadd__")
-    T.__isub__ = _make_inplace_binary(Sub, "__isub__")
-    T.__imul__ = _make_inplace_binary(Mul, "__imul__")
-    T.__itruediv__ = _make_inplace_binary(Div, "__itruediv__")
-    T.__ipow__ = _make_inplace_binary(Pow, "__ipow__")
-    T.__ifloordiv__ = _make_inplace_binary(FloorDivide, "__ifloordiv__")
-    T.__imod__ = _make_inplace_binary(Remainder, "__imod__")
-    T.__ilshift__ = _make_inplace_binary(LeftShift, "__ilshift__")
-    T.__irshift__ = _make_inplace_binary(RightShift, "__irshift__")
-    for name in ("neg", "abs", "exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "square", "sin",
-                 "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "reciprocal", "relu",
-                 "sign", "floor", "ceil", "round", "trunc", "frac", "erf", "clamp", "clip", "clamp_min",
-                 "clamp_max", "lerp", "nan_to_num", "maximum", "minimum", "exp2", "atanh", "asinh", "acosh",
-                 "hypot", "fmax", "fmin", "logical_not", "logical_and", "logical_or", "logical_xor",
-                 "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"):
-        setattr(T, name + "_", _make_inplace_fn(methods[name], name + "_"))
-    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        setattr(T, name + "_", _make_inplace_fn(lambda s, o, _f=methods[name]: _f(s, o).to(s.dtype), name + "_"))
-    T.__iand__ = T.bitwise_and_
-    T.__ior__ = T.bitwise_or_
-    T.__ixor__ = T.bitwise_xor_
+
+_register_operators()

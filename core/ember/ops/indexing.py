@@ -25,12 +25,13 @@ from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ..backend import CPU
 from ._dispatch import broadcast_pair_shape, check_writable, mark_view, record, xp_of
-from .elementwise import inplace, inplace_source, where
-from .reduction import make_return_type, with_numpy_aliases
+from ._inplace import inplace, inplace_source
+from ._registry import Registry
+from .elementwise import where
+from .reduction import make_return_type
 
-__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_fill",
-           "index_copy", "index_put", "put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
-           "nonzero", "argwhere", "sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive"]
+registry = Registry(globals())
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 _ALL = slice(None)
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
@@ -417,6 +418,7 @@ def _check_broadcast(adv, adv_shapes):
 # ---------------------------------------------------------------------------------------
 # __getitem__ / __setitem__ / index_put / put
 # ---------------------------------------------------------------------------------------
+@registry.method("__getitem__")
 def _getitem(self: Tensor, index) -> Tensor:
     """``x[index]``: ints, slices, None, Ellipsis give a view; integer/bool tensors, arrays and
     lists (advanced indexing) give a copy. Differentiable."""
@@ -437,6 +439,7 @@ def _scalar_or_tensor(v, target: Tensor):
     raise TypeError(f"can't assign a {_type_name(v)} to a {target.type()}")
 
 
+@registry.method("__setitem__")
 def _setitem(self: Tensor, index, value) -> None:
     """``x[index] = value`` (a tensor, broadcast and cast to x's dtype, or a number), in place."""
     value = _scalar_or_tensor(value, self)
@@ -453,11 +456,13 @@ def _index_put_key(self: Tensor, indices):
     return _parse(self, tuple(indices))
 
 
+@registry.op(method=True)
 def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (``+=`` with accumulate, repeats adding up)."""
     return _put(input, _index_put_key(input, indices), values, "add" if accumulate else None)
 
 
+@registry.method("index_put_")
 def _index_put_(self, indices, values, accumulate=False):
     return _put_(self, _index_put_key(self, indices), values, "add" if accumulate else None, "index_put_")
 
@@ -489,11 +494,13 @@ def _put_plan(name: str, input: Tensor, index, source, accumulate):
     return key, source.reshape(index._data.shape), "add" if accumulate else None
 
 
+@registry.op(method=True)
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of ``input`` with ``source`` written at flat (row-major) positions ``index``."""
     return _put(input, *_put_plan("put", input, index, source, accumulate))
 
 
+@registry.method("put_")
 def _put_method_(self, index, source, accumulate=False):
     return _put_(self, *_put_plan("put_", self, index, source, accumulate), "put_")
 
@@ -538,6 +545,7 @@ def _along_dim_checks(name: str, input: Tensor, dim, index):
     return dim, idx
 
 
+@registry.op(method=True, numpy_aliases=True)
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out=None) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     dim, idx = _along_dim_checks("gather", input, dim, index)
@@ -577,21 +585,25 @@ def _scatter_plan(name, input: Tensor, dim, index, src, value, reduce):
     return _dim_key(idx, dim, len(shape)), src, reduce
 
 
+@registry.op(method=True, numpy_aliases=True)
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None) -> Tensor:
     """A copy of ``input`` with ``src`` (a tensor or a number) written at ``index`` along ``dim``
     (``out[index[i][j]][j] = src[i][j]`` for dim 0). ``reduce`` may be "add" or "multiply"."""
     return _put(input, *_scatter_plan("scatter", input, dim, index, src, value, reduce))
 
 
+@registry.method("scatter_", numpy_aliases=True)
 def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     return _put_(self, *_scatter_plan("scatter_", self, dim, index, src, value, reduce), "scatter_")
 
 
+@registry.op(method=True, numpy_aliases=True)
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
     return _put(input, *_scatter_plan("scatter_add", input, dim, index, src, None, "add"))
 
 
+@registry.method("scatter_add_", numpy_aliases=True)
 def _scatter_add_(self, dim, index, src):
     return _put_(self, *_scatter_plan("scatter_add_", self, dim, index, src, None, "add"), "scatter_add_")
 
@@ -735,6 +747,7 @@ def _scatter_reduce_plan(name: str, input: Tensor, dim, index, src, reduce):
     return dim, idx, src, reduce
 
 
+@registry.op(method=True, numpy_aliases=True)
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """A copy of ``input`` with ``src`` combined in at ``index`` along ``dim`` by ``reduce``
@@ -748,6 +761,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     return ScatterReduce.apply(input, src, dim, idx, reduce, bool(include_self))
 
 
+@registry.method("scatter_reduce_", numpy_aliases=True)
 def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     dim, idx, src, reduce = _scatter_reduce_plan("scatter_reduce_", self, dim, index, src, reduce)
     return inplace(self, ScatterReduce.apply(inplace_source(self), src, dim, idx, reduce, bool(include_self)),
@@ -773,6 +787,7 @@ def _select_key(name: str, input: Tensor, dim, index, negative_ok: bool):
     return ((Ellipsis,), (_ALL,) * dim + (idx,), True), dim, idx.size
 
 
+@registry.op(method=True, numpy_aliases=True)
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``input`` at positions ``index`` (a vector) along ``dim``."""
     return _index(input, _select_key("index_select", input, dim, index, False)[0])
@@ -789,23 +804,27 @@ def _index_source_plan(name, input, dim, index, source, negative_ok):
     return key
 
 
+@registry.op(method=True, numpy_aliases=True)
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
     key = _index_source_plan("index_add", input, dim, index, source, False)
     return _put(input, key, source if alpha == 1 else source * alpha, "add")
 
 
+@registry.method("index_add_", numpy_aliases=True)
 def _index_add_(self, dim, index, source, *, alpha=1):
     key = _index_source_plan("index_add_", self, dim, index, source, False)
     return _put_(self, key, source if alpha == 1 else source * alpha, "add", "index_add_")
 
 
+@registry.op(method=True, numpy_aliases=True)
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     key = _index_source_plan("index_copy", input, dim, index, source, True)
     return _put(input, key, source)
 
 
+@registry.method("index_copy_", numpy_aliases=True)
 def _index_copy_(self, dim, index, source):
     return _put_(self, _index_source_plan("index_copy_", self, dim, index, source, True), source, None,
                  "index_copy_")
@@ -818,22 +837,26 @@ def _fill_value(name: str, value, target: Tensor):
     return _scalar_or_tensor(value, target)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``."""
     key = _select_key("index_fill", input, dim, index, True)[0]
     return _put(input, key, _fill_value("index_fill_", value, input))
 
 
+@registry.method("index_fill_", numpy_aliases=True)
 def _index_fill_(self, dim, index, value):
     key = _select_key("index_fill_", self, dim, index, True)[0]
     return _put_(self, key, _fill_value("index_fill_", value, self), None, "index_fill_")
 
 
+@registry.op(method=True)
 def take(input: Tensor, index: Tensor) -> Tensor:
     """``input`` read as 1-D at positions ``index``; the result has ``index``'s shape."""
     return _index(input, _flat_key(input, index, "take"))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Values of ``input`` at ``indices`` along ``dim`` (broadcasting the other dims);
     with ``dim=None``, both are flattened first."""
@@ -890,17 +913,20 @@ def _masked_plan(name: str, input: Tensor, mask, msg: str, inplace_op: bool):
 _FILL_MSG = "masked_fill_ only supports boolean masks, but got mask with dtype {dtype}"
 
 
+@registry.op(method=True)
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is True (broadcast)."""
     base, key = _masked_plan("masked_fill", input, mask, _FILL_MSG, False)
     return _put(base, key, _fill_value("masked_fill_", value, input))
 
 
+@registry.method("masked_fill_")
 def _masked_fill_(self, mask, value):
     _, key = _masked_plan("masked_fill_", self, mask, _FILL_MSG, True)
     return _put_(self, key, _fill_value("masked_fill_", value, self), None, "masked_fill_")
 
 
+@registry.op(method=True)
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries of ``input`` where ``mask`` is True (both broadcast), as a 1-D tensor."""
     base, key = _masked_plan("masked_select", input, mask, "masked_select: expected BoolTensor for mask", False)
@@ -922,17 +948,20 @@ def _masked_source(name, input, key, source):
     return source.reshape(-1)[:nnz]
 
 
+@registry.op(method=True)
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True."""
     base, key = _masked_plan("masked_scatter", input, mask, _SCATTER_MSG, False)
     return _put(base, key, _masked_source("masked_scatter", input, key, source))
 
 
+@registry.method("masked_scatter_")
 def _masked_scatter_(self, mask, source):
     _, key = _masked_plan("masked_scatter_", self, mask, _SCATTER_MSG, True)
     return _put_(self, key, _masked_source("masked_scatter_", self, key, source), None, "masked_scatter_")
 
 
+@registry.op(method=True)
 def nonzero(input: Tensor, *, as_tuple: bool = False, out=None):
     """Indices of the nonzero elements: an int64 tensor of shape (n, ndim), or with
     ``as_tuple=True`` one 1-D tensor per dimension (as ``numpy.nonzero``)."""
@@ -944,6 +973,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out=None):
     return _make(xp.argwhere(d).astype(np.int64, copy=False), input._device)
 
 
+@registry.op(method=True)
 def argwhere(input: Tensor) -> Tensor:
     """Indices of the nonzero elements as an int64 tensor of shape (n, ndim)."""
     return nonzero(input)
@@ -976,6 +1006,7 @@ def _values_at(input: Tensor, idx, dim: int) -> Tensor:
     return _index(input, _dim_key(idx, dim, input._data.ndim))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out=None):
     """Sorted values and their original indices along ``dim`` (a named tuple ``(values, indices)``).
 
@@ -985,11 +1016,13 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return SortResult(_values_at(input, idx, dim), _make(idx, input._device))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """The indices that sort ``input`` along ``dim``."""
     return _make(_sorted_along(input, dim, descending)[1], input._device)
 
 
+@registry.op(method=True)
 def msort(input: Tensor) -> Tensor:
     """``input`` sorted along its first dimension."""
     return sort(input, 0).values
@@ -1019,6 +1052,7 @@ def _topk_order(d, k: int, dim: int, largest: bool, xp):
     return xp.moveaxis(order, -1, dim).astype(np.int64, copy=False)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, as ``(values, indices)``."""
     d = input._data
@@ -1029,6 +1063,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return TopkResult(_values_at(input, idx, dim), _make(idx, input._device))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out=None):
     """The ``k``-th smallest value (1-based) along ``dim`` and its index, as ``(values, indices)``."""
     d = input._data
@@ -1053,6 +1088,7 @@ def _unique_outputs(input, out, inverse, counts, return_inverse, return_counts):
     return res[0] if len(res) == 1 else tuple(res)
 
 
+@registry.op(method=True)
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
            dim=None):
     """The distinct elements (sorted), or distinct slices along ``dim``; optionally the inverse
@@ -1073,6 +1109,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return _unique_outputs(input, out, inverse, counts, return_inverse, return_counts)
 
 
+@registry.op(method=True)
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False, dim=None):
     """Collapse each run of equal consecutive elements (or slices along ``dim``) to one."""
     d = input._data
@@ -1093,33 +1130,3 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
     out = rows[starts] if dim is None else xp.moveaxis(rows[starts], 0, dim).copy()
     return _unique_outputs(input, out, inverse, counts, return_inverse, return_counts)
-
-
-# ---------------------------------------------------------------------------------------
-# Tensor methods
-# ---------------------------------------------------------------------------------------
-# The ops whose PyTorch signature has ``dim``/``keepdim`` also take ``axis=``/``keepdims=``.
-with_numpy_aliases(globals(), (
-    "gather", "scatter", "_scatter_", "scatter_add", "_scatter_add_", "scatter_reduce", "_scatter_reduce_",
-    "index_select", "index_add", "_index_add_", "index_copy", "_index_copy_", "index_fill", "_index_fill_",
-    "take_along_dim", "sort", "argsort", "topk", "kthvalue"))
-
-
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    T.__getitem__ = _getitem
-    T.__setitem__ = _setitem
-    for fn in (gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_fill, index_copy,
-               index_put, put, masked_fill, masked_select, masked_scatter, take, take_along_dim, nonzero, argwhere,
-               sort, argsort, msort, topk, kthvalue, unique, unique_consecutive):
-        setattr(T, fn.__name__, fn)
-    T.scatter_ = _scatter_
-    T.scatter_add_ = _scatter_add_
-    T.scatter_reduce_ = _scatter_reduce_
-    T.index_add_ = _index_add_
-    T.index_fill_ = _index_fill_
-    T.index_copy_ = _index_copy_
-    T.index_put_ = _index_put_
-    T.put_ = _put_method_
-    T.masked_fill_ = _masked_fill_
-    T.masked_scatter_ = _masked_scatter_

@@ -18,12 +18,14 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, broadcast_pair_shape, record, save, xp_of
-from .elementwise import inplace, inplace_source, where as _where
+from ._inplace import make_inplace
+from ._registry import Registry
+from .elementwise import where as _where
 from .reduction import vector_norm
 from .creation import eye
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "tensordot", "einsum",
-           "addmm", "addmv", "baddbmm", "kron", "cdist"]
+registry = Registry(globals(), make_inplace=make_inplace)
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 _STATE = STATE
 
@@ -160,6 +162,7 @@ def _matmul(cls, a, b) -> Tensor:
     return _make(out, dev)
 
 
+@registry.op(method=True)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with broadcasting of batch dimensions; 1-D operands act as row/column vectors."""
     if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
@@ -167,6 +170,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return _matmul(Matmul, input, other)
 
 
+@registry.op(method=True)
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices (2-D only, no broadcasting)."""
     _check_tensors("mm", input, mat2)
@@ -177,6 +181,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return _matmul(Mm, input, mat2)
 
 
+@registry.op(method=True)
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of 3-D tensors with equal batch sizes (no broadcasting)."""
     _check_tensors("bmm", input, mat2)
@@ -190,6 +195,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return _matmul(Bmm, input, mat2)
 
 
+@registry.op(method=True)
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Product of a matrix and a vector."""
     _check_tensors("mv", input, vec)
@@ -217,12 +223,14 @@ def _check_vectors(name: str, a, b) -> None:
         raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
 
 
+@registry.op(method=True)
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same length and dtype (a 0-d tensor)."""
     _check_vectors("dot", input, tensor)
     return _matmul(Dot, input, tensor)
 
 
+@registry.op(method=True)
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """``dot`` with the first argument conjugated (the same as ``dot`` for real tensors)."""
     _check_vectors("vdot", input, other)
@@ -232,6 +240,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Products composed from differentiable ops
 # ---------------------------------------------------------------------------------------
+@registry.op(method=True, aliases=("ger",))
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """Outer product of two 1-D tensors (dtypes promote, as for ``mul``)."""
     _check_tensors("outer", input, vec2)
@@ -241,9 +250,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2
 
 
-ger = outer
-
-
+@registry.op
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Sum of products over the given dimensions: ``dims`` is a count (last ``dims`` of ``a`` with
     the first ``dims`` of ``b``) or a pair of dimension lists."""
@@ -283,6 +290,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     return (left @ right).reshape([sa[i] for i in fa] + [sb[i] for i in fb])
 
 
+@registry.op(method=True)
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both tensors (a product when either is 0-d)."""
     _check_tensors("inner", input, other)
@@ -294,6 +302,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return tensordot(input, other, dims=([-1], [-1]))
 
 
+@registry.op(method=True)
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """Kronecker product: blocks ``input[i] * other`` laid out over ``input``'s shape."""
     _check_tensors("kron", input, other)
@@ -322,16 +331,19 @@ def _add_scaled(input: Tensor, prod: Tensor, beta, alpha) -> Tensor:
     return out
 
 
+@registry.op(method=True, inplace=True)
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcasts to the product's shape)."""
     return _add_scaled(input, mm(mat1, mat2), beta, alpha)
 
 
+@registry.op(method=True, inplace=True)
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
     return _add_scaled(input, mv(mat, vec), beta, alpha)
 
 
+@registry.op(method=True, inplace=True)
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha)
@@ -514,6 +526,7 @@ def _from_sublists(args) -> tuple:
     return ",".join(terms) + out, ops
 
 
+@registry.op
 def einsum(*args) -> Tensor:
     """Sum of products over subscripts: ``einsum('ij,jk->ik', a, b)``; operands may also be passed
     as one list, or in sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
@@ -614,6 +627,7 @@ def _cdist_checks(x1: Tensor, x2: Tensor, p) -> float:
     return float(p)
 
 
+@registry.op
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """p-norm distances between the rows of ``x1`` (..., P, M) and of ``x2`` (..., R, M): a (..., P, R)
@@ -640,22 +654,6 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 # ---------------------------------------------------------------------------------------
 # Tensor methods
 # ---------------------------------------------------------------------------------------
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-
-    def rmatmul(self, other):
-        return matmul(other, self) if isinstance(other, Tensor) else NotImplemented
-
-    T.__matmul__ = lambda self, other: matmul(self, other) if isinstance(other, Tensor) else NotImplemented
-    T.__rmatmul__ = rmatmul
-    for name in ("matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "kron", "addmm", "addmv",
-                 "baddbmm"):
-        setattr(T, name, globals()[name])
-
-    def make_inplace(fn, name):
-        def method(self, *args, **kwargs):
-            return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
-        method.__name__ = name
-        return method
-    for name in ("addmm", "addmv", "baddbmm"):
-        setattr(T, name + "_", make_inplace(globals()[name], name + "_"))
+# ``@`` defers to the other operand (NotImplemented) unless both are tensors, as in PyTorch.
+registry.method("__matmul__", lambda self, other: matmul(self, other) if isinstance(other, Tensor) else NotImplemented)
+registry.method("__rmatmul__", lambda self, other: matmul(other, self) if isinstance(other, Tensor) else NotImplemented)

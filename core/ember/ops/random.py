@@ -24,12 +24,12 @@ from ..autograd.grad_mode import STATE
 from ..backend import CPU, Device, get_backend
 from ._dispatch import as_array
 from .creation import _on, parse_shape, resolve_device
-from .elementwise import inplace, raise_leaf_inplace
+from ._inplace import inplace, raise_leaf_inplace
+from ._registry import Registry
 from .creation import zeros
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
-           "set_rng_state", "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
-           "poisson", "rand_like", "randn_like", "randint_like"]
+registry = Registry(globals())
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's seed for a new Generator()
 _U64 = 1 << 64
@@ -148,6 +148,7 @@ class Generator:
 # The CPU generator is seeded from OS entropy at import, as PyTorch's is; others are made on first use.
 default_generator = Generator("cpu")
 default_generator.seed()
+registry.export("Generator", "default_generator")
 
 _device_generators: dict = {}    # Device -> Generator (default generators of non-CPU devices)
 _global_seed = [None]            # the last ember.manual_seed/seed value, for generators made later
@@ -182,6 +183,7 @@ def _live_device_generators(device_type=None):
             yield d, g
 
 
+@registry.op
 def manual_seed(seed) -> Generator:
     """Seed the CPU generator and every device's default generator (existing and future) with ``seed``.
 
@@ -197,6 +199,7 @@ def manual_seed(seed) -> Generator:
     return default_generator
 
 
+@registry.op
 def seed() -> int:
     """Seed all default generators from OS entropy; returns the seed."""
     s = _fresh_seed()
@@ -204,16 +207,19 @@ def seed() -> int:
     return s
 
 
+@registry.op
 def initial_seed() -> int:
     """The initial seed of the CPU generator."""
     return default_generator.initial_seed()
 
 
+@registry.op
 def get_rng_state() -> Tensor:
     """The CPU generator's state as a uint8 tensor."""
     return default_generator.get_state()
 
 
+@registry.op
 def set_rng_state(new_state: Tensor) -> None:
     """Restore the CPU generator's state from :func:`get_rng_state`."""
     default_generator.set_state(new_state)
@@ -508,6 +514,7 @@ def _float_factory(name, sampler, args, size, generator, dtype, device, requires
     return _emit(arr, d, requires_grad, out)
 
 
+@registry.op
 def rand(*sizes, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kwargs) -> Tensor:
     """Uniform samples in ``[0, 1)``: ``ember.rand(2, 3)`` or ``ember.rand((2, 3))``."""
@@ -517,6 +524,7 @@ def rand(*sizes, generator=None, out=None, dtype=None, layout=None, device=None,
                           requires_grad, out)
 
 
+@registry.op
 def randn(*sizes, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kwargs) -> Tensor:
     """Standard normal samples: ``ember.randn(2, 3)``."""
@@ -526,6 +534,7 @@ def randn(*sizes, generator=None, out=None, dtype=None, layout=None, device=None
                           requires_grad, out)
 
 
+@registry.op
 def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """Uniform integers in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)`` (int64)."""
@@ -555,6 +564,7 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     return _emit(arr, d, requires_grad, out)
 
 
+@registry.op
 def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1`` (int64 by default)."""
@@ -574,6 +584,7 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
     return _emit(_draw(generator, d, sample), d, requires_grad, out)
 
 
+@registry.op
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            pin_memory=False, requires_grad=False) -> Tensor:
     """Normal samples with the given ``mean`` and ``std``.
@@ -623,6 +634,7 @@ def _check_probs(p_arr, message: str) -> None:
         raise RuntimeError(message)
 
 
+@registry.op(method=True)
 def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
     """0/1 samples with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype and shape."""
     npdt = input._data.dtype
@@ -642,6 +654,7 @@ def _check_p_scalar(name, p) -> None:
         raise RuntimeError(f"{name}_ expects p to be in [0, 1], but got p={p:g}")
 
 
+@registry.op(method=True)
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None,
                 out=None) -> Tensor:
     """Category indices sampled from the (unnormalised) probability rows of a 1-D or 2-D ``input``.
@@ -693,6 +706,7 @@ def _multinomial_replacement(xp, p, u):
     return xp.minimum(idx, last[:, None]).astype(np.int64)
 
 
+@registry.op
 def poisson(input: Tensor, generator=None) -> Tensor:
     """Poisson samples with rates ``input`` (same dtype and shape)."""
     d = input._data
@@ -708,6 +722,7 @@ def _like_args(input, dtype, device):
     return (input.dtype if dtype is None else dtype), (input._device if device is None else device)
 
 
+@registry.op
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     """Uniform ``[0, 1)`` samples with ``input``'s shape, dtype and device."""
@@ -715,6 +730,7 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=
     return rand(input._data.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.op
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
     """Standard normal samples with ``input``'s shape, dtype and device."""
@@ -722,6 +738,7 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device
     return randn(input._data.shape, generator=generator, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@registry.op
 def randint_like(input: Tensor, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
                  requires_grad=False, memory_format=None) -> Tensor:
     """Integers in ``[low, high)`` with ``input``'s shape, dtype and device (``randint_like(x, high)`` too)."""
@@ -758,6 +775,7 @@ def _fill_random(self: Tensor, name: str, sampler, generator, extra=(), post=Non
     return self
 
 
+@registry.op(method=True, export=False)
 def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     """Fill with uniform samples in ``[from, to)``."""
     from_ = kwargs.pop("from", from_)
@@ -770,6 +788,7 @@ def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Te
     return _fill_random(self, "uniform_", _uniform(from_, to), generator)
 
 
+@registry.op(method=True, export=False)
 def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fill with normal samples."""
     _require_float("normal_", self._data.dtype)
@@ -777,6 +796,7 @@ def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     return _fill_random(self, "normal_", _normal(float(mean), float(std)), generator)
 
 
+@registry.op(method=True, export=False)
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fill with 0/1 samples with probability ``p`` (a number or a tensor broadcastable to ``self``)."""
     if isinstance(p, Tensor):
@@ -797,6 +817,7 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     return _fill_random(self, "bernoulli_", sample, generator, post=post)
 
 
+@registry.op(method=True, export=False)
 def random_(self: Tensor, from_=_UNSET, to=_UNSET, *, generator=None, **kwargs) -> Tensor:
     """Fill with integers: ``random_()`` (all the dtype represents exactly), ``random_(to)`` for ``[0, to)``,
     ``random_(from, to)`` for ``[from, to)`` (``to=None``: up to the dtype's limit)."""
@@ -821,6 +842,7 @@ def random_(self: Tensor, from_=_UNSET, to=_UNSET, *, generator=None, **kwargs) 
     return _fill_random(self, "random_", _integers(low, high_incl), generator)
 
 
+@registry.op(method=True, export=False)
 def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     """Fill with exponential samples of rate ``lambd``."""
     _require_float("exponential_", self._data.dtype, RuntimeError)
@@ -829,6 +851,7 @@ def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     return _fill_random(self, "exponential_", _exponential(float(lambd)), generator)
 
 
+@registry.op(method=True, export=False)
 def geometric_(self: Tensor, p, *, generator=None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
@@ -836,6 +859,7 @@ def geometric_(self: Tensor, p, *, generator=None) -> Tensor:
     return _fill_random(self, "geometric_", _geometric(float(p)), generator)
 
 
+@registry.op(method=True, export=False)
 def log_normal_(self: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     """Fill with ``exp(N(mean, std))`` samples."""
     _require_float("log_normal_", self._data.dtype)
@@ -844,6 +868,7 @@ def log_normal_(self: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     return _fill_random(self, "log_normal_", _log_normal(float(mean), float(std)), generator)
 
 
+@registry.op(method=True, export=False)
 def cauchy_(self: Tensor, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
     """Fill with Cauchy samples."""
     _require_float("cauchy_", self._data.dtype, RuntimeError)
@@ -870,6 +895,7 @@ def _fill_scalar(value, npdt):
     return v
 
 
+@registry.op(method=True, export=False)
 def fill_(self: Tensor, value) -> Tensor:
     """Set every element to ``value`` (a number or a 0-d tensor, whose gradient then flows through)."""
     vt = None
@@ -894,15 +920,7 @@ def fill_(self: Tensor, value) -> Tensor:
     return self
 
 
+@registry.op(method=True, export=False)
 def zero_(self: Tensor) -> Tensor:
     """Set every element to zero."""
     return fill_(self, 0)
-
-
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    for fn in (uniform_, normal_, bernoulli_, random_, exponential_, geometric_, log_normal_, cauchy_, fill_,
-               zero_):
-        setattr(T, fn.__name__, fn)
-    T.bernoulli = bernoulli
-    T.multinomial = multinomial

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import functools
-import inspect
 import math
 import sys
 import types
@@ -22,12 +20,11 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ._dispatch import as_array, record, save, xp_of
+from ._registry import Registry
 from .elementwise import isnan, maximum, minimum, where
 
-__all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin", "argmax",
-           "argmin", "aminmax", "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any",
-           "count_nonzero", "median", "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin",
-           "logcumsumexp", "return_types"]
+registry = Registry(globals())
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 _INF = float("inf")
 
@@ -37,6 +34,7 @@ _INF = float("inf")
 # ---------------------------------------------------------------------------------------
 return_types = types.ModuleType("ember.return_types", "Named tuples returned by ops with several results.")
 sys.modules.setdefault("ember.return_types", return_types)
+registry.export("return_types")
 
 
 def _return_type_repr(self) -> str:
@@ -62,90 +60,6 @@ make_return_type("nanmedian", ("values", "indices"))
 _AminmaxT = make_return_type("aminmax", ("min", "max"))
 _CummaxT = make_return_type("cummax", ("values", "indices"))
 _CumminT = make_return_type("cummin", ("values", "indices"))
-
-
-# ---------------------------------------------------------------------------------------
-# NumPy-style keyword aliases: PyTorch's argument parser takes ``axis=`` for ``dim=`` and
-# ``keepdims=`` for ``keepdim=`` in every op whose native signature has those parameters.
-# ---------------------------------------------------------------------------------------
-_NUMPY_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))
-_UNSET = object()   # an aliased parameter's default in a wrapper: tells "left out" from "given"
-
-
-def numpy_aliases(fn):
-    """``fn`` also accepting ``axis=`` for its ``dim`` and ``keepdims=`` for its ``keepdim`` parameter.
-
-    The wrapper is generated with ``fn``'s own parameters plus the aliases (keyword-only): a call
-    binds its arguments as a call of ``fn`` would and then calls ``fn`` with them, so the aliases
-    cost one plain Python call and a few identity tests (about 0.1 us), keywords or not.
-    Giving a parameter and its alias together is a TypeError, as in PyTorch.
-
-    >>> ember.sum(ember.ones(2, 3), axis=1, keepdims=True).shape   # ember.Size([2, 1])
-    """
-    params = list(inspect.signature(fn).parameters.values())
-    names = {p.name for p in params}
-    aliases = [(alias, name) for alias, name in _NUMPY_ALIASES if name in names]
-    if not aliases:
-        return fn
-    env = {"_fn": fn, "_UNSET": _UNSET, "_given_twice": _given_twice, "_missing": _missing}
-    header, call, required = _wrapper_parameters(fn, params, {name for _, name in aliases}, env)
-    header += [f"{alias}=_UNSET" for alias, _ in aliases]
-    lines = [f"def {fn.__name__}({', '.join(header)}):"]
-    for alias, name in aliases:
-        lines += [f"    if {alias} is not _UNSET:",
-                  f"        if {name} is not _UNSET:",
-                  f"            _given_twice({fn.__name__!r}, {name!r}, {alias!r})",
-                  f"        {name} = {alias}"]
-        if name not in required:
-            lines += [f"    elif {name} is _UNSET:", f"        {name} = _d_{name}"]
-    for name in required:   # left optional in the header only so that an alias can stand in for it
-        lines += [f"    if {name} is _UNSET:", f"        _missing({fn.__name__!r}, {name!r})"]
-    lines.append(f"    return _fn({', '.join(call)})")
-    # The source is built from fn's own signature only; tracebacks name it after fn.
-    exec(compile("\n".join(lines), f"<numpy_aliases of {fn.__module__}.{fn.__name__}>", "exec"), env)  # noqa: S102
-    return functools.update_wrapper(env[fn.__name__], fn)
-
-
-def _wrapper_parameters(fn, params, aliased: set, env: dict):
-    """Source of the parameter list of ``fn``'s alias-taking wrapper, the arguments of its call of
-    ``fn``, and the required parameters it must check itself. Aliased parameters default to
-    ``_UNSET``, and so do the required positional ones after them (a default cannot precede a
-    required parameter); other defaults are looked up in ``env`` as ``_d_<name>``."""
-    header, call, required = [], [], []
-    relaxed = False
-    for p in params:
-        if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            raise TypeError(f"numpy_aliases: {fn.__name__}() has a parameter of kind {p.kind.description}")
-        if p.kind is p.KEYWORD_ONLY and "*" not in header:
-            header.append("*")
-        if p.default is not p.empty:
-            env[f"_d_{p.name}"] = p.default
-        relaxed = relaxed or p.name in aliased
-        if p.name in aliased or (relaxed and p.default is p.empty and p.kind is p.POSITIONAL_OR_KEYWORD):
-            header.append(f"{p.name}=_UNSET")
-            if p.default is p.empty:
-                required.append(p.name)
-        else:
-            header.append(p.name if p.default is p.empty else f"{p.name}=_d_{p.name}")
-        call.append(p.name if p.kind is p.POSITIONAL_OR_KEYWORD else f"{p.name}={p.name}")
-    if "*" not in header:
-        header.append("*")
-    return header, call, required
-
-
-def _given_twice(name: str, param: str, alias: str):
-    raise TypeError(f"{name}() got both '{param}' and its alias '{alias}'; pass only one of them")
-
-
-def _missing(name: str, param: str):
-    raise TypeError(f"{name}() missing required argument '{param}'")
-
-
-def with_numpy_aliases(namespace: dict, names) -> None:
-    """Replace each function ``namespace[name]`` by its :func:`numpy_aliases` version (done once per
-    ops module, before its Tensor methods are attached, so functions and methods both take the aliases)."""
-    for name in names:
-        namespace[name] = numpy_aliases(namespace[name])
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,6 +159,7 @@ class Sum(Op):
         return expand_reduced(g, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over all elements or over ``dim`` (int or tuple). Integer and bool inputs sum to int64.
 
@@ -278,6 +193,7 @@ def _mean_array(d, dims, keepdim):
         return as_array((s / n).astype(d.dtype, copy=False)), n
 
 
+@registry.op(method=True, numpy_aliases=True)
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Arithmetic mean over all elements or over ``dim``; floating-point inputs (or ``dtype``) only."""
     d = input._data
@@ -295,6 +211,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return _out(Mean, out, input, in_shape=d.shape, dims=dims, keepdim=keepdim, n=n)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero."""
     if input._data.dtype.kind == "f":
@@ -302,6 +219,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     return sum(input, dim, keepdim, dtype=dtype)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean of the non-NaN elements (floating-point inputs only)."""
     if input._data.dtype.kind != "f":
@@ -363,6 +281,7 @@ class Std(Op):
         return centred * expand_reduced(scale, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over ``dim`` with ``correction`` (1 by default: unbiased; ``unbiased=False`` means 0)."""
     dims, c = _var_args("var", input, dim, unbiased, correction)
@@ -371,6 +290,7 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     return _out(Var, out, input, (save(input),), in_shape=d.shape, dims=dims, keepdim=keepdim, dof=dof)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (same arguments as :func:`var`)."""
     dims, c = _var_args("std", input, dim, unbiased, correction)
@@ -380,12 +300,14 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     return _out(Std, out, input, (save(input),), True, in_shape=d.shape, dims=dims, keepdim=keepdim, dof=dof)
 
 
+@registry.op(numpy_aliases=True)
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(var(input, ...), mean(input, ...))`` as a tuple."""
     dims, _ = _var_args("var_mean", input, dim, unbiased, correction)
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dims, keepdim)
 
 
+@registry.op(numpy_aliases=True)
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(std(input, ...), mean(input, ...))`` as a tuple."""
     dims, _ = _var_args("std_mean", input, dim, unbiased, correction)
@@ -488,6 +410,7 @@ def _max_min(name: str, input: Tensor, dim, keepdim: bool, other):
     return _extreme_dim(name, input, dim, keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """The largest element (0-d); with ``dim``, ``(values, indices)`` along it; with a tensor, :func:`maximum`.
 
@@ -496,21 +419,25 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _max_min("max", input, dim, keepdim, other)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """The smallest element (0-d); with ``dim``, ``(values, indices)`` along it; with a tensor, :func:`minimum`."""
     return _max_min("min", input, dim, keepdim, other)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
     return _extreme("amax", True, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
     return _extreme("amin", False, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     """``(min, max)`` over ``dim`` (or all elements) as ``ember.return_types.aminmax``."""
     if dim is not None:
@@ -541,11 +468,13 @@ def _arg_extreme(name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return _make(as_array(out), input._device)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest element (in the flattened tensor when ``dim`` is None); int64."""
     return _arg_extreme("argmax", input, dim, keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the smallest element (in the flattened tensor when ``dim`` is None); int64."""
     return _arg_extreme("argmin", input, dim, keepdim)
@@ -585,11 +514,13 @@ def _median(name: str, input: Tensor, dim, keepdim: bool, skip_nan: bool):
     return _select_result(input, d, dim, idx_keep, keepdim, getattr(return_types, name))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """The lower median of all elements (0-d), or ``(values, indices)`` along ``dim``. NaN propagates."""
     return _median("median", input, dim, keepdim, False)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
     """Like :func:`median`, ignoring NaN (NaN only where a slice holds nothing else)."""
     return _median("nanmedian", input, dim, keepdim, True)
@@ -641,6 +572,7 @@ class Prod(Op):
         return _keepdim(g, ctx.in_shape, (ctx.dim,), ctx.keepdim) * others
 
 
+@registry.op(method=True, numpy_aliases=True)
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product of all elements or along ``dim``. Integer and bool inputs multiply in int64."""
     d = input._data
@@ -675,6 +607,7 @@ def _cumsum(input: Tensor, dim: int, reverse: bool = False, dtype=None) -> Tenso
     return _out(CumSum, as_array(out), input, dim=dim, reverse=reverse)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``. Integer and bool inputs accumulate in int64."""
     return _cumsum(input, _one_dim("cumsum", dim, input._data.ndim), False, dtype)
@@ -710,6 +643,7 @@ def _cumprod_grad(g: Tensor, x: Tensor, y: Tensor, dim: int) -> Tensor:
     return where(pos < first, before, where(pos == first, at_first, 0.0))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative product along ``dim``; the gradient is exact also where the input has zeros."""
     d = input._data
@@ -772,6 +706,7 @@ def _cum_extreme(name: str, input: Tensor, dim):
     return rtype(out, _make(as_array(idx), input._device))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def cummax(input: Tensor, dim: int):
     """Running maximum along ``dim`` and the index where each was found, as ``(values, indices)``.
 
@@ -782,6 +717,7 @@ def cummax(input: Tensor, dim: int):
     return _cum_extreme("cummax", input, dim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def cummin(input: Tensor, dim: int):
     """Running minimum along ``dim`` and the index where each was found, as ``(values, indices)``."""
     return _cum_extreme("cummin", input, dim)
@@ -829,6 +765,7 @@ def _logcumsumexp(input: Tensor, dim: int, reverse: bool = False) -> Tensor:
                 reverse=reverse)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(input), dim))`` computed stably; floating-point inputs only.
 
@@ -917,6 +854,7 @@ def vector_norm(input: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=
                 in_shape=d.shape, dims=dims, keepdim=keepdim, p=ord)
 
 
+@registry.op(method=True)
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Vector norm of ``input`` (``p`` a number, inf, -inf, 0) or its Frobenius norm (``p="fro"``).
 
@@ -941,6 +879,7 @@ class LogSumExp(Op):
         return _keepdim(g, shape, dims, keepdim) * (x - _keepdim(out, shape, dims, keepdim)).exp()
 
 
+@registry.op(method=True, numpy_aliases=True)
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum)."""
     d = input._data
@@ -972,16 +911,19 @@ def _logical_reduce(fn, input: Tensor, dim, keepdim: bool) -> Tensor:
     return _make(as_array(out), input._device)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True if every element (along ``dim``) is nonzero; a bool tensor."""
     return _logical_reduce(xp_of(input).all, input, dim, keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True if some element (along ``dim``) is nonzero; a bool tensor."""
     return _logical_reduce(xp_of(input).any, input, dim, keepdim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number of nonzero elements (along ``dim``, int or tuple); int64."""
     d = input._data
@@ -1035,6 +977,7 @@ def _softmax(cls, name: str, input: Tensor, dim, dtype) -> Tensor:
     return _make(z, input._device)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, computed as ``exp(x - max)`` so it cannot overflow.
 
@@ -1043,22 +986,7 @@ def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``dim``, computed stably (shifted by the maximum)."""
     return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
-
-
-# Every function here with a ``dim`` parameter except ``norm`` (a Python function in PyTorch too,
-# whose parser never sees it) takes ``axis=``/``keepdims=``.
-with_numpy_aliases(globals(), (
-    "sum", "mean", "nansum", "nanmean", "var", "std", "var_mean", "std_mean", "max", "min", "amax", "amin",
-    "aminmax", "argmax", "argmin", "median", "nanmedian", "prod", "cumsum", "cumprod", "cummax", "cummin",
-    "logcumsumexp", "logsumexp", "all", "any", "count_nonzero", "softmax", "log_softmax"))
-
-
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    for name in ("sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "aminmax",
-                 "prod", "norm", "logsumexp", "cumsum", "cumprod", "all", "any", "count_nonzero", "median",
-                 "nanmedian", "nansum", "nanmean", "softmax", "log_softmax", "cummax", "cummin", "logcumsumexp"):
-        setattr(T, name, globals()[name])

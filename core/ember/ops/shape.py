@@ -18,16 +18,12 @@ from .._tensor import Size, Tensor, _make, _wrap_dim
 from ..autograd.function import Op, device_mismatch
 from ..autograd.grad_mode import STATE
 from ._dispatch import _SCALAR_TYPE_NAMES as _TYPE_NAMES, mark_view, record, xp_of
-from .reduction import with_numpy_aliases
 from .creation import arange
-from .elementwise import inplace, inplace_source
+from ._inplace import make_inplace
+from ._registry import Registry
 
-__all__ = ["reshape", "flatten", "unflatten", "ravel", "permute", "transpose", "swapaxes", "swapdims", "t",
-           "adjoint", "movedim", "moveaxis", "unsqueeze", "squeeze", "broadcast_to", "broadcast_tensors",
-           "broadcast_shapes", "narrow", "select", "diagonal", "diag_embed", "diag", "trace", "split", "chunk",
-           "tensor_split", "unbind", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
-           "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud",
-           "roll", "rot90", "tile", "repeat_interleave", "tril", "triu", "meshgrid"]
+registry = Registry(globals(), make_inplace=make_inplace)
+__all__ = registry.exported   # filled in by the @registry decorators below
 
 
 # ---------------------------------------------------------------------------------------
@@ -125,6 +121,7 @@ def _reshape_nocopy(d, shape):
         return out
 
 
+@registry.op(method=True)
 def reshape(input: Tensor, *shape) -> Tensor:
     """Same data with a new shape: a view when the memory layout allows, else a copy (as in PyTorch)."""
     d = input._data
@@ -136,6 +133,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     return _result(Reshape, out, input, {"in_shape": d.shape}, view)
 
 
+@registry.method("view")
 def _view(self: Tensor, *shape) -> Tensor:
     """Like ``reshape`` but never copies: errors when the strides don't allow a view."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size)):
@@ -177,6 +175,7 @@ def _view_as_dtype(self: Tensor, dtype) -> Tensor:
     return mark_view(_make(out, self._device), self)
 
 
+@registry.method("storage_offset")
 def _storage_offset(t: Tensor) -> int:
     """Elements between the start of the storage ``t`` views (its ``_base``) and its first element."""
     if t._base is None:
@@ -188,6 +187,7 @@ def _address(a) -> int:
     return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
 
 
+@registry.op(method=True)
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one (a view when possible; 0-d becomes shape (1,))."""
     shape = input._data.shape
@@ -201,6 +201,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
+@registry.op(method=True)
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """Split dimension ``dim`` into ``sizes`` (one entry may be -1); a view."""
     shape = input._data.shape
@@ -214,11 +215,13 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     return reshape(input, shape[:d] + infer_shape(sizes, shape[d]) + shape[d + 1:])
 
 
+@registry.op(method=True)
 def ravel(input: Tensor) -> Tensor:
     """The elements as a 1-D tensor (a view when contiguous, else a copy)."""
     return reshape(input, (-1,))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim`` (a view)."""
     shape = input._data.shape
@@ -226,6 +229,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     return reshape(input, shape[:d] + (1,) + shape[d:])
 
 
+@registry.op(method=True, numpy_aliases=True)
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Remove dimensions of size 1: all of them, or those among ``dim`` (int or tuple) that are 1 (a view)."""
     shape = input._data.shape
@@ -246,6 +250,7 @@ class Permute(Op):
         return g.permute(tuple(np.argsort(ctx.dims).tolist()))
 
 
+@registry.op(method=True)
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder dimensions (a view)."""
     n = input._data.ndim
@@ -260,6 +265,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return _view_result(Permute, input._data.transpose(dims), input, {"dims": dims})
 
 
+@registry.op(method=True, aliases=("swapaxes", "swapdims"))
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions (a view)."""
     n = input._data.ndim
@@ -270,9 +276,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
-swapaxes = swapdims = transpose
-
-
+@registry.op(method=True)
 def t(input: Tensor) -> Tensor:
     """Transpose a tensor of at most 2 dimensions (0-d and 1-d tensors are returned as views)."""
     if input._data.ndim > 2:
@@ -280,6 +284,7 @@ def t(input: Tensor) -> Tensor:
     return transpose(input, 0, -1)
 
 
+@registry.op(method=True)
 def adjoint(input: Tensor) -> Tensor:
     """Conjugate transpose of the last two dimensions (the transpose, for real tensors)."""
     return _mT(input)
@@ -296,6 +301,7 @@ def _T(self: Tensor) -> Tensor:
     return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
 
+@registry.op(method=True, aliases=("moveaxis",))
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``; the others keep their order (a view)."""
     n = input._data.ndim
@@ -315,9 +321,6 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     return permute(input, [p if p != -1 else next(rest) for p in perm])
 
 
-moveaxis = movedim
-
-
 # ---------------------------------------------------------------------------------------
 # expand / broadcast
 # ---------------------------------------------------------------------------------------
@@ -328,6 +331,7 @@ class Expand(Op):
         return g
 
 
+@registry.op(method=True)
 def broadcast_to(input: Tensor, shape) -> Tensor:
     """A read-only broadcast view of ``input`` with ``shape`` (-1 keeps a dimension)."""
     shape = _int_tuple(shape)
@@ -356,14 +360,17 @@ def broadcast_to(input: Tensor, shape) -> Tensor:
     return _view_result(Expand, xp_of(input).broadcast_to(d, tuple(full)), input)
 
 
+@registry.method("expand")
 def _expand(self: Tensor, *sizes) -> Tensor:
     return broadcast_to(self, _shape_arg(sizes))
 
 
+@registry.method("expand_as")
 def _expand_as(self: Tensor, other: Tensor) -> Tensor:
     return broadcast_to(self, other._data.shape)
 
 
+@registry.op
 def broadcast_shapes(*shapes) -> tuple:
     """The shape that all ``shapes`` (ints or sequences) broadcast to."""
     shapes = [_int_tuple(s) for s in shapes]
@@ -380,6 +387,7 @@ def broadcast_shapes(*shapes) -> tuple:
     return Size(out)
 
 
+@registry.op
 def broadcast_tensors(*tensors) -> tuple:
     """Expand all tensors to their common broadcast shape (views)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
@@ -411,6 +419,7 @@ def _meshgrid_inputs(tensors) -> tuple:
     return tensors
 
 
+@registry.op
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     """Coordinate grids from 1-D (or 0-D) tensors: output ``i`` holds ``tensors[i]`` along dimension ``i``
     ("ij" indexing) and is expanded over the others. With "xy" the first two dimensions are swapped
@@ -500,6 +509,7 @@ def _diagonal_pick(offset: int, dim1: int, dim2: int):
     return pick
 
 
+@registry.op(method=True, numpy_aliases=True)
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     """Elements ``start .. start+length-1`` along ``dim`` (a view)."""
     shape = input._data.shape
@@ -518,6 +528,7 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     return _take(Slice, input, _index_pick((slice(None),) * d + (slice(start, start + length),)))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def select(input: Tensor, dim: int, index) -> Tensor:
     """The slice at ``index`` along ``dim``, with that dimension removed (a view)."""
     shape = input._data.shape
@@ -538,6 +549,7 @@ def _diag_dims(ndim: int, dim1: int, dim2: int) -> tuple:
     return d1, d2
 
 
+@registry.op(method=True)
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The ``offset`` diagonal of the planes ``dim1``/``dim2``, as a new last dimension (a view)."""
     d1, d2 = _diag_dims(input._data.ndim, dim1, dim2)
@@ -596,6 +608,7 @@ def _check_int(name: str, arg: str, v) -> int:
     return int(v)
 
 
+@registry.op(method=True, export=False)
 def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """``Tensor.unfold``: all windows of length ``size`` taken every ``step`` along ``dimension``, as a
     view with the window elements in a new last dimension.
@@ -618,6 +631,7 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _unfold(self, dim, size, step)
 
 
+@registry.op(method=True)
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Place the last dimension of ``input`` on the ``offset`` diagonal of the new planes ``dim1``/``dim2``."""
     shape = input._data.shape
@@ -629,6 +643,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return Embed.apply(input, tuple(out_shape), _diagonal_pick(int(offset), d1, d2))
 
 
+@registry.op(method=True)
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: a square matrix with ``input`` on the ``diagonal``-th diagonal; 2-D input: that diagonal
     as a new 1-D tensor."""
@@ -640,6 +655,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {n}D")
 
 
+@registry.op(method=True)
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix (integer inputs sum to int64)."""
     if input._data.ndim != 2:
@@ -706,6 +722,7 @@ def _bounds(sizes) -> list:
     return [(e - s, e) for s, e in zip(sizes, ends)]
 
 
+@registry.op
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given sizes (views)."""
     shape = tensor._data.shape
@@ -732,10 +749,12 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return _split_at(tensor, d, _bounds(sizes))
 
 
+@registry.method("split")
 def _split_method(self: Tensor, split_size, dim: int = 0) -> tuple:
     return split(self, split_size, dim)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into at most ``chunks`` pieces of equal size (the last may be smaller); views."""
     shape = input._data.shape
@@ -750,6 +769,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, -(-size // chunks), d)
 
 
+@registry.op(method=True, numpy_aliases=True)
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     """Split into ``sections`` nearly equal pieces, or at the given ``indices`` (views, like NumPy's
     ``array_split``)."""
@@ -777,6 +797,7 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     return _split_at(input, d, list(zip([0] + idx, idx + [None])))
 
 
+@registry.op(method=True, numpy_aliases=True)
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim``, with that dimension removed (views)."""
     shape = input._data.shape
@@ -828,6 +849,7 @@ def _same_device(tensors, name: str) -> None:
             raise device_mismatch(name, dev, t._device)
 
 
+@registry.op(aliases=("concat", "concatenate"))
 def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Concatenate tensors along an existing dimension ``dim``; dtypes are promoted to their result type."""
     if axis is not None:
@@ -857,9 +879,7 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     return Cat.apply(d, dtype, *tensors)
 
 
-concat = concatenate = cat
-
-
+@registry.op(numpy_aliases=True)
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``."""
     tensors = _tensor_list(tensors, "stack")
@@ -889,40 +909,44 @@ def _atleast(nd: int, tensors):
     return out[0] if single else tuple(out)
 
 
+@registry.op
 def atleast_1d(*tensors):
     """Each tensor with at least one dimension (a tuple for several inputs)."""
     return _atleast(1, tensors)
 
 
+@registry.op
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions (1-d tensors become rows)."""
     return _atleast(2, tensors)
 
 
+@registry.op
 def atleast_3d(*tensors):
     """Each tensor with at least three dimensions."""
     return _atleast(3, tensors)
 
 
+@registry.op
 def hstack(tensors) -> Tensor:
     """Concatenate horizontally: along dim 0 for 1-d tensors, else dim 1."""
     ts = atleast_1d(_tensor_list(tensors, "hstack"))
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1)
 
 
+@registry.op(aliases=("row_stack",))
 def vstack(tensors) -> Tensor:
     """Concatenate vertically (rows), after making every tensor at least 2-d."""
     return cat(atleast_2d(_tensor_list(tensors, "vstack")), 0)
 
 
-row_stack = vstack
-
-
+@registry.op
 def dstack(tensors) -> Tensor:
     """Concatenate along the third dimension, after making every tensor at least 3-d."""
     return cat(atleast_3d(_tensor_list(tensors, "dstack")), 2)
 
 
+@registry.op
 def column_stack(tensors) -> Tensor:
     """Stack 0-d/1-d tensors as columns (and concatenate 2-d tensors) along dim 1."""
     ts = _tensor_list(tensors, "column_stack")
@@ -938,6 +962,7 @@ class Flip(Op):
         return flip(g, ctx.dims)
 
 
+@registry.op
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch)."""
     ds = _wrap_dims(_int_tuple(dims), input._data.ndim)
@@ -945,10 +970,12 @@ def flip(input: Tensor, dims) -> Tensor:
     return _result(Flip, out, input, {"dims": ds})
 
 
+@registry.method("flip")
 def _flip_method(self: Tensor, *dims) -> Tensor:
     return flip(self, _shape_arg(dims))
 
 
+@registry.op(method=True)
 def fliplr(input: Tensor) -> Tensor:
     """Reverse the columns (dim 1) of a tensor with at least 2 dimensions."""
     if input._data.ndim < 2:
@@ -956,6 +983,7 @@ def fliplr(input: Tensor) -> Tensor:
     return flip(input, (1,))
 
 
+@registry.op(method=True)
 def flipud(input: Tensor) -> Tensor:
     """Reverse the rows (dim 0) of a tensor with at least 1 dimension."""
     if input._data.ndim < 1:
@@ -969,6 +997,7 @@ class Roll(Op):
         return roll(g, tuple(-s for s in ctx.shifts), ctx.dims)
 
 
+@registry.op(method=True)
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts``; with ``dims=None`` the flattened tensor is rolled
     and the shape restored."""
@@ -988,6 +1017,7 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return _result(Roll, out, input, {"shifts": shifts, "dims": dims})
 
 
+@registry.op(method=True)
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane ``dims`` (from the first towards the second axis)."""
     dims = _int_tuple(dims)
@@ -1020,6 +1050,7 @@ class Repeat(Op):
         return g.reshape(ctx.in_shape)
 
 
+@registry.method("repeat")
 def _repeat(self: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (extra leading sizes add dimensions)."""
     reps = _shape_arg(sizes)
@@ -1038,6 +1069,7 @@ def _repeat(self: Tensor, *sizes) -> Tensor:
     return _result(Repeat, out, self, {"reps": reps, "padded": padded, "in_shape": d.shape})
 
 
+@registry.op(method=True)
 def tile(input: Tensor, dims) -> Tensor:
     """Repeat the tensor ``dims[i]`` times along each dimension (missing leading dims count as 1)."""
     dims = _int_tuple(dims)
@@ -1085,6 +1117,7 @@ def _uniform(reps):
     return int(reps[0]) if reps.size and (reps == reps[0]).all() else None
 
 
+@registry.op(method=True, numpy_aliases=True)
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None):
     """Repeat each element ``repeats`` times (an int or one count per element) along ``dim``
     (flattened when ``dim`` is None). ``repeat_interleave(counts)`` gives ``[0]*counts[0] + [1]*counts[1] ...``."""
@@ -1141,71 +1174,20 @@ def _triangle(cls, input: Tensor, diagonal: int) -> Tensor:
     return _result(cls, getattr(xp_of(input), name)(input._data, k), input, {"k": k})
 
 
+@registry.op(method=True, inplace=True)
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions (elements on and below the ``diagonal``-th diagonal)."""
     return _triangle(Tril, input, diagonal)
 
 
+@registry.op(method=True, inplace=True)
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (elements on and above the ``diagonal``-th diagonal)."""
     return _triangle(Triu, input, diagonal)
 
 
-def _inplace_method(fn, name):
-    def method(self, *args, **kwargs):
-        return inplace(self, fn(inplace_source(self), *args, **kwargs), name)
-    method.__name__ = name
-    return method
-
-
-# The ops whose PyTorch signature has ``dim`` also take ``axis=`` (``cat`` has its own ``axis``).
-with_numpy_aliases(globals(), ("unsqueeze", "squeeze", "narrow", "select", "chunk", "tensor_split", "unbind",
-                               "stack", "repeat_interleave"))
-
-
-def attach_methods(T) -> None:
-    """Set this family's Tensor methods on ``T`` (called once, by ``ember.ops``, after every family has loaded)."""
-    T.reshape = reshape
-    T.view = _view
-    T.storage_offset = _storage_offset
-    T.view_as = lambda self, other: _view(self, other._data.shape)
-    T.reshape_as = lambda self, other: reshape(self, other._data.shape)
-    T.flatten = flatten
-    T.unflatten = unflatten
-    T.ravel = ravel
-    T.permute = permute
-    T.transpose = transpose
-    T.swapaxes = T.swapdims = transpose
-    T.t = t
-    T.adjoint = adjoint
-    T.mT = T.mH = property(_mT)
-    T.T = property(_T)
-    T.movedim = T.moveaxis = movedim
-    T.unsqueeze = unsqueeze
-    T.squeeze = squeeze
-    T.expand = _expand
-    T.expand_as = _expand_as
-    T.broadcast_to = broadcast_to
-    T.narrow = narrow
-    T.select = select
-    T.diagonal = diagonal
-    T.unfold = unfold
-    T.diag_embed = diag_embed
-    T.diag = diag
-    T.trace = trace
-    T.split = _split_method
-    T.chunk = chunk
-    T.tensor_split = tensor_split
-    T.unbind = unbind
-    T.flip = _flip_method
-    T.fliplr = fliplr
-    T.flipud = flipud
-    T.roll = roll
-    T.rot90 = rot90
-    T.repeat = _repeat
-    T.tile = tile
-    T.repeat_interleave = repeat_interleave
-    T.tril = tril
-    T.triu = triu
-    T.tril_ = _inplace_method(tril, "tril_")
-    T.triu_ = _inplace_method(triu, "triu_")
+registry.method("view_as", lambda self, other: _view(self, other._data.shape))
+registry.method("reshape_as", lambda self, other: reshape(self, other._data.shape))
+registry.method("mT", property(_mT))
+registry.method("mH", property(_mT))
+registry.method("T", property(_T))

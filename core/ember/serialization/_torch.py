@@ -221,6 +221,25 @@ _GLOBALS = {
 }
 
 
+_UNKNOWN = object()   # what _known_global returns for a global it has no object for
+
+
+def _known_global(source: str, allowed: dict, module: str, name: str):
+    """The object a checkpoint's global ``module.name`` loads as: Ember's stand-in for a PyTorch
+    class, else one the user allowlisted (``allowed``, by full name); raises for a storage type
+    Ember does not support; ``_UNKNOWN`` otherwise (each unpickler decides what that means)."""
+    found = _GLOBALS.get((module, name))
+    if found is not None:
+        return found
+    full = f"{module}.{name}"
+    if full in allowed:
+        return allowed[full]
+    if module == "torch" and name.endswith("Storage"):
+        raise CheckpointError(f"{source}: the checkpoint uses torch.{name}, whose element type "
+                              f"Ember doesn't support (supported: {', '.join(_STORAGE_TYPES)})")
+    return _UNKNOWN
+
+
 class _Unpickler(pickle._Unpickler):
     """A restricted unpickler (see the module docstring); ``loader`` resolves storages and names the file."""
 
@@ -249,14 +268,9 @@ class _Unpickler(pickle._Unpickler):
                 f"{self.loader.name}: refused to load global '{full}': its module {module} is blocked (globals "
                 "of sys, os, posix and nt are never loaded with weights_only=True, even when allowlisted). "
                 + _UNSAFE_HINT)
-        found = _GLOBALS.get((module, name))
-        if found is not None:
+        found = _known_global(self.loader.name, self.allowed, module, name)
+        if found is not _UNKNOWN:
             return found
-        if full in self.allowed:
-            return self.allowed[full]
-        if module == "torch" and name.endswith("Storage"):
-            raise CheckpointError(f"{self.loader.name}: the checkpoint uses torch.{name}, whose element type "
-                                  f"Ember doesn't support (supported: {', '.join(_STORAGE_TYPES)})")
         if _is_torch(module):
             raise UnsafeUnpicklingError(f"{self.loader.name}: refused to load global '{full}': "
                                         + torch_class_problem(full))
@@ -443,14 +457,9 @@ class _FullUnpickler(pickle.Unpickler):
         if not _is_torch(module):
             return super().find_class(module, name)
         full = f"{module}.{name}"
-        found = _GLOBALS.get((module, name))
-        if found is not None:
+        found = _known_global(self.loader.name, self.allowed, module, name)
+        if found is not _UNKNOWN:
             return found
-        if full in self.allowed:
-            return self.allowed[full]
-        if module == "torch" and name.endswith("Storage"):
-            raise CheckpointError(f"{self.loader.name}: the checkpoint uses torch.{name}, whose element type "
-                                  f"Ember doesn't support (supported: {', '.join(_STORAGE_TYPES)})")
         raise CheckpointUnpicklingError(f"{self.loader.name}: can't load the checkpoint's {full} object: "
                                         + torch_class_problem(full))
 

@@ -37,10 +37,7 @@ class Linear(Module):
         self.out_features = out_features
         new = _factory(device, dtype)
         self.weight = Parameter(new(out_features, in_features))
-        if bias:
-            self.bias = Parameter(new(out_features))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(new(out_features)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -85,10 +82,7 @@ class Bilinear(Module):
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         new = _factory(device, dtype)
         self.weight = Parameter(new(out_features, in1_features, in2_features))
-        if bias:
-            self.bias = Parameter(new(out_features))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(new(out_features)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
