@@ -1,3 +1,6 @@
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -43,3 +46,18 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "cuda" in item.keywords:
                 item.add_marker(skip)
+
+
+EXAMPLE_PLUGIN_SRC = Path(__file__).resolve().parents[1] / "examples" / "third_party_plugin" / "src"
+
+
+@pytest.fixture
+def toy_plugin(monkeypatch):
+    """The third-party example plugin (examples/third_party_plugin), registered in process as ``toy``."""
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN_SRC))
+    import ember_toy._plugin
+    ember.plugins.register(ember_toy._plugin, name="toy")
+    yield
+    ember.plugins.unregister("toy")
+    for name in [n for n in sys.modules if n.startswith("ember_toy")]:
+        del sys.modules[name]

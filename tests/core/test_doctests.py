@@ -4,7 +4,6 @@
 ``ember.hub``'s examples use the example plugin (``examples/third_party_plugin``), registered here in
 process; each package runs from a scratch directory, since examples may write files.
 """
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,11 @@ import pytest
 import ember
 from ember.testing import check_docstring_examples
 
-EXAMPLE_SRC = Path(__file__).resolve().parents[2] / "examples" / "third_party_plugin" / "src"
 
 # ember.ops, ember.nn, ember.autograd, ember.serialization and the package root join this list once their
 # examples are checked (see the note in ARCHITECTURE.md's "Tests and benchmarks").
 PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub", "ember.distributed",
             "ember.multiprocessing", "ember.ao", "ember.finetune"]
-
-
-@pytest.fixture
-def toy_plugin(monkeypatch):
-    """The example plugin, registered in process as ``toy``."""
-    monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
-    import ember_toy._plugin
-    ember.plugins.register(ember_toy._plugin, name="toy")
-    yield
-    ember.plugins.unregister("toy")
-    for name in [n for n in sys.modules if n.startswith("ember_toy")]:
-        del sys.modules[name]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

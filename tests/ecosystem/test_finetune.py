@@ -24,20 +24,12 @@ from ember.finetune import DataError, FinetuneConfig, ModelError, Trainer
 from ember.finetune.progress import progress_bar
 from ember.plugins import RegistrationTable, hookimpl
 
-EXAMPLE_SRC = Path(__file__).resolve().parents[2] / "examples" / "third_party_plugin" / "src"
 FAST = dict(epochs=2, batch_size=64, lr=0.05, plots=False)
 
 
 @pytest.fixture(autouse=True)
-def toy(monkeypatch):
-    """The example plugin registered in process as ``toy``."""
-    monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
-    import ember_toy._plugin
-    ember.plugins.register(ember_toy._plugin, name="toy")
-    yield
-    ember.plugins.unregister("toy")
-    for name in [n for n in sys.modules if n.startswith("ember_toy")]:
-        del sys.modules[name]
+def _toy(toy_plugin):
+    """Every test here fine-tunes the example plugin's model (the shared ``toy_plugin`` fixture)."""
 
 
 def run(tmp_path, name="run", callbacks=(), **options) -> tuple[dict, Path]:
