@@ -4,8 +4,6 @@
 ``ember.hub``'s examples use the example plugin (``examples/third_party_plugin``), registered here in
 process; each package runs from a scratch directory, since examples may write files.
 """
-from pathlib import Path
-
 import pytest
 
 import ember
