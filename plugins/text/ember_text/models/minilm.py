@@ -145,7 +145,8 @@ def all_minilm_l6_v2_classifier(*, weights: AllMiniLM_L6_V2_Classifier_Weights |
     >>> model = all_minilm_l6_v2_classifier(num_classes=4)         # random initialisation: no file needed
     >>> model(ember.tensor([[101, 7592, 2088, 102]])).shape
     ember.Size([1, 4])
-    >>> tuned = ember.hub.get_model("text:all_minilm_l6_v2_classifier", weights="DEFAULT", num_classes=4)  # doctest: +SKIP
+    >>> tuned = ember.hub.get_model("text:all_minilm_l6_v2_classifier", weights="DEFAULT",  # doctest: +SKIP
+    ...                             num_classes=4)
     """
     weights = AllMiniLM_L6_V2_Classifier_Weights.verify(weights)
     encoder = all_minilm_l6_v2(weights=None, max_seq_length=max_seq_length)
