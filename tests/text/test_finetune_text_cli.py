@@ -156,7 +156,11 @@ def test_classifier_ignores_padding():
     ids, _ = prep.collate([(short, ember.tensor(0)), (long, ember.tensor(0))])
     with ember.no_grad():
         alone, batch = model(short[None]), model(ids)
+        strided = model(ids.t().contiguous().t())                     # a non-contiguous batch of ids
+        empty = model(ember.zeros(0, 4, dtype=ember.int64))
     assert (alone[0] - batch[0]).abs().max().item() < 1e-5
+    assert not ids.t().contiguous().t().is_contiguous() and ember.equal(strided, batch)
+    assert empty.shape == (0, 3) and empty.dtype == ember.float32
     model.reset_classifier(5)
     assert model(ids).shape == (2, 5)
 
