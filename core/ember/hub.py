@@ -172,10 +172,33 @@ def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num
         config["num_classes"] = num_classes
     model = builder(**config)
     if w is not None:
-        model.load_state_dict(w.get_state_dict(progress=progress))
+        _load_pretrained(model, entry, w, progress)
         if num_classes is not None and n_weights is not None and num_classes != n_weights:
             _reset_head(model, entry, num_classes, n_weights)
     return model
+
+
+def _head_module(model, entry: Entry):
+    """The model's classifier head by the head protocol (``get_classifier()``, ``head=``, ``classifier_head``),
+    or ``None`` when it names none."""
+    get = getattr(model, "get_classifier", None)
+    if callable(get):
+        return get()
+    path = entry.metadata.get("head") or getattr(model, "classifier_head", None)
+    return model.get_submodule(path) if path else None
+
+
+def _load_pretrained(model, entry: Entry, w: Weights, progress: bool) -> None:
+    """Load ``w`` into ``model``. Weights without categories are a pretrained body only (a sentence encoder,
+    a feature extractor): the head the builder made for ``num_classes`` keeps its fresh initialisation, and
+    every other key must still match (a strict load)."""
+    state = w.get_state_dict(progress=progress)
+    head = _head_module(model, entry) if w.num_classes is None else None
+    if head is not None:
+        prefix = next(name for name, m in model.named_modules() if m is head)
+        own = {f"{prefix}.{k}" if prefix else k: v for k, v in head.state_dict().items()}
+        state = {**own, **state}
+    model.load_state_dict(state)
 
 
 def _reset_head(model, entry: Entry, num_classes: int, n_weights: int) -> None:

@@ -229,6 +229,27 @@ def test_num_classes_keeps_the_backbone_and_reinitialises_the_head(model_site, n
     assert_close(same.fc.weight, model_site.fc.weight)
 
 
+def _body_weights(path, state) -> Weights:
+    ember.save(state, path)
+    return Weights(url=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def test_weights_without_categories_are_a_body_under_a_fresh_head(model_site, tmp_path):
+    """Weights holding no head (no categories: a sentence encoder's, a feature extractor's) load into the body;
+    the head the builder made for num_classes stays, and any other key must still match."""
+    body = {k: v for k, v in model_site.state_dict().items() if k.startswith("body.")}
+    ember.manual_seed(0)
+    model = hub.get_model("meta_head", weights=_body_weights(tmp_path / "body.ember", body), num_classes=7)
+    assert_close(model.body.weight, model_site.body.weight)
+    assert model.fc.out_features == 7 and model(ember.ones(2, 4)).shape == (2, 7)
+    with pytest.raises(RuntimeError, match="extra"):
+        hub.get_model("meta_head", weights=_body_weights(tmp_path / "extra.ember", {**body, "extra": ember.zeros(1)}),
+                      num_classes=7)
+    partial = _body_weights(tmp_path / "partial.ember", {"body.weight": body["body.weight"]})
+    with pytest.raises(RuntimeError, match="body.bias"):
+        hub.get_model("meta_head", weights=partial, num_classes=7)
+
+
 def test_num_classes_uses_reset_classifier_when_the_model_has_one(model_site):
     model = hub.get_model("reset_head", weights="DEFAULT", num_classes=4)
     assert model.was_reset == 4 and model.fc.out_features == 4

@@ -285,9 +285,13 @@ def test_cli_lists_the_text_models_and_their_weights():
     assert "text-classification" in rows["text:text_cnn"]
     code, out = _ember("weights", "list", "--json")
     docs = {d["weights"]: d for d in json.loads(out) if d["model"].startswith("text:")}
-    assert sorted(docs) == ["AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1",
+    assert sorted(docs) == ["AllMiniLM_L6_V2_Classifier_Weights.SENTENCE_PAIRS_1B_V1",
+                            "AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1",
                             "GPT_Char_Shakespeare_Weights.SHAKESPEARE_CHAR_V1"]
     assert docs["AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1"]["sha256"] == models.AllMiniLM_L6_V2_Weights.DEFAULT.sha256
+    # the classifier's pretrained encoder is the same file
+    assert docs["AllMiniLM_L6_V2_Classifier_Weights.SENTENCE_PAIRS_1B_V1"]["sha256"] == \
+        models.AllMiniLM_L6_V2_Weights.DEFAULT.sha256
 
 
 def test_cli_verifies_the_shipped_gpt_weights():

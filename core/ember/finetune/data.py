@@ -255,8 +255,10 @@ class Preprocessed:
         return (self.fn(x) if self.fn is not None else x), tensor(int(y), dtype=int64)
 
 
-def _materialize(data: Preprocessed, what: str):
-    """Preprocess every sample once into stacked tensors (fine-tuning reads each many times)."""
+def _materialize(data: Preprocessed, what: str, stack_inputs: bool = True):
+    """Preprocess every sample once (fine-tuning reads each many times): into stacked tensors, or, for a
+    preprocessing whose outputs vary in size (``stack_inputs=False``: token ids, batched by its own
+    ``collate``), into a list of samples."""
     from .. import Tensor, stack
     from ..utils.data import TensorDataset
     first = data[0][0] if len(data) else None
@@ -264,7 +266,10 @@ def _materialize(data: Preprocessed, what: str):
         return data
     if first.numel() * first.element_size() * len(data) > _MATERIALIZE_LIMIT:
         return data
-    xs, ys = zip(*(data[i] for i in range(len(data))))
+    samples = [data[i] for i in range(len(data))]
+    if not stack_inputs:
+        return samples
+    xs, ys = zip(*samples)
     check_same_shape(xs, what)
     return TensorDataset(stack(list(xs)), stack(list(ys)))
 
@@ -329,7 +334,8 @@ def resolve_data(cfg, model_entry, weights) -> FinetuneData:
     if pre is None and entry.metadata.get("modality") == "image":
         pre = _to_float_image
     fn = _compose(channel_adapter(int(input_size[0]) if input_size else None, _data_channels(entry, train_ds)), pre)
-    train = _materialize(Preprocessed(train_ds, fn, train_idx), f"data {cfg.data!r}")
-    val = _materialize(Preprocessed(val_ds, fn, val_idx), f"data {cfg.val_data or cfg.data!r}")
     # A preprocessing with variable-size outputs (token ids) batches them itself: ``pre.collate(batch)``.
-    return FinetuneData(train, val, classes, entry.metadata.get("modality"), getattr(pre, "collate", None) or collate)
+    own_collate = getattr(pre, "collate", None)
+    train = _materialize(Preprocessed(train_ds, fn, train_idx), f"data {cfg.data!r}", own_collate is None)
+    val = _materialize(Preprocessed(val_ds, fn, val_idx), f"data {cfg.val_data or cfg.data!r}", own_collate is None)
+    return FinetuneData(train, val, classes, entry.metadata.get("modality"), own_collate or collate)

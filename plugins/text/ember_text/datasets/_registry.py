@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ember.plugins import RegistrationTable
 
-from . import AG_NEWS, IMDB, CSVTextDataset, DBpedia, Fortunes, LanguageModelingDataset, Shakespeare, TextFolder
+from . import (AG_NEWS, IMDB, CSVTextDataset, DBpedia, Fortunes, LanguageModelingDataset, Shakespeare, TextFolder,
+               read_text)
 
 # Tasks come from ember.plugins.tasks; metadata is filterable:
 # ember.hub.list_datasets(task="text-classification", downloadable=True).
@@ -18,6 +19,9 @@ DATASETS.add("ag_news", AG_NEWS, task="text-classification", num_classes=4, spli
 DATASETS.add("dbpedia", DBpedia, task="text-classification", num_classes=14, splits=("train", "test"),
              downloadable=False)
 DATASETS.add("text_folder", TextFolder, task="text-classification", num_classes=None, downloadable=False)
-DATASETS.add("csv_text", CSVTextDataset, task="text-classification", num_classes=None, downloadable=False)
+# `ember finetune MODEL textcsv:reviews.csv` builds CSVTextDataset(PATH, **data options); `ember predict` reads a
+# text file given as input with read_text.
+DATASETS.add("csv_text", CSVTextDataset, task="text-classification", num_classes=None, downloadable=False,
+             data_spec="textcsv", reader=read_text)
 DATASETS.add("language_modeling", LanguageModelingDataset, task="text-generation", num_classes=None,
              splits=("train", "valid", "test"), downloadable=False)

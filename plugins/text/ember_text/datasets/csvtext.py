@@ -77,7 +77,8 @@ class CSVTextDataset(TextDataset):
         label_column: the label's column (index, or name with ``header=True``). Default 0, AG_NEWS's.
         text_columns: the text's columns; several are joined with ``join`` (AG_NEWS: title and
             description). Default: every other column.
-        delimiter: ``","`` (CSV) or ``"\\t"`` (TSV).
+        delimiter: ``","`` (CSV) or ``"\\t"`` (TSV); default: by the file's extension, a tab for ``.tsv``
+            and ``.tab`` files, a comma otherwise (so ``ember finetune MODEL textcsv:FILE`` reads both).
         header: whether the first row names the columns.
         labels: ``"int"`` (integer labels) or ``"str"`` (class names).
         label_base: the integer label of the first class; ``target = label - label_base``.
@@ -95,8 +96,8 @@ class CSVTextDataset(TextDataset):
     """
 
     def __init__(self, path: str | os.PathLike, label_column: _Column = 0,
-                 text_columns: Sequence[_Column] | _Column | None = None, delimiter: str = ",", header: bool = False,
-                 labels: str = "int", label_base: int = 0, classes: Sequence[str] | None = None,
+                 text_columns: Sequence[_Column] | _Column | None = None, delimiter: str | None = None,
+                 header: bool = False, labels: str = "int", label_base: int = 0, classes: Sequence[str] | None = None,
                  num_classes: int | None = None, join: str = " ", quoting: int | None = None,
                  transform: Callable | None = None, target_transform: Callable | None = None,
                  encoding: str = "utf-8", errors: str = "strict") -> None:
@@ -108,6 +109,8 @@ class CSVTextDataset(TextDataset):
         if classes is not None and num_classes is not None and len(classes) != num_classes:
             raise ValueError(f"classes has {len(classes)} names but num_classes={num_classes}")
         self.label_base, self.join = label_base, join
+        if delimiter is None:
+            delimiter = "\t" if os.path.splitext(self.path)[1].lower() in (".tsv", ".tab") else ","
         rows = read_csv_rows(self.path, delimiter, quoting, encoding, _check_errors(errors))
         if not rows:
             raise DatasetFormatError(f"{self.path}: the file holds no rows")

@@ -22,7 +22,10 @@ from .bert import (BertConfig, BertForSequenceClassification, BertModel, Sequenc
 from .classifiers import (LSTMClassifier, TextCNN, TransformerClassifier, lstm_classifier, text_cnn,
                           transformer_classifier)
 from .gpt import GPT, GPT_Char_Shakespeare_Weights, GPTConfig, gpt, gpt_char_shakespeare
-from .minilm import AllMiniLM_L6_V2_Weights, all_minilm_l6_v2
+from .minilm import (AllMiniLM_L6_V2_Classifier_Weights, AllMiniLM_L6_V2_Weights, all_minilm_l6_v2,
+                     all_minilm_l6_v2_classifier)
+from ._presets import TextClassification
+from .sentence_classifier import SentenceTransformerClassifier
 from .sentence_transformer import Normalize, Pooling, SentenceTransformer, Transformer
 
 __all__ = [
@@ -32,5 +35,7 @@ __all__ = [
     "TextCNN", "LSTMClassifier", "TransformerClassifier", "text_cnn", "lstm_classifier", "transformer_classifier",
     "GPT", "GPTConfig", "GPT_Char_Shakespeare_Weights", "gpt", "gpt_char_shakespeare",
     "SentenceTransformer", "Transformer", "Pooling", "Normalize", "AllMiniLM_L6_V2_Weights", "all_minilm_l6_v2",
+    "SentenceTransformerClassifier", "AllMiniLM_L6_V2_Classifier_Weights", "all_minilm_l6_v2_classifier",
+    "TextClassification",
     "ModelOutput", "BaseModelOutputWithPooling", "SequenceClassifierOutput",
 ]

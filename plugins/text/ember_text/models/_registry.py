@@ -5,7 +5,7 @@ apart.
 
 >>> from ember_text.models import MODELS
 >>> sorted(MODELS.names())[:3]
-['all_minilm_l6_v2', 'bert_for_sequence_classification', 'gpt']
+['all_minilm_l6_v2', 'all_minilm_l6_v2_classifier', 'bert_for_sequence_classification']
 """
 from __future__ import annotations
 

@@ -186,8 +186,9 @@ class BertSelfAttention(nn.Module):
         q, k, v = (self._heads(proj(hidden_states)) for proj in (self.query, self.key, self.value))
         p = self.dropout.p if self.training else 0.0
         context = F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask, dropout_p=p)
-        n, _, t, _ = context.shape
-        return context.transpose(1, 2).reshape(n, t, -1)
+        n, heads, t, size = context.shape
+        # The width spelled out: an empty batch has no elements to infer a -1 from (transformers' BERT takes one).
+        return context.transpose(1, 2).reshape(n, t, heads * size)
 
 
 class _ResidualOutput(nn.Module):

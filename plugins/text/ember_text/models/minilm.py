@@ -15,14 +15,20 @@ ember.Size([2, 384])
 """
 from __future__ import annotations
 
+import dataclasses
+from functools import partial
+
 from ember.plugins import WeightsEnum
 
 from ._folder_weights import FolderFile, FolderWeights
 from ._registry import register_model
 from .bert import BertConfig, BertModel
+from ._presets import TextClassification
+from .sentence_classifier import SentenceTransformerClassifier
 from .sentence_transformer import Normalize, Pooling, SentenceTransformer, Transformer
 
-__all__ = ["AllMiniLM_L6_V2_Weights", "all_minilm_l6_v2", "MINILM_L6_CONFIG"]
+__all__ = ["AllMiniLM_L6_V2_Weights", "all_minilm_l6_v2", "AllMiniLM_L6_V2_Classifier_Weights",
+           "all_minilm_l6_v2_classifier", "MINILM_L6_CONFIG"]
 
 # The model's config.json (nreimers/MiniLM-L6-H384-uncased), fixed here so the architecture builds without
 # its files.
@@ -104,4 +110,48 @@ def all_minilm_l6_v2(*, weights: AllMiniLM_L6_V2_Weights | str | None = None, pr
     model = SentenceTransformer(encoder, Pooling(MINILM_L6_CONFIG.hidden_size, "mean"), Normalize())
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return model
+
+
+# ---- the encoder with a classification head: what `ember finetune text:all_minilm_l6_v2_classifier` tunes -----
+
+def _under_encoder(state: dict) -> dict:
+    """The checkpoint's keys, placed under the classifier's ``encoder`` (the sentence encoder's keys)."""
+    return {f"encoder.{k}": v for k, v in _under_transformer(state).items()}
+
+
+class AllMiniLM_L6_V2_Classifier_Weights(WeightsEnum):
+    """``SENTENCE_PAIRS_1B_V1``: the pretrained encoder of :class:`AllMiniLM_L6_V2_Weights` (the same files),
+    for the classifier. The weights hold no head (no ``categories``): the model's head is freshly initialised
+    for the number of classes asked. ``transforms()`` is the model's tokenization
+    (:class:`~ember_text.models._presets.TextClassification`: token ids, at most 128 by default)."""
+
+    SENTENCE_PAIRS_1B_V1 = dataclasses.replace(
+        AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1.value, key_map=_under_encoder,
+        transforms=partial(TextClassification, _minilm_tokenizer),
+        meta={**AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1.value.meta,
+              "num_params": 22713216, "head": "none: a new linear head on the 384-d sentence embedding"})
+    DEFAULT = SENTENCE_PAIRS_1B_V1
+
+
+@register_model(task="text-classification", family="bert", head="classifier", embedding_dim=384)
+def all_minilm_l6_v2_classifier(*, weights: AllMiniLM_L6_V2_Classifier_Weights | str | None = None,
+                                progress: bool = True, num_classes: int = 2,
+                                max_seq_length: int = MAX_SEQ_LENGTH) -> SentenceTransformerClassifier:
+    """all-MiniLM-L6-v2 with a linear classification head on its sentence embedding, for fine-tuning:
+    ``weights="DEFAULT"`` loads the pretrained encoder, the head is new (``num_classes`` outputs). The
+    model takes token ids (``weights.transforms()`` makes them from a text).
+
+    >>> model = all_minilm_l6_v2_classifier(num_classes=4)         # random initialisation: no file needed
+    >>> model(ember.tensor([[101, 7592, 2088, 102]])).shape
+    ember.Size([1, 4])
+    >>> tuned = ember.hub.get_model("text:all_minilm_l6_v2_classifier", weights="DEFAULT",  # doctest: +SKIP
+    ...                             num_classes=4)
+    """
+    weights = AllMiniLM_L6_V2_Classifier_Weights.verify(weights)
+    encoder = all_minilm_l6_v2(weights=None, max_seq_length=max_seq_length)
+    model = SentenceTransformerClassifier(encoder, num_classes, pad_token_id=MINILM_L6_CONFIG.pad_token_id)
+    if weights is not None:
+        # The encoder's own weights record reads the same file into the encoder's keys.
+        encoder.load_state_dict(AllMiniLM_L6_V2_Weights.SENTENCE_PAIRS_1B_V1.value.get_state_dict(progress=progress))
     return model
