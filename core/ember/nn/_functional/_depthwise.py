@@ -14,7 +14,9 @@ position ``(r + ri)*Wq + c + cj``; the Wq - Wo extra columns per row are compute
 spare zero row keeps the last row's run in bounds). So even 7x7 maps have long inner loops.
 
 Passes over memory, not arithmetic, are the cost: planes are processed in blocks whose grid stays in
-the L2 cache while all k*k offsets are applied, and the result leaves the block once.
+the L2 cache while all k*k offsets are applied, and the result leaves the block once. Blocks are
+independent, so they are shared among ``ember.get_num_threads()`` threads (NumPy releases the GIL
+inside each pass), as PyTorch's depthwise kernels use its intra-op threads.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import math
 import numpy as np
 
 from ._scratch import scratch
+from ._threads import run_blocks
 
 __all__ = ["is_depthwise", "depthwise_conv", "depthwise_conv_input_grad", "depthwise_conv_weight_grad"]
 
@@ -137,7 +140,8 @@ def depthwise_conv(xp, x, w, b, geom):
     out3 = _as_planes(out, pl)
     offsets = pl.offsets()
     wo = geom.out[1]
-    for p0, p1 in pl.blocks():
+
+    def block(p0, p1):
         acc = scratch(xp, "dw_acc", (p1 - p0,) + pl.grid, dtype)
         tmp = scratch(xp, "dw_tmp", acc.shape, dtype)
         for idx, phase, start in offsets:
@@ -148,6 +152,7 @@ def depthwise_conv(xp, x, w, b, geom):
         if bt is not None:
             acc += bt[p0:p1, :, None]
         out3[p0:p1] = acc[:, :, :wo]
+    run_blocks(xp, block, pl.blocks())
     return out
 
 
@@ -162,13 +167,15 @@ def depthwise_conv_input_grad(xp, g, w, geom):
     acc = scratch(xp, "dw_in", (pl.P, pl.S, pl.Hq * pl.Wq), dtype)
     acc.fill(0)
     offsets = pl.offsets()
-    for p0, p1 in pl.blocks():
+
+    def block(p0, p1):
         gb = pl.wide(xp, g3, p0, p1, "dw_acc")  # zero extra columns: they would land inside the window
         tmp = scratch(xp, "dw_tmp", gb.shape, dtype)
         for idx, phase, start in offsets:
             xp.multiply(gb, wt[p0:p1, idx, None, None], out=tmp)
             view = pl.view(acc, p0, p1, phase, start)
             view += tmp  # positions within one view are distinct: no lost updates
+    run_blocks(xp, block, pl.blocks())
     return pl.merge(xp, acc, dtype)
 
 
@@ -182,8 +189,10 @@ def depthwise_conv_weight_grad(xp, x, g, geom):
     kk = math.prod(geom.k)
     per_plane = xp.empty((pl.P, kk), np.result_type(x.dtype, g.dtype))
     offsets = pl.offsets()
-    for p0, p1 in pl.blocks():
+
+    def block(p0, p1):
         gb = pl.wide(xp, g3, p0, p1, "dw_acc")
         for idx, phase, start in offsets:
             per_plane[p0:p1, idx] = xp.einsum("pij,pij->p", pl.view(planes, p0, p1, phase, start), gb)
+    run_blocks(xp, block, pl.blocks())
     return per_plane.reshape(n, geom.C, kk).sum(axis=0).reshape((geom.C, 1) + geom.k)
