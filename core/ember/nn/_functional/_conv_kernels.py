@@ -8,10 +8,6 @@ the convolution, its adjoint in the input, and the weight gradient.
 - pointwise: 1x1 kernels, stride 1, no padding, one group. ``y[n] = W @ x[n]`` on the (C, H*W)
   view of each sample: no columns and no transposes, the GEMM reads and writes NCHW directly.
 - depthwise: see ``_depthwise.py``.
-- winograd: 3x3 stride-1 convolutions with >= 16 channels, forward only (``_winograd.py``); its input
-  gradient is a convolution of the same kind and comes back to it, its weight gradient is im2col.
-
-A family may leave a function None: that step uses the general lowering.
 """
 from __future__ import annotations
 
@@ -20,7 +16,6 @@ import math
 import numpy as np
 
 from ._depthwise import depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad, is_depthwise
-from ._winograd import is_winograd, winograd_conv
 
 __all__ = ["kernels_for"]
 
@@ -60,7 +55,7 @@ def pointwise_conv_weight_grad(xp, x, g, geom):
 
 
 class ConvKernels:
-    """The three array functions of one kernel family (None: the general lowering does that step)."""
+    """The three array functions of one kernel family."""
 
     __slots__ = ("name", "forward", "input_grad", "weight_grad")
 
@@ -70,7 +65,6 @@ class ConvKernels:
 
 POINTWISE = ConvKernels("pointwise", pointwise_conv, pointwise_conv_input_grad, pointwise_conv_weight_grad)
 DEPTHWISE = ConvKernels("depthwise", depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad)
-WINOGRAD = ConvKernels("winograd", winograd_conv, None, None)
 
 
 def kernels_for(geom) -> ConvKernels | None:
@@ -86,6 +80,4 @@ def kernels_for(geom) -> ConvKernels | None:
         return POINTWISE
     if is_depthwise(geom):
         return DEPTHWISE
-    if is_winograd(geom):
-        return WINOGRAD
     return None

@@ -214,11 +214,6 @@ class ConvGeometry(Windows):
         self.kernels = kernels_for(self)  # specialised kernels (1x1, depthwise) or None: the lowering below
 
     @property
-    def general_weight_grad(self) -> bool:
-        """True when the weight gradient uses the im2col lowering (and so reuses forward columns)."""
-        return self.kernels is None or self.kernels.weight_grad is None
-
-    @property
     def kernel_volume(self) -> int:
         return math.prod(self.k)
 
@@ -323,7 +318,7 @@ def _matmul(xp, a, b, role: str):
 
 def _conv_array(xp, x, w, b, geom: ConvGeometry, cols=None, nhwc=None):
     """The convolution of arrays: a fresh (N, Co, *out) array."""
-    if geom.kernels is not None and geom.kernels.forward is not None:
+    if geom.kernels is not None:
         return geom.kernels.forward(xp, x, w, b, geom)
     n, nd = x.shape[0], geom.nd
     G, co = geom.G, geom.Co
@@ -355,7 +350,7 @@ def _flipped_kernel(w, G: int):
 
 def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
     """Adjoint of the convolution in its input: a fresh (N, C, *size) array from ``g`` (N, Co, *out)."""
-    if geom.kernels is not None and geom.kernels.input_grad is not None:
+    if geom.kernels is not None:
         out = geom.kernels.input_grad(xp, g, w, geom)
         if b is not None:
             out += b.reshape((-1,) + (1,) * geom.nd)
@@ -399,7 +394,7 @@ def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
 
 def _conv_weight_grad_array(xp, x, g, geom: ConvGeometry, gmat=None, cols=None):
     """Gradient of the convolution wrt its weight: a fresh (Co, C/G, *k) array."""
-    if geom.kernels is not None and geom.kernels.weight_grad is not None:
+    if geom.kernels is not None:
         return geom.kernels.weight_grad(xp, x, g, geom)
     G, co, nd = geom.G, geom.Co, geom.nd
     cg = geom.C // G
@@ -449,7 +444,7 @@ class Convolution(Function):
         cols = None
         # The weight gradient needs these columns again: keep them (within the budget) rather than rebuild.
         kept = (_KeptColumns.take(xp, _columns_shape(xd.shape[0], geom), xd.dtype)
-                if ctx.needs_input_grad[1] and geom.general_weight_grad else None)
+                if ctx.needs_input_grad[1] and geom.kernels is None else None)
         if kept is not None:
             cols = kept.matrix = _columns(xp, xd, geom, kept.array)
         ctx.kept = kept
@@ -460,7 +455,7 @@ class Convolution(Function):
         x, w = ctx.saved_tensors
         geom, e = ctx.geom, ctx.next_edges
         both = e[0] is not None and e[1] is not None
-        cache = _GradMatrix(g._data, geom) if both and geom.general_weight_grad else None
+        cache = _GradMatrix(g._data, geom) if both and geom.kernels is None else None
         gx = ConvolutionTranspose.apply(g, w, None, geom, cache) if e[0] is not None else None
         kept, ctx.kept = ctx.kept, None  # used once: a second backward (retain_graph) rebuilds the columns
         gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] is not None else None
