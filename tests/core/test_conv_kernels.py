@@ -8,7 +8,7 @@ import pytest
 import ember
 from ember.autograd import gradcheck, gradgradcheck
 from ember.nn import functional as F
-from ember.nn._functional import conv as conv_impl
+from ember.nn._functional import _threads as kernel_threads, conv as conv_impl
 from ember.nn._functional._conv_kernels import kernels_for
 from ember.testing import assert_close
 
@@ -35,7 +35,7 @@ def routed(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1):
     """The kernel family ``conv2d`` picks for this call (None: the general lowering)."""
     c, co = x_shape[1], w_shape[0]
     size, k = x_shape[2:], w_shape[2:]
-    s, p, d = (stride,) * 2, (padding,) * 2, (dilation,) * 2
+    s, p, d = (conv_impl._pair(v, "argument") for v in (stride, padding, dilation))
     out = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
     kern = kernels_for(conv_impl.ConvGeometry(c, co, groups, size, k, s, d, p, out, p))
     return None if kern is None else kern.name
@@ -67,8 +67,6 @@ def _call(xs, ws, kw, dtype, seed=0):
 @pytest.mark.parametrize("xs,ws,kw,expected", CASES)
 def test_routing(xs, ws, kw, expected):
     kw = {k: v for k, v in kw.items() if k != "bias"}
-    if any(isinstance(v, tuple) for v in kw.values()):
-        pytest.skip("routed() builds square geometries only")
     assert routed(xs, ws, **kw) == expected
 
 
@@ -152,8 +150,11 @@ def test_empty_batch_and_frozen_weight():
     assert xt.grad.shape == xt.shape and w.grad is None
 
 
-def test_large_depthwise_spans_several_blocks(monkeypatch):
-    """More planes than one cache block: block boundaries must not change the result."""
+@pytest.mark.parametrize("threads", [1, 3])
+def test_large_depthwise_spans_several_blocks(monkeypatch, threads):
+    """More planes than one cache block, on one or several threads: block boundaries and the threads'
+    own scratch memory must not change the result."""
+    monkeypatch.setattr(kernel_threads, "_threads", lambda: threads)
     x, w = rnd(3, 40, 30, 30, dtype=np.float32), rnd(40, 1, 3, 3, seed=1, dtype=np.float32)
     fast = conv_and_grads(x, w, None, padding=1, groups=40, stride=2)
     general(monkeypatch)

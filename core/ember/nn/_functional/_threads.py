@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-_pool: list = []  # [executor, workers]
-_lock = threading.Lock()
+_pool: list = []  # [executor, workers, pid]: a forked child (DataLoader workers) must not reuse the
+_lock = threading.Lock()  # parent's executor, whose threads do not exist in the child
 
 
 def _threads() -> int:
@@ -30,10 +30,10 @@ def _threads() -> int:
 
 def _executor(workers: int):
     with _lock:
-        if not _pool or _pool[1] != workers:
-            if _pool:
+        if not _pool or _pool[1] != workers or _pool[2] != os.getpid():
+            if _pool and _pool[2] == os.getpid():
                 _pool[0].shutdown(wait=False)
-            _pool[:] = [ThreadPoolExecutor(workers, thread_name_prefix="ember-kernel"), workers]
+            _pool[:] = [ThreadPoolExecutor(workers, thread_name_prefix="ember-kernel"), workers, os.getpid()]
         return _pool[0]
 
 

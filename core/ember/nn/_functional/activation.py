@@ -295,7 +295,7 @@ def _clamp_in_place(input: Tensor, lo: float, hi: float) -> Tensor:
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the interval (as PyTorch's).
 
-    >>> F.hardtanh(ember.tensor([-2.0, 0.5, 3.0]))
+    >>> ember.nn.functional.hardtanh(ember.tensor([-2.0, 0.5, 3.0]))
     tensor([-1.0000,  0.5000,  1.0000])
     """
     if min_val > max_val:
