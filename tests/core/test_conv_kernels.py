@@ -43,14 +43,15 @@ def routed(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1):
 
 CASES = [  # (x shape, w shape, conv2d keywords, expected kernel)
     ((2, 6, 7, 5), (4, 6, 1, 1), {}, "pointwise"),
-    ((3, 5, 4, 4), (5, 5, 1, 1), {"bias": True}, "pointwise"),
+    ((3, 5, 4, 8), (5, 5, 1, 1), {"bias": True}, "pointwise"),
     ((2, 4, 9, 8), (4, 1, 3, 3), {"padding": 1, "groups": 4}, "depthwise"),
     ((2, 4, 9, 8), (4, 1, 3, 3), {"padding": 1, "groups": 4, "stride": 2}, "depthwise"),
     ((2, 3, 10, 11), (3, 1, 5, 5), {"padding": 2, "groups": 3, "stride": 2, "bias": True}, "depthwise"),
     ((1, 3, 9, 9), (3, 1, 3, 3), {"padding": 2, "groups": 3, "dilation": 2}, "depthwise"),
     ((2, 3, 8, 7), (3, 1, 3, 3), {"groups": 3}, "depthwise"),
     ((2, 3, 8, 7), (3, 1, 2, 4), {"groups": 3, "stride": (1, 2), "padding": (1, 0)}, "depthwise"),
-    # routed away: strided or padded 1x1, grouped 1x1, depthwise with a channel multiplier
+    # routed away: strided or padded 1x1, grouped 1x1, 1x1 on few pixels, depthwise with a channel multiplier
+    ((2, 6, 5, 5), (4, 6, 1, 1), {}, None),
     ((2, 6, 7, 5), (4, 6, 1, 1), {"stride": 2}, None),
     ((2, 6, 7, 5), (4, 6, 1, 1), {"padding": 1}, None),
     ((2, 6, 7, 5), (4, 3, 1, 1), {"groups": 2}, None),
