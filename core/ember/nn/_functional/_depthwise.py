@@ -14,9 +14,9 @@ position ``(r + ri)*Wq + c + cj``; the Wq - Wo extra columns per row are compute
 spare zero row keeps the last row's run in bounds). So even 7x7 maps have long inner loops.
 
 Passes over memory, not arithmetic, are the cost: planes are processed in blocks whose grid stays in
-the L2 cache while all k*k offsets are applied, and the result leaves the block once. Blocks are
-independent, so they are shared among ``ember.get_num_threads()`` threads (NumPy releases the GIL
-inside each pass), as PyTorch's depthwise kernels use its intra-op threads.
+the L2 cache while all k*k offsets are applied, and the result leaves the block once. (Running the
+blocks on two Python threads was tried: on the shared 2-core machine it measured no faster, since
+the second core is busy with OpenBLAS's spinning threads or other work; BENCHMARKS.md, issue 16.)
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import math
 import numpy as np
 
 from ._scratch import scratch
-from ._threads import run_blocks
 
 __all__ = ["is_depthwise", "depthwise_conv", "depthwise_conv_input_grad", "depthwise_conv_weight_grad"]
 
@@ -152,7 +151,8 @@ def depthwise_conv(xp, x, w, b, geom):
         if bt is not None:
             acc += bt[p0:p1, :, None]
         out3[p0:p1] = acc[:, :, :wo]
-    run_blocks(xp, block, pl.blocks())
+    for p0, p1 in pl.blocks():
+        block(p0, p1)
     return out
 
 
@@ -175,7 +175,8 @@ def depthwise_conv_input_grad(xp, g, w, geom):
             xp.multiply(gb, wt[p0:p1, idx, None, None], out=tmp)
             view = pl.view(acc, p0, p1, phase, start)
             view += tmp  # positions within one view are distinct: no lost updates
-    run_blocks(xp, block, pl.blocks())
+    for p0, p1 in pl.blocks():
+        block(p0, p1)
     return pl.merge(xp, acc, dtype)
 
 
@@ -194,5 +195,6 @@ def depthwise_conv_weight_grad(xp, x, g, geom):
         gb = pl.wide(xp, g3, p0, p1, "dw_acc")
         for idx, phase, start in offsets:
             per_plane[p0:p1, idx] = xp.einsum("pij,pij->p", pl.view(planes, p0, p1, phase, start), gb)
-    run_blocks(xp, block, pl.blocks())
+    for p0, p1 in pl.blocks():
+        block(p0, p1)
     return per_plane.reshape(n, geom.C, kk).sum(axis=0).reshape((geom.C, 1) + geom.k)
