@@ -1,5 +1,8 @@
-"""Convolutional workloads: LeNet-5 training step, a ResNet basic block forward+backward and small-CNN
-inference. As in ``workloads.py``, ``setup(lib)`` takes ``ember`` or ``torch`` and the code is identical."""
+"""Convolutional workloads: LeNet-5 training step, a ResNet basic block forward+backward, small-CNN
+inference, and mobile vision models: MobileNetV2 inference and EfficientNet-Lite0-shaped fine-tuning
+steps (frozen body / full), plus the real ``ember_vision`` models against the same architectures
+written here for PyTorch (torchvision is not installed in the benchmark environment). As in
+``workloads.py``, ``setup(lib)`` takes ``ember`` or ``torch`` and the code is identical."""
 from __future__ import annotations
 
 from workloads import Workload, dense_train_flops
@@ -96,8 +99,152 @@ def small_cnn_inference(lib):
     return step
 
 
+# ---- mobile vision models (MobileNetV2 / EfficientNet-Lite0 layouts, written once for both libraries) ----
+_MBV2_STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                (6, 320, 1, 1)]  # expansion, channels, repeats, first stride
+_LITE0_STAGES = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+                 (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]  # t, k, s, in, out, n
+
+
+def _conv_bn(nn, cin, cout, k=3, stride=1, groups=1, act=True):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*(layers + [nn.ReLU6(inplace=True)] if act else layers))
+
+
+def _inverted_residual(nn, cin, cout, k, stride, t):
+    """Expansion 1x1, depthwise kxk, linear 1x1 projection (MobileNetV2's block, Lite0's MBConv)."""
+    hidden = cin * t
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            layers = [_conv_bn(nn, cin, hidden, 1)] if t != 1 else []
+            layers += [_conv_bn(nn, hidden, hidden, k, stride, hidden), _conv_bn(nn, hidden, cout, 1, act=False)]
+            self.conv = nn.Sequential(*layers)
+            self.residual = stride == 1 and cin == cout
+
+        def forward(self, x):
+            return x + self.conv(x) if self.residual else self.conv(x)
+    return Block()
+
+
+def _mobile_net(nn, stages, stem: int, head: int, num_classes: int):
+    """Stem, inverted-residual stages ``(t, k, s, in, out, n)``, 1x1 head, pooled linear classifier."""
+    body = [_conv_bn(nn, 3, stem, 3, 2)]
+    for t, k, s, cin, cout, n in stages:
+        for i in range(n):
+            body.append(_inverted_residual(nn, cin if i == 0 else cout, cout, k, s if i == 0 else 1, t))
+    body.append(_conv_bn(nn, stages[-1][4], head, 1))
+    return nn.Sequential(nn.Sequential(*body), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2),
+                         nn.Linear(head, num_classes))
+
+
+def mobilenet_v2_model(lib, num_classes: int = 1000):
+    stages, cin = [], 32
+    for t, c, n, s in _MBV2_STAGES:
+        stages.append((t, 3, s, cin, c, n))
+        cin = c
+    return _mobile_net(lib.nn, stages, 32, 1280, num_classes)
+
+
+def lite0_model(lib, num_classes: int = 1000):
+    return _mobile_net(lib.nn, _LITE0_STAGES, 32, 1280, num_classes)
+
+
+def _real_model(lib, name: str, num_classes: int = 1000):
+    """The ember_vision model for Ember; the same architecture from this file for PyTorch."""
+    if lib.__name__ == "ember":
+        from ember_vision import models
+        return getattr(models, name)(num_classes=num_classes)
+    return {"mobilenet_v2": mobilenet_v2_model, "efficientnet_lite0": lite0_model}[name](lib, num_classes)
+
+
+def _inference(lib, model, batch: int, size: int):
+    model.eval()
+    x = lib.randn(batch, 3, size, size)
+
+    def step():
+        with lib.no_grad():
+            return model(x)
+    return step
+
+
+def _fine_tune(lib, model, head, batch: int, size: int, frozen: bool):
+    """One SGD step on 10 classes; ``frozen``: only ``head`` trains, the body is in eval mode."""
+    if frozen:
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in head.parameters():
+            p.requires_grad_(True)
+        head.train()
+    else:
+        model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = lib.optim.SGD(params, lr=0.01, momentum=0.9)
+    x = lib.randn(batch, 3, size, size)
+    y = lib.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad()
+        lib.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def mobilenet_v2_inference(lib):
+    _seeded(lib)
+    return _inference(lib, mobilenet_v2_model(lib), 16, 224)
+
+
+def lite0_fine_tune_frozen(lib):
+    _seeded(lib)
+    model = lite0_model(lib, 10)
+    return _fine_tune(lib, model, model[4], 16, 160, frozen=True)
+
+
+def lite0_fine_tune_full(lib):
+    _seeded(lib)
+    model = lite0_model(lib, 10)
+    return _fine_tune(lib, model, model[4], 16, 160, frozen=False)
+
+
+def real_mobilenet_v2_inference(lib):
+    _seeded(lib)
+    return _inference(lib, _real_model(lib, "mobilenet_v2"), 16, 224)
+
+
+def real_lite0_inference(lib):
+    _seeded(lib)
+    return _inference(lib, _real_model(lib, "efficientnet_lite0"), 16, 224)
+
+
+def _head(lib, model):
+    return model.classifier if lib.__name__ == "ember" else model[4]
+
+
+def real_lite0_fine_tune_frozen(lib):
+    _seeded(lib)
+    model = _real_model(lib, "efficientnet_lite0", 10)
+    return _fine_tune(lib, model, _head(lib, model), 16, 160, frozen=True)
+
+
+def real_lite0_fine_tune_full(lib):
+    _seeded(lib)
+    model = _real_model(lib, "efficientnet_lite0", 10)
+    return _fine_tune(lib, model, _head(lib, model), 16, 160, frozen=False)
+
+
 ALL = [
     Workload("LeNet-5 train step, batch 64 (SGD)", lenet5_train_step, 1.3, flops=LENET_FLOPS),
     Workload("ResNet basic block fwd+bwd 32x64x32x32", resnet_block_fwd_bwd, 2.0, flops=RESNET_BLOCK_FLOPS),
     Workload("small CNN inference 64x3x32x32", small_cnn_inference, 2.0, flops=SMALL_CNN_FLOPS),
+    Workload("MobileNetV2 inference 16x3x224x224", mobilenet_v2_inference, 2.0),
+    Workload("Lite0-shaped fine-tune step, frozen body, 16x3x160x160", lite0_fine_tune_frozen, 2.0),
+    Workload("Lite0-shaped fine-tune step, full, 16x3x160x160", lite0_fine_tune_full, 2.5),
+    Workload("ember_vision mobilenet_v2 inference 16x3x224x224", real_mobilenet_v2_inference, 2.0),
+    Workload("ember_vision efficientnet_lite0 inference 16x3x224x224", real_lite0_inference, 2.0),
+    Workload("ember_vision efficientnet_lite0 fine-tune, frozen body, 16x3x160x160", real_lite0_fine_tune_frozen,
+             2.0),
+    Workload("ember_vision efficientnet_lite0 fine-tune, full, 16x3x160x160", real_lite0_fine_tune_full, 2.5),
 ]

@@ -16,11 +16,11 @@ import warnings
 
 import numpy as np
 
-from ..._tensor import Tensor, _make, _wrap_dim
+from ..._tensor import Tensor, _bump_version, _make, _wrap_dim
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from ...ops import elementwise as E
-from ...ops._dispatch import record, save, xp_of
+from ...ops._dispatch import check_writable, record, save, xp_of
 from ...ops._erf import _normal_cdf, _work
 from ...ops.reduction import log_softmax as _log_softmax, softmax as _softmax
 
@@ -261,15 +261,49 @@ def relu_(input: Tensor) -> Tensor:
     return input.relu_()
 
 
+class Hardtanh(Op):
+    """``clamp(x, lo, hi)`` as one node (one pass forward); the gradient is 1 strictly inside (lo, hi), as
+    PyTorch's, kept as a mask. The backward is linear in ``g``, so it is its own derivative's formula."""
+
+    @staticmethod
+    def forward(ctx, xp, d, lo, hi):
+        ctx.inside = (d > lo) & (d < hi)
+        return xp.clip(d, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not STATE.enabled:
+            return _make(g._data * ctx.inside, g._device), None, None
+        return g * _make(ctx.inside.astype(g._data.dtype), g._device), None, None
+
+
+def _clamp_in_place(input: Tensor, lo: float, hi: float) -> Tensor:
+    """No gradient to record: clip straight into ``input``'s storage (one pass, no temporary)."""
+    d = input._data
+    check_writable(d)
+    xp_of(input).clip(d, lo, hi, out=d)
+    _bump_version(input)
+    return input
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the interval (as PyTorch's)."""
+    """``clamp(x, min_val, max_val)``; the gradient is 1 strictly inside the interval (as PyTorch's).
+
+    >>> ember.nn.functional.hardtanh(ember.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    lo, hi = float(min_val), float(max_val)
+    if isinstance(input, Tensor) and input._data.dtype.kind == "f" and not (input._rg and STATE.enabled):
+        if inplace:
+            return _clamp_in_place(input, lo, hi)
+        return _make(xp_of(input).clip(input._data, lo, hi), input._device)
 
     def fn(x):
         if x._data.dtype.kind != "f":   # integers keep their dtype and need no gradient
             return x.clamp(min_val, max_val).to(x.dtype)
-        return E.where(x <= min_val, float(min_val), E.where(x >= max_val, float(max_val), x))
+        return Hardtanh.apply(x, lo, hi)
     return _apply(fn, input, inplace, "hardtanh")
 
 

@@ -19,8 +19,8 @@ differentiable (double backward):
 - ``ConvolutionWeightGrad(x, g)``: the gradient wrt the weight, ``columns(x)^T @ g`` (small
   column matrices are kept from the forward pass instead of being rebuilt).
 
-Work arrays (padded input, columns, products) come from a per-thread scratch pool: touching the
-pages of a fresh 75 MB array costs more than the copy into it.
+Work arrays (padded input, columns, products) come from a per-thread scratch pool (``_scratch.py``):
+touching the pages of a fresh 75 MB array costs more than the copy into it.
 """
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
 from ...ops._dispatch import record
+from ._conv_kernels import kernels_for
+from ._scratch import _local, scratch as _scratch  # noqa: F401 (_local: the pool, read by tests)
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "pad", "unfold",
            "fold"]
@@ -42,26 +44,6 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 # ---------------------------------------------------------------------------------------------
 # Scratch arrays
 # ---------------------------------------------------------------------------------------------
-_local = threading.local()
-_POOL_LIMIT = 1 << 29  # larger work arrays are allocated fresh (and freed) each time
-
-
-def _scratch(xp, role: str, shape, dtype):
-    """An uninitialised work array that is reused by later calls (NumPy only). It must not escape:
-    results returned to callers are always fresh arrays."""
-    dtype = np.dtype(dtype)
-    n = math.prod(shape) * dtype.itemsize
-    if xp is not np or n > _POOL_LIMIT:
-        return xp.empty(shape, dtype)
-    pool = getattr(_local, "pool", None)
-    if pool is None:
-        pool = _local.pool = {}
-    buf = pool.get(role)
-    if buf is None or buf.size < n:
-        buf = pool[role] = np.empty(max(n, 64), np.uint8)
-    return buf[:n].view(dtype).reshape(shape)
-
-
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
 
@@ -222,13 +204,14 @@ class ConvGeometry(Windows):
     (G, Cg*prod(k), N*prod(out)) built with one copy per kernel offset of (N, C, *out) windows.
     """
 
-    __slots__ = ("C", "Co", "G", "channels_last", "_transposed")
+    __slots__ = ("C", "Co", "G", "channels_last", "_transposed", "kernels")
 
     def __init__(self, C, Co, G, size, k, s, d, lo, out, hi=None):
         super().__init__(size, k, s, d, lo, out, hi)
         self.C, self.Co, self.G = C, Co, G
         self.channels_last = C // G >= _CHANNELS_LAST_MIN
         self._transposed = False
+        self.kernels = kernels_for(self)  # specialised kernels (1x1, depthwise) or None: the lowering below
 
     @property
     def kernel_volume(self) -> int:
@@ -335,6 +318,8 @@ def _matmul(xp, a, b, role: str):
 
 def _conv_array(xp, x, w, b, geom: ConvGeometry, cols=None, nhwc=None):
     """The convolution of arrays: a fresh (N, Co, *out) array."""
+    if geom.kernels is not None:
+        return geom.kernels.forward(xp, x, w, b, geom)
     n, nd = x.shape[0], geom.nd
     G, co = geom.G, geom.Co
     cog = co // G
@@ -365,6 +350,11 @@ def _flipped_kernel(w, G: int):
 
 def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
     """Adjoint of the convolution in its input: a fresh (N, C, *size) array from ``g`` (N, Co, *out)."""
+    if geom.kernels is not None:
+        out = geom.kernels.input_grad(xp, g, w, geom)
+        if b is not None:
+            out += b.reshape((-1,) + (1,) * geom.nd)
+        return out
     gt = geom.transposed()
     if gt is not None:
         # The weight gradient's channels-last copy of g doubles as the input of this convolution.
@@ -404,6 +394,8 @@ def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
 
 def _conv_weight_grad_array(xp, x, g, geom: ConvGeometry, gmat=None, cols=None):
     """Gradient of the convolution wrt its weight: a fresh (Co, C/G, *k) array."""
+    if geom.kernels is not None:
+        return geom.kernels.weight_grad(xp, x, g, geom)
     G, co, nd = geom.G, geom.Co, geom.nd
     cg = geom.C // G
     if cols is None:
@@ -447,7 +439,8 @@ class Convolution(Op):
         ctx.geom = geom
         cols = None
         # The weight gradient needs these columns again: keep them (within the budget) rather than rebuild.
-        kept = _KeptColumns.take(xp, _columns_shape(xd.shape[0], geom), xd.dtype) if ctx.needs_input_grad[1] else None
+        kept = (_KeptColumns.take(xp, _columns_shape(xd.shape[0], geom), xd.dtype)
+                if ctx.needs_input_grad[1] and geom.kernels is None else None)
         if kept is not None:
             cols = kept.matrix = _columns(xp, xd, geom, kept.array)
         ctx.kept = kept
@@ -457,7 +450,7 @@ class Convolution(Op):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         geom, e = ctx.geom, ctx.needs_input_grad
-        cache = _GradMatrix(g._data, geom) if (e[0] and e[1]) else None
+        cache = _GradMatrix(g._data, geom) if e[0] and e[1] and geom.kernels is None else None
         gx = ConvolutionTranspose.apply(g, w, None, geom, cache) if e[0] else None
         kept, ctx.kept = ctx.kept, None  # used once: a second backward (retain_graph) rebuilds the columns
         gw = ConvolutionWeightGrad.apply(x, g, geom, cache, kept and kept.matrix) if e[1] else None

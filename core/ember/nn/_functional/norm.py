@@ -101,9 +101,38 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+        if running_mean.numel() != input.shape[1]:  # PyTorch's message
+            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements not {running_mean.numel()}")
+        if not (STATE.enabled and any(t is not None and t._rg for t in (input, weight, bias))):
+            return _frozen_batch_norm(input, running_mean, running_var, weight, bias, eps)
         stats = (running_mean._data.reshape(shape), running_var._data.reshape(shape))
         y = Normalize.apply(input, axes, eps, stats)
     return _affine(y, weight, bias, shape)
+
+
+def frozen_batch_norm_affine(xp, running_mean, running_var, weight, bias, eps: float, dtype):
+    """Eval-mode batch norm as a per-channel ``(scale, shift)`` pair of arrays:
+    ``y = x * scale + shift`` with ``scale = weight / sqrt(var + eps)`` and ``shift = bias - mean * scale``
+    (also what folding it into the preceding convolution uses)."""
+    scale = 1.0 / xp.sqrt(running_var._data + eps)
+    if weight is not None:
+        scale = scale * weight._data
+    shift = -running_mean._data * scale
+    if bias is not None:
+        shift = shift + bias._data
+    return scale.astype(dtype, copy=False), shift.astype(dtype, copy=False)
+
+
+def _frozen_batch_norm(input: Tensor, running_mean, running_var, weight, bias, eps: float) -> Tensor:
+    """Eval mode with no gradient to record: one multiply and one in-place add per element (the
+    general path standardises, then scales, then shifts: four passes and three temporaries)."""
+    d = input._data
+    xp = input._device.xp
+    scale, shift = frozen_batch_norm_affine(xp, running_mean, running_var, weight, bias, eps, d.dtype)
+    shape = _channel_shape(d.ndim)
+    out = xp.multiply(d, scale.reshape(shape))
+    out += shift.reshape(shape)
+    return _make(out, input._device)
 
 
 def _batch_stats(input: Tensor, axes, y: Tensor):

@@ -8,6 +8,7 @@ from typing import Iterable, Iterator
 
 from ..module import Module
 from ..parameter import Parameter
+from ._fusion import sequential_eval_forward
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -35,6 +36,8 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
+        if not self.training:  # inference: conv -> BatchNorm [-> ReLU] runs folded where exact (_fusion.py)
+            return sequential_eval_forward(list(self._modules.values()), input)
         for module in self._modules.values():
             input = module(input)
         return input

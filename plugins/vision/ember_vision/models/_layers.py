@@ -32,13 +32,14 @@ class Conv2dSame(nn.Conv2d):
         total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
         return total // 2, total - total // 2
 
-    def forward(self, input):
+    def _conv_forward(self, input, weight, bias):
+        # Overriding _conv_forward (not forward) keeps eval-mode BatchNorm folding available (nn.Sequential).
         (top, bottom), (left, right) = (self._same_pads(n, k, s, d) for n, k, s, d in
                                         zip(input.shape[-2:], self.kernel_size, self.stride, self.dilation))
         if top == bottom and left == right:  # symmetric: let the convolution pad (no copy)
-            return F.conv2d(input, self.weight, self.bias, self.stride, (top, left), self.dilation, self.groups)
+            return F.conv2d(input, weight, bias, self.stride, (top, left), self.dilation, self.groups)
         input = F.pad(input, (left, right, top, bottom))
-        return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv2d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
 
 
 class Conv2dNormActivation(nn.Sequential):
