@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+import time
 import traceback
 
 _RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
@@ -33,11 +34,17 @@ def set_torchrun_env(environ=os.environ) -> None:
     environ["GROUP_RANK"] = environ["ROLE_RANK"] = str(rank // per_node)
 
 
+# mpiexec forwards each rank's output asynchronously and MPI_Abort tears the job down at once, so
+# output written just before the abort can be lost; a short pause lets the forwarder drain it.
+_DRAIN_SECONDS = 0.5
+
+
 def _abort_job(code: int) -> None:
     """End every rank of the job: join MPI if this rank has not yet, and call MPI_Abort."""
     sys.stdout.flush()
     sys.stderr.flush()
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        time.sleep(_DRAIN_SECONDS)
         from mpi4py import MPI
         MPI.COMM_WORLD.Abort(code)
     os._exit(code)
@@ -61,9 +68,10 @@ def main(argv: list[str]) -> None:
                 print(e.code, file=sys.stderr)
             _abort_job(code)
         raise
-    except BaseException:
-        traceback.print_exc()
-        print(f"ember run: rank {os.environ['RANK']} failed; stopping the job", file=sys.stderr)
+    except BaseException as e:
+        # The one-line reason first, in one write: if anything of the output is lost, not that.
+        print(f"ember run: rank {os.environ['RANK']} failed ({type(e).__name__}: {e}); stopping the job\n"
+              + "".join(traceback.format_exception(e)), file=sys.stderr, end="")
         _abort_job(1)
 
 
