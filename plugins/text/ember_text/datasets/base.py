@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
+from ember.plugins.datasets import StandardTransform
 from ember.utils.data import Dataset
 
 __all__ = ["TextDataset"]
@@ -35,11 +36,7 @@ class TextDataset(Dataset):
 
     def _sample(self, text: str, target: Any) -> tuple[Any, Any]:
         """``(transform(text), target_transform(target))``, each transform applied when given."""
-        if self.transform is not None:
-            text = self.transform(text)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return text, target
+        return StandardTransform(self.transform, self.target_transform)(text, target)
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError

@@ -7,30 +7,10 @@ from typing import Any, Callable
 
 from ember.utils.data import Dataset
 
+# StandardTransform is the plugin-author API's (shared with ember-text); exported here under torchvision's name.
+from ember.plugins.datasets import StandardTransform
+
 __all__ = ["VisionDataset", "SplitDataset", "StandardTransform"]
-
-
-class StandardTransform:
-    """Applies ``transform`` to the input and ``target_transform`` to the target of a sample."""
-
-    def __init__(self, transform: Callable | None = None, target_transform: Callable | None = None) -> None:
-        self.transform = transform
-        self.target_transform = target_transform
-
-    def __call__(self, input: Any, target: Any) -> tuple[Any, Any]:
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
-
-    def __repr__(self) -> str:
-        body = [self.__class__.__name__]
-        for label, t in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
-            if t is not None:
-                lines = repr(t).splitlines()
-                body += [label + lines[0]] + [" " * len(label) + line for line in lines[1:]]
-        return "\n".join(body)
 
 
 class VisionDataset(Dataset):
