@@ -178,13 +178,19 @@ def get_model(name: str, weights: WeightsEnum | Weights | str | None = None, num
     return model
 
 
+def _head_path(model, entry: Entry) -> str | None:
+    """The dotted path of the model's classifier head as its plugin names it (``head=`` at registration,
+    or the model's ``classifier_head`` attribute), or ``None``."""
+    return entry.metadata.get("head") or getattr(model, "classifier_head", None)
+
+
 def _head_module(model, entry: Entry):
     """The model's classifier head by the head protocol (``get_classifier()``, ``head=``, ``classifier_head``),
-    or ``None`` when it names none."""
+    or ``None`` when it names none (``AttributeError`` when the named path does not exist)."""
     get = getattr(model, "get_classifier", None)
     if callable(get):
         return get()
-    path = entry.metadata.get("head") or getattr(model, "classifier_head", None)
+    path = _head_path(model, entry)
     return model.get_submodule(path) if path else None
 
 
@@ -207,7 +213,7 @@ def _reset_head(model, entry: Entry, num_classes: int, n_weights: int) -> None:
     if callable(reset):
         reset(num_classes)
         return
-    path = entry.metadata.get("head") or getattr(model, "classifier_head", None)
+    path = _head_path(model, entry)
     if not path:
         raise ValueError(
             f"model {entry.canonical!r}: can't use weights for {n_weights} classes with num_classes={num_classes}: "

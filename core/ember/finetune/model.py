@@ -39,25 +39,19 @@ def resolve_weights(entry: Entry, weights: Any):
     return hub._resolve_weights(entry, weights)
 
 
-def _head_path(model, entry: Entry) -> str | None:
-    return entry.metadata.get("head") or getattr(model, "classifier_head", None)
-
-
 def find_head(model, entry: Entry):
-    """The model's final classification layer, by the head protocol."""
-    get = getattr(model, "get_classifier", None)
-    if callable(get):
-        return get()
-    path = _head_path(model, entry)
-    if not path:
+    """The model's final classification layer, by the head protocol (the hub's)."""
+    try:
+        head = hub._head_module(model, entry)
+    except AttributeError as e:
+        raise ModelError(f"model {entry.canonical!r}: its classification head {hub._head_path(model, entry)!r} "
+                         f"does not exist ({e})") from e
+    if head is None:
         raise ModelError(
             f"model {entry.canonical!r} has no classification head to swap: its plugin must name it (register the "
             "model with head='<dotted path of the final Linear>', or give the model a classifier_head attribute or "
             "get_classifier()/reset_classifier(num_classes) methods)")
-    try:
-        return model.get_submodule(path)
-    except AttributeError as e:
-        raise ModelError(f"model {entry.canonical!r}: its classification head {path!r} does not exist ({e})") from e
+    return head
 
 
 def build_model(entry: Entry, weights, classes: list[str], progress: bool = True):
