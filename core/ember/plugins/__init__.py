@@ -26,7 +26,7 @@ that the shipped plugins import no private name):
                                ``ember_home``, ``sha256_file``, ``builder_weights``
 ``ember.plugins.tasks``        the one task vocabulary (``TASKS``)
 ``ember.plugins.lazy``         ``lazy_submodules``: a package whose subpackages load on first use
-``ember.plugins.datasets``     ``StandardTransform``: a sample's ``transform`` / ``target_transform``
+``ember.plugins.datasets``     ``StandardTransform`` (a sample's transforms), ``dataset_repr`` (torchvision's repr)
 ``ember.testing``              ``assert_close``, ``make_tensor``, ``OpTest`` (the op-test harness),
                                ``NumpyAccelerator``
 =============================  ===============================================================================

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from ember.plugins.datasets import StandardTransform
+from ember.plugins.datasets import StandardTransform, dataset_repr
 from ember.utils.data import Dataset
 
 __all__ = ["TextDataset"]
@@ -48,14 +48,10 @@ class TextDataset(Dataset):
         return ""
 
     def __repr__(self) -> str:
-        body = [f"Number of datapoints: {len(self)}"]
-        if self.root is not None:
-            body.append(f"Root location: {self.root}")
-        body += self.extra_repr().splitlines()
-        for label, fn in (("Transform: ", self.transform), ("Target transform: ", self.target_transform)):
-            if fn is not None:
-                body.append(label + repr(fn).splitlines()[0])
-        return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
+        lines = [label + repr(fn).splitlines()[0]
+                 for label, fn in (("Transform: ", self.transform), ("Target transform: ", self.target_transform))
+                 if fn is not None]
+        return dataset_repr(self, lines, self._repr_indent)
 
 
 def check_index(dataset, index) -> int:

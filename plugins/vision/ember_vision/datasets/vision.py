@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ember.utils.data import Dataset
 
 # StandardTransform is the plugin-author API's (shared with ember-text); exported here under torchvision's name.
-from ember.plugins.datasets import StandardTransform
+from ember.plugins.datasets import StandardTransform, dataset_repr
 
 __all__ = ["VisionDataset", "SplitDataset", "StandardTransform"]
 
@@ -48,13 +48,8 @@ class VisionDataset(Dataset):
         return ""
 
     def __repr__(self) -> str:
-        body = [f"Number of datapoints: {len(self)}"]
-        if self.root is not None:
-            body.append(f"Root location: {self.root}")
-        body += self.extra_repr().splitlines()
-        if self.transforms is not None:
-            body += repr(self.transforms).splitlines()
-        return "\n".join([f"Dataset {type(self).__name__}"] + [" " * self._repr_indent + line for line in body])
+        lines = repr(self.transforms).splitlines() if self.transforms is not None else []
+        return dataset_repr(self, lines, self._repr_indent)
 
 
 class SplitDataset(VisionDataset):
