@@ -257,6 +257,17 @@ def test_errors_name_the_problem_and_the_fix(tmp_path, broken_plugin):
         run(tmp_path, data_options={"colour": 1})
 
 
+def test_progress_uses_tqdm_when_installed():
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    bar = progress_bar(4, "epoch 1/2", stream=stream, interactive=True)
+    for _ in range(4):
+        bar.update(1, samples=32, loss=0.5)
+    bar.close()
+    text = stream.getvalue()
+    assert "epoch 1/2" in text and "4/4" in text and "batch/s" in text and "loss=0.5" in text
+
+
 def test_progress_fallback_shows_throughput_and_eta(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)       # as if tqdm were not installed
     stream = io.StringIO()
