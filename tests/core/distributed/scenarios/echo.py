@@ -2,8 +2,12 @@
 import os
 import sys
 
-print("rank", os.environ["RANK"], "local", os.environ["LOCAL_RANK"], "world", os.environ["WORLD_SIZE"],
-      "local_world", os.environ["LOCAL_WORLD_SIZE"], "master", os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"],
-      "argv", " ".join(sys.argv[1:]), flush=True)
+# One write per line: both ranks share mpiexec's stdout, and print() with several arguments writes each
+# piece separately when output is unbuffered, so the ranks' lines could interleave mid-line.
+line = " ".join(["rank", os.environ["RANK"], "local", os.environ["LOCAL_RANK"], "world", os.environ["WORLD_SIZE"],
+                 "local_world", os.environ["LOCAL_WORLD_SIZE"], "master", os.environ["MASTER_ADDR"],
+                 os.environ["MASTER_PORT"], "argv", *sys.argv[1:]])
+sys.stdout.write(line + "\n")
+sys.stdout.flush()
 if sys.argv[1:] and sys.argv[1].isdigit():
     sys.exit(int(sys.argv[1]))
