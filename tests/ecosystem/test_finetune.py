@@ -257,25 +257,25 @@ def test_errors_name_the_problem_and_the_fix(tmp_path, broken_plugin):
         run(tmp_path, data_options={"colour": 1})
 
 
-def test_progress_uses_tqdm_when_installed():
-    pytest.importorskip("tqdm")
+def four_batches_shown() -> str:
+    """What an interactive progress bar writes for four batches of 32 samples at loss 0.5."""
     stream = io.StringIO()
     bar = progress_bar(4, "epoch 1/2", stream=stream, interactive=True)
     for _ in range(4):
         bar.update(1, samples=32, loss=0.5)
     bar.close()
-    text = stream.getvalue()
+    return stream.getvalue()
+
+
+def test_progress_uses_tqdm_when_installed():
+    pytest.importorskip("tqdm")
+    text = four_batches_shown()
     assert "epoch 1/2" in text and "4/4" in text and "batch/s" in text and "loss=0.5" in text
 
 
 def test_progress_fallback_shows_throughput_and_eta(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)       # as if tqdm were not installed
-    stream = io.StringIO()
-    bar = progress_bar(4, "epoch 1/2", stream=stream, interactive=True)
-    for _ in range(4):
-        bar.update(1, samples=32, loss=0.5)
-    bar.close()
-    text = stream.getvalue()
+    text = four_batches_shown()
     assert "epoch 1/2 4/4" in text and "samples/s" in text and "ETA 0:00:00" in text and "loss 0.5" in text
     quiet = io.StringIO()
     bar = progress_bar(4, "x", stream=quiet, interactive=True, quiet=True)
