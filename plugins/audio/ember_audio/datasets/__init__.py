@@ -1,0 +1,1 @@
+"""Audio datasets (torchaudio.datasets names)."""

@@ -1,0 +1,1 @@
+"""Audio functional operations (torchaudio.functional names)."""

@@ -1,0 +1,1 @@
+"""Audio transforms (torchaudio.transforms names)."""
