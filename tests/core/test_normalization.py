@@ -63,6 +63,61 @@ def test_batch_norm_gradcheck(training):
     check_op(fn, np.random.default_rng(0).standard_normal((4, 2, 3)), np.array([1.5, -0.5]), np.array([0.1, 0.2]))
 
 
+def np_batch_norm(x, w=None, b=None):
+    y = np_norm(x, (0,) + tuple(range(2, x.ndim)), 1e-5)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return y * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5, 6), (5, 3), (2, 3, 7)])
+def test_training_batch_norm_fused_node(shape):
+    # The fused training node against NumPy (float32/float64, permuted/sliced/expanded inputs), gradcheck and
+    # double backward (its create_graph path), with and without the affine parameters.
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape) * 3 + 2
+    c = shape[1]
+    w, b = rng.standard_normal(c), rng.standard_normal(c)
+    check_op(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), x, w, b, reference=np_batch_norm)
+    check_op(lambda x: F.batch_norm(x, None, None, training=True), x, reference=np_batch_norm)
+
+
+def test_training_batch_norm_gradients_match_closed_form_in_float32():
+    # Independent of gradcheck: the float32 gradients of sum(y * g) against the textbook formula in float64.
+    rng = np.random.default_rng(2)
+    xn, gn = rng.standard_normal((8, 5, 6, 7)), rng.standard_normal((8, 5, 6, 7))
+    wn, bn_ = rng.standard_normal(5), rng.standard_normal(5)
+    x = ember.tensor(xn, dtype=ember.float32, requires_grad=True)
+    w = ember.tensor(wn, dtype=ember.float32, requires_grad=True)
+    b = ember.tensor(bn_, dtype=ember.float32, requires_grad=True)
+    (F.batch_norm(x, None, None, w, b, training=True) * ember.tensor(gn, dtype=ember.float32)).sum().backward()
+    axes, shape = (0, 2, 3), (1, -1, 1, 1)
+    xhat = np_norm(xn, axes, 1e-5)
+    rstd = 1 / np.sqrt(xn.var(axis=axes, keepdims=True) + 1e-5)
+    gxhat = gn * wn.reshape(shape)
+    dx = rstd * (gxhat - gxhat.mean(axes, keepdims=True) - xhat * (gxhat * xhat).mean(axes, keepdims=True))
+    assert_close(x.grad, dx, atol=1e-5, rtol=1e-4)
+    assert_close(w.grad, (gn * xhat).sum(axes), atol=1e-4, rtol=1e-5)
+    assert_close(b.grad, gn.sum(axes), atol=1e-4, rtol=1e-5)
+
+
+def test_training_batch_norm_large_mean_keeps_float32_precision():
+    # Two-pass statistics: a mean 10^4 times the spread must not cancel the variance away.
+    x = np.random.default_rng(3).standard_normal((16, 4, 8, 8)) * 0.5 + 5000.0
+    y = F.batch_norm(ember.tensor(x, dtype=ember.float32), None, None, training=True)
+    assert_close(y, np_norm(x.astype(np.float32).astype(np.float64), (0, 2, 3), 1e-5), atol=2e-3, rtol=0)
+
+
+def test_training_batch_norm_frozen_affine_and_running_stats():
+    # Only the input needs a gradient (frozen affine); running statistics still come from the fused node.
+    bn = nn.BatchNorm2d(3)
+    bn.weight.requires_grad_(False)
+    bn.bias.requires_grad_(False)
+    x = (ember.randn(4, 3, 5, 5) * 2 + 1).requires_grad_()
+    bn(x).pow(2).sum().backward()
+    assert x.grad is not None and bn.weight.grad is None and bn.bias.grad is None
+    assert_close(bn.running_mean, 0.1 * x.detach().numpy().mean(axis=(0, 2, 3)), atol=1e-6, rtol=1e-5)
+
+
 def test_layer_norm_forward_gradients_and_errors():
     ln = nn.LayerNorm(4)
     assert list(ln.state_dict()) == ["weight", "bias"]
