@@ -8,6 +8,7 @@ import pytest
 import ember
 from ember.autograd import gradcheck, gradgradcheck
 from ember.nn import functional as F
+from ember.nn._functional import _depthwise_gemm
 from ember.nn._functional import conv as conv_impl
 from ember.nn._functional._conv_kernels import kernels_for
 from ember.testing import assert_close
@@ -65,15 +66,33 @@ def _call(xs, ws, kw, dtype, seed=0):
     return rnd(*xs, seed=seed, dtype=dtype), rnd(*ws, seed=seed + 1, dtype=dtype), b, kw
 
 
+@pytest.fixture(params=["dense_small_maps", "shifted_views"])
+def depthwise_lowering(request, monkeypatch):
+    """Run a depthwise test through each of the two depthwise lowerings (CASES' maps are all small)."""
+    if request.param == "shifted_views":
+        monkeypatch.setattr(_depthwise_gemm, "_FACTOR", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("xs,ws,kw,expected", CASES)
-def test_routing(xs, ws, kw, expected):
+def test_routing(xs, ws, kw, expected, depthwise_lowering):
     kw = {k: v for k, v in kw.items() if k != "bias"}
+    if expected == "depthwise" and depthwise_lowering == "dense_small_maps":
+        expected = "depthwise_small"
     assert routed(xs, ws, **kw) == expected
+
+
+@pytest.mark.parametrize("size,k,stride,expected", [
+    (2, 5, 1, "depthwise_small"), (4, 5, 2, "depthwise_small"), (8, 5, 1, "depthwise_small"),
+    (16, 5, 2, "depthwise_small"), (16, 3, 1, "depthwise"), (32, 3, 2, "depthwise"), (28, 5, 1, "depthwise")])
+def test_small_map_routing(size, k, stride, expected):
+    # Mobile networks' late stages (small maps, 5x5 kernels) go to the dense GEMMs; early stages keep the views.
+    assert routed((32, 240, size, size), (240, 1, k, k), stride=stride, padding=k // 2, groups=240) == expected
 
 
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 @pytest.mark.parametrize("xs,ws,kw,expected", CASES)
-def test_kernels_match_general_lowering(monkeypatch, xs, ws, kw, expected, dtype, tol):
+def test_kernels_match_general_lowering(monkeypatch, xs, ws, kw, expected, dtype, tol, depthwise_lowering):
     x, w, b, kw = _call(xs, ws, kw, dtype)
     fast = conv_and_grads(x, w, b, **kw)
     general(monkeypatch)
@@ -92,7 +111,7 @@ VIEWS = {  # each gives the values of ``x`` through a non-contiguous tensor
 
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("xs,ws,kw,expected", [c for c in CASES if c[3] is not None])
-def test_kernels_on_non_contiguous_inputs(xs, ws, kw, expected, view):
+def test_kernels_on_non_contiguous_inputs(xs, ws, kw, expected, view, depthwise_lowering):
     x, w, b, kw = _call(xs, ws, kw, np.float64)
     if view == "expanded":
         x = np.broadcast_to(x[..., :1], x.shape).copy()
@@ -110,7 +129,7 @@ def test_kernels_on_non_contiguous_inputs(xs, ws, kw, expected, view):
 
 
 @pytest.mark.parametrize("xs,ws,kw", [(c[0], c[1], c[2]) for c in CASES[:6]])
-def test_kernels_gradcheck_and_gradgradcheck(xs, ws, kw):
+def test_kernels_gradcheck_and_gradgradcheck(xs, ws, kw, depthwise_lowering):
     x, w, b, kw = _call(tuple(max(1, s // 2) if i == 0 else s for i, s in enumerate(xs)), ws, kw, np.float64)
     args = [ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)]
     if b is not None:
@@ -124,7 +143,7 @@ def test_kernels_gradcheck_and_gradgradcheck(xs, ws, kw):
 
 @pytest.mark.parametrize("kw", [{"groups": 4, "padding": 1, "stride": 2, "output_padding": 1},
                                 {"groups": 4, "padding": 1}, {}])
-def test_conv_transpose_through_the_kernels(monkeypatch, kw):
+def test_conv_transpose_through_the_kernels(monkeypatch, kw, depthwise_lowering):
     cin = 4
     w_shape = (cin, 1 if kw.get("groups") else 3, 3 if kw.get("groups") else 1, 3 if kw.get("groups") else 1)
     x = ember.tensor(rnd(2, cin, 5, 6), requires_grad=True)
@@ -140,7 +159,7 @@ def test_conv_transpose_through_the_kernels(monkeypatch, kw):
         assert_close(got.detach(), want.detach(), rtol=1e-12, atol=1e-12)
 
 
-def test_empty_batch_and_frozen_weight():
+def test_empty_batch_and_frozen_weight(depthwise_lowering):
     x = ember.zeros(0, 4, 6, 6)
     assert F.conv2d(x, ember.randn(4, 1, 3, 3), padding=1, groups=4).shape == (0, 4, 6, 6)
     assert F.conv2d(x, ember.randn(5, 4, 1, 1)).shape == (0, 5, 6, 6)

@@ -9,7 +9,8 @@ the convolution, its adjoint in the input, and the weight gradient.
   on the (C, H*W) view of each sample: no columns and no transposes, the GEMM reads and writes NCHW
   directly. (On 5x5 maps the per-sample GEMMs are too small and one channels-last GEMM is faster:
   16x320->1280 at 5x5, 4.8 ms vs 8.9 ms.)
-- depthwise: see ``_depthwise.py``.
+- depthwise: see ``_depthwise.py``; on small maps (the late stages of a mobile network, where most
+  kernel taps fall on padding) ``_depthwise_gemm.py``'s dense per-channel GEMMs.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import math
 import numpy as np
 
 from ._depthwise import depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad, is_depthwise
+from ._depthwise_gemm import (is_small_map, small_depthwise_conv, small_depthwise_conv_input_grad,
+                              small_depthwise_conv_weight_grad)
 
 __all__ = ["kernels_for"]
 
@@ -70,13 +73,15 @@ class ConvKernels:
 
 POINTWISE = ConvKernels("pointwise", pointwise_conv, pointwise_conv_input_grad, pointwise_conv_weight_grad)
 DEPTHWISE = ConvKernels("depthwise", depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad)
+SMALL_DEPTHWISE = ConvKernels("depthwise_small", small_depthwise_conv, small_depthwise_conv_input_grad,
+                              small_depthwise_conv_weight_grad)
 
 
 def kernels_for(geom) -> ConvKernels | None:
     """The specialised kernels for a convolution geometry, or None for the general lowering.
 
     >>> from ember.nn._functional.conv import ConvGeometry
-    >>> kernels_for(ConvGeometry(8, 8, 8, (5, 5), (3, 3), (1, 1), (1, 1), (1, 1), (5, 5), (1, 1))).name
+    >>> kernels_for(ConvGeometry(8, 8, 8, (32, 32), (3, 3), (1, 1), (1, 1), (1, 1), (32, 32), (1, 1))).name
     'depthwise'
     """
     if math.prod(geom.out) == 0 or math.prod(geom.size) == 0:
@@ -84,5 +89,5 @@ def kernels_for(geom) -> ConvKernels | None:
     if _is_pointwise(geom):
         return POINTWISE
     if is_depthwise(geom):
-        return DEPTHWISE
+        return SMALL_DEPTHWISE if is_small_map(geom) else DEPTHWISE
     return None
