@@ -238,3 +238,23 @@ def test_docstring_examples(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBER_OFFLINE", "1")
     assert check_docstring_examples("ember_audio.vad") >= 5
     assert check_docstring_examples("ember_audio.models") >= 5
+
+
+@pytest.mark.skipif(not HAVE_ONNX, reason="needs the onnx package")
+def test_unreadable_onnx_file_names_it(tmp_path):
+    from ember.plugins import WeightsError
+    from ember_audio.models._onnx_weights import onnx_state_dict
+    bad = tmp_path / "silero_vad.onnx"
+    bad.write_bytes(b"\x08\x07 not a protobuf \xff\xff")
+    with pytest.raises(WeightsError, match="silero_vad.onnx"):
+        onnx_state_dict(bad)
+
+
+def test_missing_weights_say_how_to_fetch(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "home"))   # an empty cache
+    if SileroVAD_Weights.DEFAULT.value.path().is_file():
+        pytest.skip("silero-vad is installed: its file is used in place")
+    monkeypatch.setenv("EMBER_OFFLINE", "1")
+    from ember.plugins import WeightsNotFoundError
+    with pytest.raises(WeightsNotFoundError, match="ember weights fetch audio:silero_vad"):
+        silero_vad(weights="DEFAULT")
