@@ -143,6 +143,15 @@ def test_random_model_streams_and_backprops():
     assert model._state.shape == (2, 2, 128)
 
 
+def test_audio_forward_is_successive_chunks():
+    model = silero_vad()
+    x = ember.randn(2, 1300)   # two chunks and a zero-padded third
+    with ember.no_grad():
+        whole = model.audio_forward(x, 16000)
+        ember.testing.assert_close(whole, ember.from_numpy(stream_probs(model, x, 16000)))
+    assert whole.shape == (2, 3)
+
+
 def test_missing_onnx_names_the_extra(monkeypatch):
     import sys
     monkeypatch.setitem(sys.modules, "onnx", None)   # "import onnx" raises ImportError

@@ -12,7 +12,6 @@ The model is any callable ``model(chunk, sampling_rate) -> [1, 1] probability`` 
 """
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Callable, Sequence
 

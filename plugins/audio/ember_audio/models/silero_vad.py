@@ -30,10 +30,10 @@ import math
 import ember
 from ember import nn
 from ember.nn import functional as F
+from ember.plugins import WeightsEnum
 
 from ._onnx_weights import OnnxWeights
 from ._registry import register_model
-from ember.plugins import WeightsEnum
 
 __all__ = ["SileroVAD", "SileroVAD_Weights", "silero_vad"]
 
@@ -127,7 +127,8 @@ class SileroVAD(nn.Module):
         self.reset_states()
 
     def reset_states(self, batch_size: int = 1) -> None:
-        """Forget the stream: zero LSTM state and context (the next call starts a new stream)."""
+        """Forget the stream: zero LSTM state and context (the next call starts a new stream). ``batch_size``
+        is accepted as the package's ONNX wrapper takes it; the state is sized by the next chunk."""
         self._state = None
         self._context = None
         self._last_sr = 0
@@ -201,7 +202,8 @@ class SileroVAD_Weights(WeightsEnum):
                       "silero-vad 6.2.3; read from its silero_vad.onnx",
             "license": "MIT",
             # measured by tests/audio/test_silero_vad.py against onnxruntime on speech, silence and noise
-            "metrics": {"max_abs_prob_error_vs_onnxruntime": 1e-4},
+            # (16 kHz; 1.6e-6 at 8 kHz); the test's bound is 1e-4
+            "metrics": {"max_abs_prob_error_vs_onnxruntime": 1.2e-5},
         },
     )
     DEFAULT = SILERO_V6_2_3
