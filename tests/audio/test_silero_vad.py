@@ -41,7 +41,15 @@ def audio(name: str) -> ember.Tensor:
 
 @pytest.fixture(scope="module")
 def model():
-    return silero_vad(weights="DEFAULT")
+    return ember.hub.get_model("audio:silero_vad", weights="DEFAULT")   # the hub's path to the weights
+
+
+@needs_weights
+def test_builder_loads_the_same_weights(model):
+    direct = silero_vad(weights="DEFAULT").state_dict()
+    assert set(direct) == set(model.state_dict())
+    assert all(ember.equal(direct[k], v) for k, v in model.state_dict().items())
+    assert not model.training   # dropout off: the pretrained model is ready for inference
 
 
 def stream_probs(model, x: ember.Tensor, sr: int) -> np.ndarray:
