@@ -1,4 +1,20 @@
-"""Audio models (torchaudio.models names) and pretrained weights; importing this package registers every builder."""
-from ._registry import MODELS
+"""Audio models (torchaudio.models names) and pretrained weights; importing this package registers every builder.
 
-__all__ = ["MODELS"]
+>>> from ember_audio import models
+>>> model = models.silero_vad()                 # the architecture; weights="DEFAULT" loads the pretrained VAD
+>>> model(ember.zeros(1, 512), 16000).shape
+ember.Size([1, 1])
+>>> models.M5(n_output=10)(ember.zeros(1, 1, 8000)).shape   # raw-waveform classifier (torchaudio's tutorial)
+ember.Size([1, 10])
+
+Models: ``silero_vad`` (voice-activity detection, pretrained), ``m5`` and ``kws_cnn`` (audio classification
+from scratch: raw waveform and MFCC features respectively).
+
+Through the hub: ``ember.hub.load("audio:silero_vad", weights="DEFAULT")``; ``ember models --plugin audio``
+lists them.
+"""
+from ._registry import MODELS
+from .classifiers import M5, KeywordSpottingCNN, kws_cnn, m5
+from .silero_vad import SileroVAD, SileroVAD_Weights, silero_vad
+
+__all__ = ["MODELS", "SileroVAD", "SileroVAD_Weights", "silero_vad", "M5", "m5", "KeywordSpottingCNN", "kws_cnn"]
