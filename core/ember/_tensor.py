@@ -120,8 +120,16 @@ class Tensor:
         return int(self._data.nbytes)
 
     def stride(self, dim: int | None = None):
-        """Strides in elements (NumPy's byte strides divided by the item size)."""
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        """Strides in elements (NumPy's byte strides divided by the item size). An empty tensor reports the
+        contiguous strides PyTorch gives it (NumPy reports zeros there)."""
+        if self._data.size == 0:
+            st, step = [], 1
+            for n in reversed(self._data.shape):
+                st.append(step)
+                step *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def is_contiguous(self, memory_format=None) -> bool:

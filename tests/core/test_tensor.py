@@ -246,3 +246,10 @@ def test_printing_a_huge_expanded_tensor_reads_only_its_edges():
     finally:
         tracemalloc.stop()
     assert text.startswith("tensor([[0., 0., 0., ..., 0., 0., 0.],") and peak < 10_000_000
+
+
+def test_empty_tensor_strides_are_contiguous_as_in_pytorch():
+    # NumPy reports zero strides for empty arrays; PyTorch reports the contiguous ones (size-0 dims count as 1).
+    assert ember.zeros(0, 3).stride() == (3, 1)
+    assert ember.zeros(2, 0, 3).stride() == (3, 3, 1)
+    assert ember.zeros(0).stride() == (1,) and ember.zeros(0, 3).stride(-1) == 1
