@@ -164,6 +164,27 @@ def test_file_objects_and_pathlib(tmp_path):
         ember_audio.save(io.BytesIO(), x, RATE)
 
 
+def test_non_seekable_streams(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "a.flac"
+    x = signal()
+    ember_audio.save(path, x, RATE)
+
+    class ReadOnly:  # only read(): what torchaudio accepts as a file-like object
+        def __init__(self, data):
+            self.buf = io.BytesIO(data)
+
+        def read(self, n=-1):
+            return self.buf.read(n)
+    y, _ = ember_audio.load(ReadOnly(path.read_bytes()))
+    np.testing.assert_array_equal(y.numpy(), ember_audio.load(path)[0].numpy())
+    with subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdout.buffer.write(open({str(path)!r}, 'rb').read())"],
+                          stdout=subprocess.PIPE) as proc:                  # a pipe: can't seek
+        z, _ = ember_audio.load(proc.stdout, num_frames=10)
+    np.testing.assert_array_equal(z.numpy(), y.numpy()[:, :10])
+
+
 def test_empty_audio_round_trips(tmp_path):
     path = tmp_path / "empty.wav"
     ember_audio.save(path, ember.zeros(1, 0), RATE)

@@ -29,6 +29,7 @@ names the file and the problem; libsndfile's own exceptions never escape. Bad ar
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import tempfile
@@ -137,10 +138,19 @@ def _decoding(name: str) -> Iterator[None]:
         raise AudioDecodeError(f"could not decode audio {name}: {_message(e)}") from None
 
 
+def _seekable(fileobj) -> bool:
+    try:
+        return bool(fileobj.seekable()) if hasattr(fileobj, "seekable") else hasattr(fileobj, "seek")
+    except (OSError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def _open(uri, name: str):
     import soundfile
     _check_source(uri)
+    if not isinstance(uri, (str, os.PathLike)) and not _seekable(uri):
+        uri = io.BytesIO(uri.read())  # libsndfile seeks in its input: a pipe or socket is read into memory first
     with _decoding(name):
         f = soundfile.SoundFile(os.fspath(uri) if isinstance(uri, os.PathLike) else uri)
     try:
