@@ -214,15 +214,6 @@ def _read_dtype(f, normalize: bool):
     return np.float32, np.float32
 
 
-def _seek(f, frame_offset: int) -> None:
-    if frame_offset == 0:
-        return
-    if f.seekable():
-        f.seek(min(frame_offset, f.frames))
-    else:  # a stream: decode and drop
-        _read_frames(f, frame_offset, np.float32)
-
-
 def _read_frames(f, num_frames: int, dtype) -> np.ndarray:
     """Up to ``num_frames`` frames (all that are left when negative) as a ``[frames, channels]`` array,
     decoded block by block."""
@@ -282,7 +273,8 @@ def load(uri: BinaryIO | str | os.PathLike, frame_offset: int = 0, num_frames: i
     with _open(uri, name) as f, _decoding(name):
         _check_complete(f, name)
         read_as, out_dtype = _read_dtype(f, normalize)
-        _seek(f, frame_offset)
+        if frame_offset:  # past the end: nothing is left to read, as torchaudio gives
+            f.seek(min(frame_offset, f.frames))
         samples = _to_native(_read_frames(f, num_frames, read_as), out_dtype)
         sample_rate = int(f.samplerate)
     samples = samples.T if channels_first else samples
