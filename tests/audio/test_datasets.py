@@ -90,6 +90,22 @@ def test_speechcommands_offline_download_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("EMBER_OFFLINE", "1")
     with pytest.raises(DatasetNotFoundError, match="EMBER_OFFLINE"):
         SPEECHCOMMANDS(tmp_path, download=True)
+    assert not (tmp_path / "SpeechCommands" / "speech_commands_v0.02").exists()   # no empty folder left
+
+
+def test_download_extracts_an_archive_already_there(speech_root, tmp_path, monkeypatch):
+    import tarfile
+    monkeypatch.setenv("EMBER_OFFLINE", "1")
+    src, _ = speech_root
+    root = tmp_path / "fresh"
+    os.makedirs(root / "SpeechCommands")
+    with tarfile.open(root / "SpeechCommands" / "my_commands.tar.gz", "w:gz") as tar:   # no top folder, as Google's
+        base = src / "SpeechCommands" / "speech_commands_v0.02"
+        for name in sorted(os.listdir(base)):
+            tar.add(base / name, arcname=name)
+    ds = SPEECHCOMMANDS(root, url="https://example.invalid/my_commands.tar.gz", download=True, subset="validation")
+    assert len(ds) == 2 and ds[0][2] == "no"
+    assert sorted(os.listdir(root / "SpeechCommands")) == ["my_commands", "my_commands.tar.gz"]
 
 
 def test_yesno_items(tmp_path):

@@ -78,7 +78,7 @@ class SPEECHCOMMANDS:
         if not os.path.isdir(self._path):
             if not download:
                 raise DatasetNotFoundError(f"{self._path} doesn't exist: check root, or pass download=True")
-            download_and_extract(url, self._path, _SHA256.get(url))
+            download_and_extract(url, self._archive, _SHA256.get(url), into=self._path)
         self.subset = subset
         self._walker = self._clips(subset)
 

@@ -60,9 +60,11 @@ def fix_length(waveform: ember.Tensor, num_frames: int) -> ember.Tensor:
     return ember.nn.functional.pad(waveform, (0, num_frames - have))
 
 
-def download_and_extract(url: str, root: str, sha256: str | None) -> None:
+def download_and_extract(url: str, root: str, sha256: str | None, into: str | None = None) -> None:
     """Download ``url`` into ``root`` (unless a copy whose sha256 matches is already there), check it, and
-    extract the tar archive into ``root``. ``EMBER_OFFLINE=1`` forbids the network."""
+    extract the tar archive into ``root`` -- or into the folder ``into``, which appears only once the whole
+    archive is extracted (an interrupted run leaves no half-filled dataset folder). ``EMBER_OFFLINE=1``
+    forbids the network."""
     os.makedirs(root, exist_ok=True)
     archive = os.path.join(root, os.path.basename(url))
     if not (os.path.isfile(archive) and (sha256 is None or sha256_file(archive) == sha256)):
@@ -80,5 +82,12 @@ def download_and_extract(url: str, root: str, sha256: str | None) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    with tarfile.open(archive) as tar:
-        tar.extractall(root, filter="data")  # no absolute paths, links out of root or device files
+    target = root if into is None else tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(into)), prefix=".extract-")
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(target, filter="data")  # no absolute paths, links out of the folder or device files
+        if into is not None:
+            os.replace(target, into)
+    finally:
+        if into is not None:
+            shutil.rmtree(target, ignore_errors=True)
