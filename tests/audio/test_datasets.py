@@ -223,7 +223,8 @@ def test_pad_collate_in_a_dataloader(folder):
 
 def test_registered_datasets():
     entries = {e.name: e for e in ember.plugins.get_registry("datasets").entries() if e.plugin == "audio"}
-    assert set(entries) == {"speechcommands", "yesno", "espeak_commands", "audio_folder", "clip_folder"}
+    assert set(entries) == {"speechcommands", "yesno", "espeak_commands", "espeak_keywords", "audio_folder",
+                            "clip_folder"}
     assert entries["clip_folder"].metadata["data_spec"] == "audiofolder"
     assert entries["clip_folder"].metadata["reader"] is read_clip
     assert {e.metadata["task"] for e in entries.values()} <= set(ember.plugins.TASKS)
@@ -251,26 +252,52 @@ def test_fft_resampling_keeps_a_tone():
     np.testing.assert_allclose(y, np.sin(2 * np.pi * 440 * np.arange(16000) / 16000), atol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def espeak_root(tmp_path_factory):
+    """A small generated set (3 voices x 1 speed/pitch x 20 words: one voice per subset)."""
+    if not espeak.espeak_available():
+        pytest.skip(f"espeak-ng is not installed: apt-get install espeak-ng, then `{espeak.GENERATE_COMMAND}`")
+    root = tmp_path_factory.mktemp("espeak")
+    espeak.generate_espeak_commands(root, num_voices=3, per_voice=1, seed=1)
+    return root
+
+
 @needs_espeak
-def test_generated_set_reads_as_speechcommands(tmp_path):
-    folder = espeak.generate_espeak_commands(tmp_path, num_voices=3, per_voice=1, seed=1)
-    assert folder == str(tmp_path / "espeak_commands")
+def test_generated_set_reads_as_speechcommands(espeak_root):
+    folder = str(espeak_root / "espeak_commands")
     assert sorted(n for n in os.listdir(folder) if os.path.isdir(os.path.join(folder, n))) == sorted(espeak.WORDS)
-    manifest = json.loads((tmp_path / "espeak_commands" / "speakers.json").read_text())
+    manifest = json.loads((espeak_root / "espeak_commands" / "speakers.json").read_text())
     subsets = {s["id"]: s["subset"] for s in manifest["speakers"]}
     assert sorted(subsets.values()) == ["testing", "training", "validation"]
     for subset in ("training", "validation", "testing"):
-        ds = EspeakCommands(tmp_path, subset=subset)
+        ds = EspeakCommands(espeak_root, subset=subset)
         assert len(ds) == 20
         speakers = {ds.get_metadata(i)[3] for i in range(len(ds))}
         assert {subsets[s] for s in speakers} == {subset}                     # split by voice
-    waveform, rate, label, speaker, number = EspeakCommands(tmp_path, subset="testing")[0]
+    waveform, rate, label, speaker, number = EspeakCommands(espeak_root, subset="testing")[0]
     assert waveform.shape == (1, 16000) and rate == 16000 and label in espeak.WORDS and number == 0
     assert 0.3 < float(waveform.abs().max()) <= 0.9 + 1e-4                   # speech, peak-normalised
     speech = np.flatnonzero(np.abs(waveform.numpy()[0]) > 0.02)
     assert 1600 < speech[-1] - speech[0] < 16000                              # a word: between 0.1 s and 1 s
     assert AudioFolder(folder).classes == sorted(espeak.WORDS)                # any folder reader reads it too
-    assert espeak.generate_espeak_commands(tmp_path, num_voices=3, per_voice=1, seed=1) == folder   # kept
+    before = os.path.getmtime(os.path.join(folder, "speakers.json"))
+    assert espeak.generate_espeak_commands(espeak_root, num_voices=3, per_voice=1, seed=1) == folder
+    assert os.path.getmtime(os.path.join(folder, "speakers.json")) == before  # an existing set is kept
+
+
+@needs_espeak
+def test_espeak_keywords_for_classification(espeak_root, tmp_path, tiny_audio_model):
+    test = ember.hub.get_dataset("audio:espeak_keywords", root=str(espeak_root), split="test")
+    assert test.classes == sorted(espeak.WORDS) and sorted(test.targets) == list(range(20))
+    waveform, target = test[3]
+    assert waveform.shape == (1, 16000) and test.classes[target] == test.speech.get_metadata(3)[2]
+    with pytest.raises(ValueError, match="split must be one of"):
+        datasets.EspeakKeywords(espeak_root, split="validation")
+    # As fine-tuning DATA: training voices to train, the test split (unheard voices) to validate.
+    summary = ember.finetune(tiny_audio_model, "audio:espeak_keywords", data_options={"root": str(espeak_root)},
+                             weights=None, epochs=1, batch_size=10, out=str(tmp_path / "kws"), plots=False, quiet=True)
+    assert summary["classes"] == sorted(espeak.WORDS)
+    assert summary["best"]["val_accuracy"] is not None and (tmp_path / "kws" / "summary.json").exists()
 
 
 def test_missing_espeak_says_what_to_install(tmp_path, monkeypatch):

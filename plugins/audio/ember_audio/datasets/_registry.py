@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ember.plugins import RegistrationTable
 
-from . import SPEECHCOMMANDS, YESNO, AudioFolder, ClipFolder, EspeakCommands, read_clip
+from . import SPEECHCOMMANDS, YESNO, AudioFolder, ClipFolder, EspeakCommands, EspeakKeywords, read_clip
 from .espeak import WORDS
 
 # Tasks come from ember.plugins.tasks.
@@ -17,6 +17,9 @@ DATASETS.add("yesno", YESNO, task="automatic-speech-recognition", num_classes=No
 DATASETS.add("espeak_commands", EspeakCommands, task="keyword-spotting", num_classes=len(WORDS),
              splits=("training", "validation", "testing"), downloadable=True, sample_rate=16000,
              source="espeak-ng (synthesised locally)")
+# The same clips as (waveform, class index) samples: `ember finetune MODEL audio:espeak_keywords`.
+DATASETS.add("espeak_keywords", EspeakKeywords, task="keyword-spotting", num_classes=len(WORDS),
+             splits=EspeakKeywords.splits, downloadable=True, sample_rate=16000, source="espeak-ng (synthesised locally)")
 DATASETS.add("audio_folder", AudioFolder, task="audio-classification", num_classes=None, downloadable=False)
 # `ember finetune MODEL audiofolder:DIR` builds ClipFolder(DIR, **data options): 1 s of 16 kHz mono per clip;
 # `ember predict` reads an audio file given as input with read_clip (the same conversions).

@@ -25,11 +25,13 @@ import numpy as np
 
 import ember
 
+from ember.plugins.datasets import StandardTransform, dataset_repr
+
 from .._io import load, save
 from .speechcommands import HASH_DIVIDER, SPEECHCOMMANDS
 from .utils import DatasetNotFoundError, default_root
 
-__all__ = ["EspeakCommands", "generate_espeak_commands", "WORDS", "FOLDER", "GENERATE_COMMAND", "espeak_available"]
+__all__ = ["EspeakCommands", "EspeakKeywords", "generate_espeak_commands", "WORDS", "FOLDER", "GENERATE_COMMAND", "espeak_available"]
 
 FOLDER = "espeak_commands"
 GENERATE_COMMAND = "python -m ember_audio.datasets generate espeak_commands"
@@ -201,3 +203,42 @@ class EspeakCommands(SPEECHCOMMANDS):
                                            f"`{GENERATE_COMMAND}` (needs espeak-ng), or pass download=True")
             generate_espeak_commands(root)
         super().__init__(root, url=FOLDER, folder_in_archive="", subset=subset)
+
+
+class EspeakKeywords:
+    """The espeak-ng speech set as a classification dataset: ``(waveform [1, 16000], class index)`` samples, the
+    classes the 20 words in sorted order (``classes``, ``class_to_idx``, ``targets``), ``split`` ``"train"``,
+    ``"valid"`` or ``"test"`` (the training, validation and testing voices). What ``ember finetune MODEL
+    audio:espeak_keywords`` trains on: its test split (voices never heard in training) is the validation data.
+
+    Args:
+        root, download: as :class:`EspeakCommands`.
+        split: ``"train"``, ``"valid"`` or ``"test"``.
+        transform, target_transform: applied to the waveform and to the class index.
+    """
+
+    splits = ("train", "valid", "test")
+    _SUBSETS = {"train": "training", "valid": "validation", "test": "testing"}
+
+    def __init__(self, root: str | os.PathLike | None = None, split: str = "train", transform=None,
+                 target_transform=None, download: bool = False) -> None:
+        if split not in self._SUBSETS:
+            raise ValueError(f"split must be one of {self.splits}, got {split!r}")
+        self.speech = EspeakCommands(root, subset=self._SUBSETS[split], download=download)
+        self.root, self.split = self.speech.root, split
+        self.transforms = StandardTransform(transform, target_transform)
+        self.classes = sorted(WORDS)
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+        self.targets = [self.class_to_idx[self.speech.get_metadata(i)[2]] for i in range(len(self.speech))]
+
+    def __getitem__(self, index: int):
+        return self.transforms(self.speech[index][0], self.targets[index])
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def extra_repr(self) -> str:
+        return f"Split: {self.split}"
+
+    def __repr__(self) -> str:
+        return dataset_repr(self)
