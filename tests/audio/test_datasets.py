@@ -286,6 +286,20 @@ def test_generated_set_reads_as_speechcommands(espeak_root):
 
 
 @needs_espeak
+def test_a_speaker_is_synthesised_identically(espeak_root, tmp_path):
+    manifest = json.loads((espeak_root / "espeak_commands" / "speakers.json").read_text())
+    assert manifest["espeak_ng"].startswith("eSpeak NG")
+    first = manifest["speakers"][0]
+    speaker = espeak.Speaker(first["voice"], first["speed"], first["pitch"], first["subset"])
+    assert speaker.id == first["id"]
+    for word in espeak.WORDS:
+        os.makedirs(tmp_path / word)
+    names = espeak._write_speaker(speaker, str(tmp_path), str(tmp_path), seed=1)
+    for name in names:
+        assert (tmp_path / name).read_bytes() == (espeak_root / "espeak_commands" / name).read_bytes(), name
+
+
+@needs_espeak
 def test_espeak_keywords_for_classification(espeak_root, tmp_path, tiny_audio_model):
     test = ember.hub.get_dataset("audio:espeak_keywords", root=str(espeak_root), split="test")
     assert test.classes == sorted(espeak.WORDS) and sorted(test.targets) == list(range(20))

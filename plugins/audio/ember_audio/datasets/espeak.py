@@ -8,7 +8,8 @@ and pitch, drawn deterministically from ``seed``; each says every word once. Cli
 1 s long: espeak-ng's 22,050 Hz output trimmed of its silence, resampled (band-limited, by FFT) and placed at
 a seeded offset in one second of silence. ``validation_list.txt`` and ``testing_list.txt`` hold out whole
 *voices* (accent + variant, at every speed and pitch), so their accuracy measures how a model generalises to
-voices it never heard. ``speakers.json`` records every speaker's voice, speed, pitch and subset.
+voices it never heard. ``speakers.json`` records every speaker's voice, speed, pitch and subset, and the
+espeak-ng version (the same seed and version give the same clips).
 """
 from __future__ import annotations
 
@@ -170,8 +171,9 @@ def generate_espeak_commands(root: str | os.PathLike | None = None, num_voices: 
             lines = sorted(n for s, names in zip(speakers, written) if s.subset == subset for n in names)
             with open(os.path.join(staging, f"{subset}_list.txt"), "w") as f:
                 f.write("".join(line + "\n" for line in lines))
-        manifest = {"seed": seed, "words": list(WORDS), "sample_rate": SAMPLE_RATE, "clip_frames": CLIP_FRAMES,
-                    "speakers": [{"id": s.id, **asdict(s)} for s in speakers]}
+        version = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.strip()
+        manifest = {"seed": seed, "espeak_ng": version, "words": list(WORDS), "sample_rate": SAMPLE_RATE,
+                    "clip_frames": CLIP_FRAMES, "speakers": [{"id": s.id, **asdict(s)} for s in speakers]}
         with open(os.path.join(staging, "speakers.json"), "w") as f:
             json.dump(manifest, f, indent=1)
         if os.path.isdir(final):
