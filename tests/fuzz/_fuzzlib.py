@@ -54,7 +54,8 @@ REPORT: list[str] = []
 # with weights_only=True and their classes allowlisted (OBJECTS_ALLOWLIST), so that mutated pickles reach
 # the creation (NEWOBJ), state (BUILD) and calls (REDUCE) of allowlisted classes. Appended last: a reader's
 # position seeds its cases, so the others' cases stay the same.
-READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg", "pt-objects", "tokenizer-json")
+READERS = ("native", "safetensors", "pt-zip", "pt-legacy", "idx", "cifar", "png", "jpeg", "pt-objects", "tokenizer-json",
+           "audio")
 _CHECKPOINTS = ("native", "safetensors", "pt-zip", "pt-legacy", "pt-objects")
 _ZIPS = ("pt-zip", "pt-objects")
 
@@ -454,6 +455,37 @@ def mutate_tokenizer_json(rng, data: bytes) -> tuple[bytes, str]:
     return json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogatepass"), what
 
 
+def _riff_chunks(data: bytes) -> list[tuple[bytes, int]]:
+    """``(chunk id, offset of its size field)`` of a RIFF/WAVE file's top-level chunks."""
+    chunks, pos = [], 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos: pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        chunks.append((cid, pos + 4))
+        pos += 8 + size + (size & 1)
+    return chunks
+
+
+# Fields of a WAV "fmt " chunk, as (offset from the chunk's data, width): format tag, channels, sample rate,
+# byte rate, block align, bits per sample.
+_WAV_FMT_FIELDS = ((0, 2), (2, 2), (4, 4), (8, 4), (12, 2), (14, 2))
+
+
+def mutate_wav(rng, data: bytes) -> tuple[bytes, str]:
+    """A WAV header field (a chunk size, or one of the "fmt " fields) set to an edge-case integer."""
+    if data[:4] != b"RIFF":
+        return generic(rng, data)
+    chunks = _riff_chunks(data)
+    fmt = [off for cid, off in chunks if cid == b"fmt "]
+    if fmt and rng.random() < 0.6:
+        rel, width = _WAV_FMT_FIELDS[int(rng.integers(len(_WAV_FMT_FIELDS)))]
+        at = fmt[0] + 4 + rel
+        return data[:at] + edge_int(rng, width).to_bytes(width, "little") + data[at + width:], f"wav:fmt+{rel}"
+    cid, at = chunks[int(rng.integers(len(chunks)))] if chunks else (b"RIFF", 4)
+    if rng.random() < 0.2:
+        cid, at = b"RIFF", 4
+    return data[:at] + struct.pack("<I", edge_int(rng, 4)) + data[at + 4:], f"wav:{cid.decode('latin-1')}-size"
+
+
 # ---- valid seed files ------------------------------------------------------------------------
 
 _SEEDS: dict[str, list[tuple[str, bytes]]] = {}
@@ -602,14 +634,35 @@ def _tokenizer_json_seeds():
     return [(name, (data / f"{name}_corpus_tokenizer.json").read_bytes()) for name in ("wordpiece", "bpe")]
 
 
+def _audio_seeds():
+    """Short WAV files of every PCM width, float and mu-law, a FLAC and an OGG/Vorbis file (ember_audio.save)."""
+    import ember
+    import ember_audio
+    rng = np.random.default_rng(0)
+    wave = ember.from_numpy((0.5 * np.sin(np.arange(600) / 6) + 0.1 * rng.uniform(-1, 1, 600)).astype(np.float32))
+    stereo = ember.stack([wave, -wave])
+    out = []
+    for label, fmt, src, kw in (("wav-u8", "wav", wave[None], {"bits_per_sample": 8}),
+                                ("wav-s16-stereo", "wav", stereo, {"bits_per_sample": 16}),
+                                ("wav-s24", "wav", wave[None], {"bits_per_sample": 24}),
+                                ("wav-f32-stereo", "wav", stereo, {"encoding": "PCM_F"}),
+                                ("wav-ulaw", "wav", wave[None], {"encoding": "ULAW"}),
+                                ("flac-stereo", "flac", stereo, {}), ("ogg-vorbis", "ogg", wave[None], {})):
+        buf = io.BytesIO()
+        ember_audio.save(buf, src, 8000, format=fmt, **kw)
+        out.append((label, buf.getvalue()))
+    return out
+
+
 _BUILDERS = {"native": _native_seeds, "safetensors": _safetensors_seeds, "pt-zip": _pt_zip_seeds,
              "pt-legacy": _pt_legacy_seeds, "idx": _idx_seeds, "cifar": _cifar_seeds, "png": _png_seeds,
              "jpeg": _jpeg_seeds, "pt-objects": _pt_objects_seeds,
-             "tokenizer-json": _tokenizer_json_seeds}
+             "tokenizer-json": _tokenizer_json_seeds, "audio": _audio_seeds}
 
 # Structure-aware mutations per reader (the generic ones are used for every reader too).
 _AWARE = {"native": mutate_native_header, "safetensors": mutate_safetensors, "pt-legacy": mutate_legacy,
-          "idx": mutate_idx, "png": mutate_png, "jpeg": mutate_jpeg, "tokenizer-json": mutate_tokenizer_json}
+          "idx": mutate_idx, "png": mutate_png, "jpeg": mutate_jpeg, "tokenizer-json": mutate_tokenizer_json,
+          "audio": mutate_wav}
 
 
 def _mutate_once(reader: str, rng, data: bytes) -> tuple[bytes, str]:
@@ -678,7 +731,7 @@ class Case:
                 (folder / label).write_bytes(self.data if label == self.label else data)
             return folder / self.label, root
         suffix = {"png": ".png", "jpeg": ".jpg", "safetensors": ".safetensors", "native": ".ember",
-                  "tokenizer-json": ".json"}.get(self.reader, ".pt")
+                  "tokenizer-json": ".json", "audio": "." + self.label.split("-")[0]}.get(self.reader, ".pt")
         path = root / f"case{suffix}"
         path.write_bytes(self.data)
         return path, path
@@ -700,6 +753,9 @@ def _documented_errors(reader: str) -> tuple:
     if reader == "tokenizer-json":
         from ember_text.tokenizers import TokenizerError
         return (TokenizerError,)
+    if reader == "audio":
+        from ember_audio import AudioDecodeError
+        return (AudioDecodeError,)
     from ember_vision.io import ImageDecodeError
     return (ImageDecodeError,)
 
@@ -730,6 +786,8 @@ def _load(case: Case, what):
         enc = tok.encode(TOKENIZER_SAMPLE, "and a second sentence")
         tok.decode(enc.ids)
         return tok
+    if case.reader == "audio":  # metadata, then samples: whole, a slice, or integers (normalize=False)
+        return _load_audio(case, what)
     from ember_vision import io as vio
     modes = list(vio.ImageReadMode)
     mode = modes[int(case.option * 10) % len(modes)]
@@ -737,6 +795,18 @@ def _load(case: Case, what):
     if case.option < 0.2:  # encoded bytes in a tensor: named "data (N bytes)"
         return vio.decode_image(vio.read_file(what), mode, exif)
     return vio.read_image(what, mode, exif)
+
+
+def _load_audio(case: Case, path):
+    import ember_audio
+    offset, frames = (int(case.option * 1000) % 300, 200) if case.option * 10 % 1 < 0.3 else (0, -1)
+    if case.option < 0.25:  # through a file object (named by its .name)
+        with open(path, "rb") as fh:
+            ember_audio.info(fh)
+            fh.seek(0)
+            return ember_audio.load(fh, offset, frames, normalize=case.option < 0.1)
+    ember_audio.info(path)
+    return ember_audio.load(path, offset, frames, normalize=case.option * 100 % 2 < 1)
 
 
 def _loaded_bytes(obj, seen=None) -> int:
@@ -828,6 +898,8 @@ def worker_main(cap: int, workdir: Path) -> None:
     import ember_vision.datasets  # noqa: F401
     import ember_vision.io  # noqa: F401
     import ember_text.tokenizers  # noqa: F401
+    import ember_audio._io  # noqa: F401
+    import soundfile  # noqa: F401 - and libsndfile, loaded before the cap
     warnings.simplefilter("ignore")  # bfloat16 widening, Pillow's decompression-bomb warning
     for reader in READERS:
         seeds(reader)

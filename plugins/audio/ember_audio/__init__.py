@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _SUBPACKAGES = ("functional", "transforms", "datasets", "models")
 
 # Top-level names (torchaudio's) -> the module that defines them, imported on first access.
-_NAMES = {"load": "io", "save": "io", "info": "io", "AudioMetaData": "io",
+_NAMES = {"load": "_io", "save": "_io", "info": "_io", "AudioMetaData": "_io", "AudioDecodeError": "_io",
           "get_speech_timestamps": "vad", "VADIterator": "vad"}
 
 __all__ = ["__version__", *_SUBPACKAGES, *_NAMES]
