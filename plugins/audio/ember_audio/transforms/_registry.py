@@ -14,6 +14,7 @@ from . import amplitude as _amplitude
 from . import features as _features
 from . import masking as _masking
 from . import resampling as _resampling
+from . import spectral as _spectral
 
 # class -> its function form (None where the module has no single functional counterpart)
 _FUNCTIONAL = {
@@ -22,6 +23,7 @@ _FUNCTIONAL = {
     _amplitude.MuLawDecoding: F.mu_law_decoding, _amplitude.Vol: F.gain, _amplitude.Fade: None,
     _features.MelScale: F.melscale_fbanks, _features.ComputeDeltas: F.compute_deltas,
     _masking.FrequencyMasking: F.mask_along_axis, _masking.TimeMasking: F.mask_along_axis,
+    _spectral.Spectrogram: F.spectrogram, _spectral.MelSpectrogram: None, _spectral.MFCC: None,
 }
 
 

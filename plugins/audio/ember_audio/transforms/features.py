@@ -1,11 +1,25 @@
 """Feature modules over spectrograms: ``MelScale`` and ``ComputeDeltas``."""
 from __future__ import annotations
 
+import math
+
 from ember import nn
 
 from .. import functional as AF
 
 __all__ = ["MelScale", "ComputeDeltas"]
+
+
+def freq_matmul(specgram, matrix):
+    """(..., freq, time) spectrogram times a (freq, out) matrix: (..., out, time).
+
+    One 2-D GEMM over every (example, frame) row: a batched matmul of transposed 3-D operands is much
+    slower, and this is the hot step of MelSpectrogram and MFCC.
+    """
+    *lead, n_freq, n_time = specgram.shape
+    rows = specgram.transpose(-1, -2).reshape(math.prod(lead) * n_time, n_freq)
+    out = rows @ matrix.to(specgram.dtype)
+    return out.reshape(*lead, n_time, matrix.shape[-1]).transpose(-1, -2)
 
 
 class MelScale(nn.Module):
@@ -28,7 +42,7 @@ class MelScale(nn.Module):
         self.register_buffer("fb", fb)
 
     def forward(self, specgram):
-        return (specgram.transpose(-1, -2) @ self.fb.to(specgram.dtype)).transpose(-1, -2)
+        return freq_matmul(specgram, self.fb)
 
 
 class ComputeDeltas(nn.Module):

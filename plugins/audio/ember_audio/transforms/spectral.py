@@ -1,0 +1,105 @@
+"""Spectrogram modules: ``Spectrogram`` (real powers), ``MelSpectrogram`` and ``MFCC``."""
+from __future__ import annotations
+
+import warnings
+
+import ember
+from ember import nn
+
+from .. import functional as AF
+from ..functional.spectral import hann_window
+from .amplitude import AmplitudeToDB
+from .features import MelScale, freq_matmul
+
+__all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
+
+_MFCC_TOP_DB = 80.0     # torchaudio's MFCC floors its dB mel spectrogram 80 dB under the peak
+_LOG_MEL_OFFSET = 1e-6  # and log_mels=True takes log(mel + 1e-6)
+
+
+class Spectrogram(nn.Module):
+    """``|STFT| ** power`` of (..., time) audio: (..., n_fft // 2 + 1, n_frames); the window is the buffer
+    ``window`` (``window_fn(win_length, **wkwargs)``).
+
+    >>> import ember_audio.transforms as T
+    >>> T.Spectrogram(n_fft=64)(ember.zeros(2, 3, 320)).shape
+    ember.Size([2, 3, 33, 11])
+    """
+
+    def __init__(self, n_fft: int = 400, win_length=None, hop_length=None, pad: int = 0, window_fn=hann_window,
+                 power=2.0, normalized=False, wkwargs=None, center: bool = True, pad_mode: str = "reflect",
+                 onesided: bool = True, return_complex=None) -> None:
+        super().__init__()
+        self.n_fft = n_fft
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 2
+        window = window_fn(self.win_length) if wkwargs is None else window_fn(self.win_length, **wkwargs)
+        self.register_buffer("window", window)
+        self.pad, self.power, self.normalized = pad, power, normalized
+        self.center, self.pad_mode, self.onesided = center, pad_mode, onesided
+        if return_complex is not None:
+            warnings.warn("`return_complex` argument is now deprecated and is not effective.", stacklevel=2)
+
+    def forward(self, waveform):
+        return AF.spectrogram(waveform, self.pad, self.window, self.n_fft, self.hop_length, self.win_length,
+                              self.power, self.normalized, self.center, self.pad_mode, self.onesided)
+
+
+class MelSpectrogram(nn.Module):
+    """A :class:`Spectrogram` followed by a :class:`MelScale`: (..., time) -> (..., n_mels, n_frames).
+
+    >>> import ember_audio.transforms as T
+    >>> T.MelSpectrogram(sample_rate=16000, n_fft=256, n_mels=40)(ember.zeros(1, 1600)).shape
+    ember.Size([1, 40, 13])
+    """
+
+    def __init__(self, sample_rate: int = 16000, n_fft: int = 400, win_length=None, hop_length=None,
+                 f_min: float = 0.0, f_max=None, pad: int = 0, n_mels: int = 128, window_fn=hann_window,
+                 power: float = 2.0, normalized: bool = False, wkwargs=None, center: bool = True,
+                 pad_mode: str = "reflect", onesided=None, norm=None, mel_scale: str = "htk") -> None:
+        super().__init__()
+        if onesided is not None:
+            warnings.warn("Argument 'onesided' has been deprecated and has no influence on the behavior of "
+                          "this module.", stacklevel=2)
+        self.sample_rate, self.n_fft, self.n_mels = sample_rate, n_fft, n_mels
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 2
+        self.pad, self.power, self.normalized = pad, power, normalized
+        self.f_min, self.f_max = f_min, f_max
+        self.spectrogram = Spectrogram(n_fft=n_fft, win_length=self.win_length, hop_length=self.hop_length,
+                                       pad=pad, window_fn=window_fn, power=power, normalized=normalized,
+                                       wkwargs=wkwargs, center=center, pad_mode=pad_mode, onesided=True)
+        self.mel_scale = MelScale(n_mels, sample_rate, f_min, f_max, n_fft // 2 + 1, norm, mel_scale)
+
+    def forward(self, waveform):
+        return self.mel_scale(self.spectrogram(waveform))
+
+
+class MFCC(nn.Module):
+    """Mel-frequency cepstral coefficients: the DCT-II (buffer ``dct_mat``) of the dB (or, with
+    ``log_mels``, natural-log) mel spectrogram; ``melkwargs`` go to :class:`MelSpectrogram`.
+
+    >>> import ember_audio.transforms as T
+    >>> T.MFCC(sample_rate=16000, n_mfcc=13, melkwargs={"n_fft": 256, "n_mels": 40})(ember.zeros(1, 1600)).shape
+    ember.Size([1, 13, 13])
+    """
+
+    def __init__(self, sample_rate: int = 16000, n_mfcc: int = 40, dct_type: int = 2, norm: str = "ortho",
+                 log_mels: bool = False, melkwargs=None) -> None:
+        super().__init__()
+        if dct_type != 2:
+            raise ValueError(f"DCT type not supported: {dct_type} (only 2)")
+        self.sample_rate, self.n_mfcc, self.dct_type, self.norm = sample_rate, n_mfcc, dct_type, norm
+        self.top_db = _MFCC_TOP_DB
+        self.amplitude_to_DB = AmplitudeToDB("power", self.top_db)
+        self.MelSpectrogram = MelSpectrogram(sample_rate=sample_rate, **(melkwargs or {}))
+        if n_mfcc > self.MelSpectrogram.n_mels:
+            raise ValueError(f"Cannot select more MFCC coefficients than # mel bins ({n_mfcc} > "
+                             f"{self.MelSpectrogram.n_mels})")
+        self.register_buffer("dct_mat", AF.create_dct(n_mfcc, self.MelSpectrogram.n_mels, norm))
+        self.log_mels = log_mels
+
+    def forward(self, waveform):
+        mel = self.MelSpectrogram(waveform)
+        mel = ember.log(mel + _LOG_MEL_OFFSET) if self.log_mels else self.amplitude_to_DB(mel)
+        return freq_matmul(mel, self.dct_mat)
