@@ -6,7 +6,7 @@ import pytest
 import ember
 import ember_audio.functional as AF
 import ember_audio.transforms as T
-from ember.autograd import gradcheck
+from ember.autograd import gradcheck, gradgradcheck
 
 from _audio_reference import case_names, check, function_name, load
 
@@ -48,6 +48,7 @@ def test_spectrogram_gradcheck_and_views():
     x = _wave(2, 40).requires_grad_()
     assert gradcheck(T.Spectrogram(n_fft=16, hop_length=5, power=2.0).to(ember.float64), (x,))
     assert gradcheck(T.Spectrogram(n_fft=12, win_length=9, normalized=True, center=False), (x,))
+    assert gradgradcheck(T.Spectrogram(n_fft=8, hop_length=6, power=1.5), (x.detach()[:1, :20].requires_grad_(),))
     base = _wave(40, 3, dtype=ember.float32)
     for view in (base.t(), base.t()[:, ::2]):
         np.testing.assert_allclose(T.MelSpectrogram(n_fft=16, n_mels=4)(view).numpy(),

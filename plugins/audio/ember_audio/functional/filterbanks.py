@@ -42,7 +42,11 @@ def hz_to_mel(freq: float, mel_scale: str = "htk") -> float:
 
 
 def mel_to_hz(mels, mel_scale: str = "htk"):
-    """Mels (a NumPy array) back to Hz."""
+    """Mels (a NumPy array) back to Hz.
+
+    >>> mel_to_hz([0.0, 15.0], "slaney")
+    array([   0., 1000.])
+    """
     _check_scale(mel_scale)
     mels = np.asarray(mels, dtype=np.float64)
     if mel_scale == "htk":

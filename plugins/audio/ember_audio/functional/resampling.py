@@ -95,7 +95,12 @@ def _kernel_tensor(orig, new, lowpass_filter_width, rolloff, resampling_method, 
 
 
 def apply_resample_kernel(waveform, orig: int, new: int, kernel, width: int):
-    """Resample ``waveform`` (..., time) with a kernel from :func:`sinc_resample_kernel` (as a tensor)."""
+    """Resample ``waveform`` (..., time) with a kernel from :func:`sinc_resample_kernel` (as a tensor).
+
+    >>> k, width = sinc_resample_kernel(2, 1)
+    >>> apply_resample_kernel(ember.ones(3, 40), 2, 1, ember.tensor(k, dtype=ember.float32), width).shape
+    ember.Size([3, 20])
+    """
     if not waveform.is_floating_point():
         raise TypeError(f"Expected floating point type for waveform tensor, but received {waveform.dtype}.")
     shape = waveform.shape
@@ -131,14 +136,22 @@ def resample(waveform, orig_freq: int, new_freq: int, lowpass_filter_width: int 
 
 
 def speed_ratio(orig_freq: int, factor: float) -> tuple:
-    """The reduced ``(source, target)`` rates that play audio at ``orig_freq`` ``factor`` times faster."""
+    """The reduced ``(source, target)`` rates that play audio at ``orig_freq`` ``factor`` times faster.
+
+    >>> speed_ratio(16000, 1.1)
+    (11, 10)
+    """
     source, target = int(factor * orig_freq), int(orig_freq)
     gcd = math.gcd(source, target)
     return source // gcd, target // gcd
 
 
 def scaled_lengths(lengths, source: int, target: int):
-    """Valid lengths after resampling ``source -> target`` (``None`` stays ``None``)."""
+    """Valid lengths after resampling ``source -> target`` (``None`` stays ``None``).
+
+    >>> scaled_lengths(ember.tensor([100, 35]), 11, 10)
+    tensor([91, 32])
+    """
     if lengths is None:
         return None
     return ember.ceil(lengths * target / source).to(lengths.dtype)
