@@ -13,6 +13,16 @@ from .features import MelScale, freq_matmul
 
 __all__ = ["Spectrogram", "MelSpectrogram", "MFCC"]
 
+def _frame_lengths(n_fft: int, win_length, hop_length) -> tuple:
+    """torchaudio's defaults: the window spans ``n_fft``, the hop is half the window."""
+    win_length = win_length if win_length is not None else n_fft
+    return win_length, hop_length if hop_length is not None else win_length // 2
+
+
+def _make_window(window_fn, win_length: int, wkwargs):
+    return window_fn(win_length) if wkwargs is None else window_fn(win_length, **wkwargs)
+
+
 _MFCC_TOP_DB = 80.0     # torchaudio's MFCC floors its dB mel spectrogram 80 dB under the peak
 _LOG_MEL_OFFSET = 1e-6  # and log_mels=True takes log(mel + 1e-6)
 
@@ -31,10 +41,8 @@ class Spectrogram(nn.Module):
                  onesided: bool = True, return_complex=None) -> None:
         super().__init__()
         self.n_fft = n_fft
-        self.win_length = win_length if win_length is not None else n_fft
-        self.hop_length = hop_length if hop_length is not None else self.win_length // 2
-        window = window_fn(self.win_length) if wkwargs is None else window_fn(self.win_length, **wkwargs)
-        self.register_buffer("window", window)
+        self.win_length, self.hop_length = _frame_lengths(n_fft, win_length, hop_length)
+        self.register_buffer("window", _make_window(window_fn, self.win_length, wkwargs))
         self.pad, self.power, self.normalized = pad, power, normalized
         self.center, self.pad_mode, self.onesided = center, pad_mode, onesided
         if return_complex is not None:
@@ -62,8 +70,7 @@ class MelSpectrogram(nn.Module):
             warnings.warn("Argument 'onesided' has been deprecated and has no influence on the behavior of "
                           "this module.", stacklevel=2)
         self.sample_rate, self.n_fft, self.n_mels = sample_rate, n_fft, n_mels
-        self.win_length = win_length if win_length is not None else n_fft
-        self.hop_length = hop_length if hop_length is not None else self.win_length // 2
+        self.win_length, self.hop_length = _frame_lengths(n_fft, win_length, hop_length)
         self.pad, self.power, self.normalized = pad, power, normalized
         self.f_min, self.f_max = f_min, f_max
         self.spectrogram = Spectrogram(n_fft=n_fft, win_length=self.win_length, hop_length=self.hop_length,
