@@ -55,6 +55,13 @@ def test_spectrogram_gradcheck_and_views():
                                    T.MelSpectrogram(n_fft=16, n_mels=4)(view.contiguous()).numpy(), rtol=1e-6)
 
 
+def test_empty_batches_keep_their_shape():
+    assert T.Spectrogram(n_fft=64)(ember.zeros(0, 800)).shape == (0, 33, 26)
+    assert T.MelSpectrogram(n_fft=64, n_mels=8)(ember.zeros(0, 3, 800)).shape == (0, 3, 8, 26)
+    assert T.ComputeDeltas()(ember.zeros(0, 5)).shape == (0, 5)
+    assert T.Fade(2, 2)(ember.zeros(0, 5)).shape == (0, 5)
+
+
 def test_spectrogram_finds_a_tone():
     t = ember.arange(4000, dtype=ember.float64) / 4000
     spec = T.Spectrogram(n_fft=200)(ember.sin(2 * np.pi * 500 * t))
