@@ -44,6 +44,7 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+from . import fft  # noqa: E402  (torch.fft: a module, as in PyTorch)
 from . import nn, optim, utils  # noqa: E402
 from .nn._functional.layers import cosine_similarity, pairwise_distance  # noqa: E402  (torch.* too)
 from .serialization import load, save  # noqa: E402

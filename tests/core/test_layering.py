@@ -30,6 +30,7 @@ LAYERS = (
     ("shape, indexing, linalg and random ops", ("ops.shape", "ops.indexing", "ops.linalg", "ops.random",
                                                 "ops.complex")),
     ("ops", ("ops",)),
+    ("spectral ops", ("fft", "_spectral")),
     ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd")),
     ("namespaces", ("cuda", "accelerator", "backends", "_compile", "onnx", "distributed")),
     ("nn", ("nn",)),
