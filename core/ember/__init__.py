@@ -29,6 +29,7 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
 from .ops.complex import *  # noqa: F401,F403
+from .ops.spectral import *  # noqa: F401,F403
 
 
 def is_tensor(obj) -> bool:

@@ -236,7 +236,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:
     """``real + i imag`` from two float tensors of the same dtype (broadcast).
 
     >>> ember.complex(ember.tensor([1.0, 2.0]), ember.tensor([0.5, -1.0]))
-    tensor([1.0000+0.5000j, 2.0000-1.0000j])
+    tensor([1.+0.5000j, 2.-1.0000j])
     """
     _check_float_pair(real, imag)
     return Complex.apply(real, imag)

@@ -47,6 +47,47 @@ ERRORS = [
     "torch.fft.fft(x.sum())",
 ]
 
+HANN16 = "torch.hann_window(16, dtype=y.dtype)"
+STFT_CASES = [
+    "torch.stft(y, 16, return_complex=True)", f"torch.stft(y, 16, hop_length=5, window={HANN16}, return_complex=True)",
+    "torch.stft(y[0], 32, win_length=16, window=w, return_complex=True)",
+    "torch.stft(y[:, ::2], 8, hop_length=3, center=False, return_complex=True)",
+    "torch.stft(y, 16, pad_mode='constant', normalized=True, window=w, return_complex=True)",
+    "torch.stft(y, 12, pad_mode='replicate', onesided=False, return_complex=True)",
+    "torch.stft(y, 10, pad_mode='circular', return_complex=True)", "torch.stft(y, 16, window=w, return_complex=False)",
+    "torch.stft(c[0], 4, hop_length=2, return_complex=True)", "torch.stft(y, 16, window=w * 1j + 1)",
+    "y.stft(20, hop_length=7, win_length=11, window=w[:11], return_complex=True)",
+    "torch.istft(torch.stft(y, 16, window=w, return_complex=True), 16, window=w)",
+    f"torch.istft(torch.stft(y, 16, window={HANN16}, return_complex=True), 16, window={HANN16}, length=60)",
+    "torch.istft(torch.stft(y, 16, window=w, return_complex=True, normalized=True), 16, window=w, normalized=True, "
+    "length=64)",
+    "torch.istft(torch.stft(y, 16, window=w, center=False, return_complex=True), 16, window=w, center=False)",
+    "torch.istft(torch.stft(y, 12, window=torch.hann_window(12, dtype=y.dtype), onesided=False, return_complex=True),"
+    " 12, window=torch.hann_window(12, dtype=y.dtype), onesided=False)",
+    "torch.istft(torch.stft(y, 12, window=torch.hann_window(12, dtype=y.dtype), onesided=False, return_complex=True),"
+    " 12, window=torch.hann_window(12, dtype=y.dtype), return_complex=True)",
+    "torch.istft(torch.stft(y[1], 16, win_length=10, window=w[:10], hop_length=3, return_complex=True), 16, "
+    "win_length=10, window=w[:10], hop_length=3)",
+    f"torch.istft(c[:, :9].t(), 16, window={HANN16})",
+    "torch.stft(y, 16, window=w, return_complex=True).istft(16, window=w, length=70)",
+    "torch.hann_window(10, dtype=y.dtype)", "torch.hamming_window(7, False, dtype=y.dtype)",
+    "torch.blackman_window(9, dtype=y.dtype)", "torch.bartlett_window(6, False, dtype=y.dtype)",
+    "torch.kaiser_window(8, True, 5.0, dtype=y.dtype)", "torch.hann_window(1)", "torch.hann_window(0, dtype=y.dtype)",
+    "torch.hamming_window(5, True, 0.6, 0.4, dtype=y.dtype)", "torch.bartlett_window(7, dtype=y.dtype)",
+]
+
+STFT_ERRORS = [
+    "torch.stft(y, 16)", "torch.stft(y, 0, return_complex=True)", "torch.stft(y, 200, return_complex=True)",
+    "torch.stft(y, 16, hop_length=0, return_complex=True)", "torch.stft(y, 16, win_length=20, return_complex=True)",
+    "torch.stft(y, 16, window=w[:10], return_complex=True)", "torch.stft(y[None], 16, return_complex=True)",
+    "torch.stft(y, 16, return_complex=True, onesided=True, window=w * 1j)",
+    "torch.stft(y, 16, pad_mode='bad', return_complex=True)", "torch.stft(y, 16, return_complex=True, align_to_window=True)",
+    "torch.istft(y, 16)", "torch.istft(c[:, :7].t(), 16)",
+    "torch.istft(c[:, :9].t(), 16, window=torch.zeros(16))",
+    "torch.istft(torch.stft(y, 16, return_complex=True), 16, return_complex=True)",
+    "torch.hann_window(4, dtype=torch.int64)", "torch.hann_window(-1)",
+]
+
 DTYPES = {"64": ("complex64", "float32"), "128": ("complex128", "float64")}
 
 
@@ -83,15 +124,13 @@ def record(torch, cases, prefix, data, meta):
                         data[f"{prefix}_grad_{tag}_{i}_{k}"] = x[k].grad.resolve_conj().numpy()
 
 
-def main(extra_cases=None):
+def main():
     import torch
-    data, meta = {f"in_{k}": v for k, v in INPUTS.items()}, {"fft": FFT_CASES, "errors": {}}
+    data, meta = {f"in_{k}": v for k, v in INPUTS.items()}, {"fft": FFT_CASES, "stft": STFT_CASES, "errors": {}}
     record(torch, FFT_CASES, "fft", data, meta)
-    for name, cases in (extra_cases or {}).items():
-        meta[name] = cases
-        record(torch, cases, name, data, meta)
+    record(torch, STFT_CASES, "stft", data, meta)
     x = inputs(torch, "complex64", "float32", False)
-    for expr in ERRORS + list((extra_cases or {}).get("errors", [])):
+    for expr in ERRORS + STFT_ERRORS:
         try:
             eval(expr, {"torch": torch}, x)
         except Exception as e:   # noqa: BLE001 - the type is the reference
