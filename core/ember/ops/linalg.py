@@ -119,6 +119,8 @@ def matmul_grads(g, a, b, need_a: bool, need_b: bool):
     folded into the rows so the gradient comes out of a single matrix product instead of a
     batch of products summed afterwards. Otherwise the engine sums broadcast batch dims.
     """
+    # Complex operands: the gradient is g @ conj(b)^T and conj(a)^T @ g (conj is the identity on real tensors).
+    a, b = a.conj(), b.conj()
     if a._data.ndim == 1 and b._data.ndim == 1:
         return (g * b if need_a else None, g * a if need_b else None)
     a2 = a.unsqueeze(0) if a._data.ndim == 1 else a          # (..., n, k)
@@ -157,7 +159,7 @@ def _matmul(cls, a, b) -> Tensor:
     if b._device is not dev:
         raise device_mismatch(cls.__name__, dev, b._device)
     out = _product(a._data, b._data, xp_of(a))
-    if (a._rg or b._rg) and _STATE.enabled and out.dtype.kind == "f":
+    if (a._rg or b._rg) and _STATE.enabled and out.dtype.kind in "fc":
         return record(cls, out, dev, (a, b), (save(a), save(b)))
     return _make(out, dev)
 
@@ -234,7 +236,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """``dot`` with the first argument conjugated (the same as ``dot`` for real tensors)."""
     _check_vectors("vdot", input, other)
-    return _matmul(Dot, input, other)
+    return _matmul(Dot, input.conj(), other)
 
 
 # ---------------------------------------------------------------------------------------

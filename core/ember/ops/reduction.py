@@ -114,7 +114,8 @@ def _count(shape: tuple, dims) -> int:
 
 
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _tname(np_dtype) -> str:
@@ -138,7 +139,7 @@ def _eye_along(n: int, dim: int, ndim: int, device) -> Tensor:
 
 def _out(cls, out, x: Tensor, saved=None, save_output=False, **attrs) -> Tensor:
     """Wrap a reduction's result; record ``cls`` (with ``attrs`` on the node) when ``x`` needs a gradient."""
-    if x._rg and STATE.enabled and out.dtype.kind == "f":
+    if x._rg and STATE.enabled and out.dtype.kind in "fc":
         res = record(cls, out, x._device, (x,), saved, save_output)
         res.grad_fn.__dict__.update(attrs)
         return res
@@ -199,11 +200,11 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     d = input._data
     if dtype is not None:
         target = dt.to_dtype(dtype)
-        if not target.is_floating_point:
+        if not (target.is_floating_point or target.is_complex):
             raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating "
                                f"point or complex dtype. Got: {_tname(target.np)}")
         d = d.astype(target.np, copy=False)
-    elif d.dtype.kind != "f":
+    elif d.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_tname(d.dtype)}")
     dims = reduce_dims(dim, d.ndim)
@@ -405,6 +406,7 @@ def _max_min(name: str, input: Tensor, dim, keepdim: bool, other):
         if not isinstance(other, Tensor):
             raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}")
         return (maximum if name == "max" else minimum)(input, other)
+    refuse_complex(f"{name}_all" if dim is None else name, input)
     if dim is None:
         return _extreme(name, name == "max", input, None, False)
     return _extreme_dim(name, input, dim, keepdim)
@@ -428,12 +430,14 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 @registry.op(method=True, numpy_aliases=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
+    refuse_complex("amax", input)
     return _extreme("amax", True, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
 @registry.op(method=True, numpy_aliases=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
+    refuse_complex("amin", input)
     return _extreme("amin", False, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
@@ -447,7 +451,14 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
                      _extreme("aminmax", True, input, dims, keepdim))
 
 
+def refuse_complex(name: str, input: Tensor, exc=NotImplementedError, message=None) -> None:
+    """Complex numbers have no order: PyTorch's ordering ops refuse them (NumPy's order is lexicographic)."""
+    if input._data.dtype.kind == "c":
+        raise exc(message or f'"{name}" not implemented for \'{_tname(input._data.dtype)}\'')
+
+
 def _arg_extreme(name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    refuse_complex(name, input, RuntimeError, f"{name}(): does not support complex input")
     d = input._data
     xp = xp_of(input)
     fn = xp.argmax if name == "argmax" else xp.argmin
