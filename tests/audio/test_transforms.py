@@ -25,23 +25,31 @@ def _wave(*shape, dtype=ember.float64, seed=0):
     return ember.tensor(np.random.default_rng(seed).uniform(-1, 1, shape), dtype=dtype)
 
 
-SPECTRAL = ("Spectrogram", "MelSpectrogram", "MFCC")
+SPECTRAL = ("Spectrogram", "MelSpectrogram", "MFCC", "InverseSpectrogram", "GriffinLim", "TimeStretch")
+COMPLEX_INPUT = ("InverseSpectrogram", "TimeStretch")  # their stored input is view_as_real pairs
+# these get torch's own float32 Hann window: ember.hann_window differs from it by up to 1 ulp, which
+# Griffin-Lim's iterations amplify to ~1e-5, and the comparison is about the algorithm
+TORCH_WINDOW = ("InverseSpectrogram", "GriffinLim")
 
 
-def _spectral_case_needs_complex(kwargs) -> bool:
-    return "power" in kwargs and kwargs["power"] is None
+def test_default_window_is_torchs_hann_window():
+    _, _, (expected,) = load("hann_window_64")
+    np.testing.assert_allclose(ember.hann_window(64).numpy(), expected, rtol=0, atol=2e-7)
 
 
 @pytest.mark.parametrize("name", case_names(*SPECTRAL))
 def test_spectral_matches_torchaudio(name):
     kwargs, inputs, expected = load(name)
-    if _spectral_case_needs_complex(kwargs):
-        pytest.skip("power=None is the complex STFT: needs complex tensors and ember.stft in the core")
+    fn = function_name(name)
     if "window_fn" in kwargs:
-        if not hasattr(ember, kwargs["window_fn"]):
-            pytest.skip(f"ember.{kwargs['window_fn']} is not in the core yet")
         kwargs["window_fn"] = getattr(ember, kwargs["window_fn"])
-    check(getattr(T, function_name(name))(**kwargs)(*inputs), expected[0], name)
+    call_kwargs = {"length": kwargs.pop("length")} if fn == "InverseSpectrogram" else {}
+    if fn in COMPLEX_INPUT:
+        inputs = [ember.view_as_complex(inputs[0])]
+    module = getattr(T, fn)(**kwargs)
+    if fn in TORCH_WINDOW:
+        module.window = ember.tensor(load("hann_window_64")[2][0])
+    check(module(*inputs, **call_kwargs), expected[0], name)
 
 
 def test_spectrogram_gradcheck_and_views():
@@ -53,6 +61,53 @@ def test_spectrogram_gradcheck_and_views():
     for view in (base.t(), base.t()[:, ::2]):
         np.testing.assert_allclose(T.MelSpectrogram(n_fft=16, n_mels=4)(view).numpy(),
                                    T.MelSpectrogram(n_fft=16, n_mels=4)(view.contiguous()).numpy(), rtol=1e-6)
+
+
+def test_complex_spectrogram_round_trip_and_gradients():
+    x = _wave(2, 3, 160)
+    spec = T.Spectrogram(n_fft=32, hop_length=8, power=None)(x)
+    assert spec.dtype == ember.complex128 and spec.shape == (2, 3, 17, 21)
+    back = T.InverseSpectrogram(n_fft=32, hop_length=8)(spec, length=160)
+    np.testing.assert_allclose(back.numpy(), x.numpy(), atol=1e-12)
+    padded = T.InverseSpectrogram(n_fft=32, hop_length=8, pad=5)(
+        T.Spectrogram(n_fft=32, hop_length=8, pad=5, power=None)(x), length=160)
+    np.testing.assert_allclose(padded.numpy(), x.numpy(), atol=1e-12)
+    small = _wave(1, 24).requires_grad_()
+    spec_fn = T.Spectrogram(n_fft=8, hop_length=4, power=None, normalized=True).to(ember.float64)
+    assert gradcheck(spec_fn, (small,))
+    inv = T.InverseSpectrogram(n_fft=8, hop_length=4).to(ember.float64)
+    assert gradcheck(lambda z: inv(z, length=24), (spec_fn(small).detach().requires_grad_(),))
+
+
+def test_griffinlim_gradcheck_random_init_and_errors():
+    spec = T.Spectrogram(n_fft=8, hop_length=2).to(ember.float64)(_wave(1, 24)).requires_grad_()
+    gl = T.GriffinLim(n_fft=8, hop_length=2, n_iter=2, rand_init=False).to(ember.float64)
+    assert gradcheck(gl, (spec.detach().abs().add(0.5).requires_grad_(),))
+    rand = T.GriffinLim(n_fft=8, hop_length=2, n_iter=2).to(ember.float64)
+    ember.manual_seed(4)
+    first = rand(spec.detach())
+    ember.manual_seed(4)
+    assert (rand(spec.detach()) == first).all()
+    with pytest.raises(ValueError, match=r"momentum must be in the range \[0, 1\)"):
+        T.GriffinLim(momentum=1.0)
+    with pytest.raises(ValueError, match=r"momentum must be in range \[0, 1\)"):
+        AF.griffinlim(spec, ember.hann_window(8), 8, 2, 8, 2.0, 1, -0.1, None, False)
+    with pytest.raises(ValueError, match="complex dtype"):
+        T.InverseSpectrogram(n_fft=8)(spec)
+
+
+def test_time_stretch_rates_gradients_and_errors():
+    spec = T.Spectrogram(n_fft=32, hop_length=8, power=None)(_wave(2, 200))
+    stretch = T.TimeStretch(hop_length=8, n_freq=17)
+    assert stretch(spec, 1.0) is spec
+    assert stretch(spec, 2.0).shape == (2, 17, 13) and stretch(spec, 0.5).shape == (2, 17, 52)
+    small = spec[:1, :5, :6].detach().requires_grad_()
+    advance = ember.linspace(0, 4 * np.pi, 5, dtype=ember.float64)[:, None]
+    assert gradcheck(lambda z: AF.phase_vocoder(z, 1.5, advance), (small,))
+    with pytest.raises(ValueError, match="must pass a valid rate"):
+        stretch(spec)
+    with pytest.warns(UserWarning, match="must be complex"):
+        T.TimeStretch(n_freq=17, fixed_rate=2.0)(spec.abs())
 
 
 def test_empty_batches_keep_their_shape():
@@ -69,7 +124,6 @@ def test_spectrogram_finds_a_tone():
 
 
 @pytest.mark.parametrize("make, error, match", [
-    (lambda: T.Spectrogram(power=None)(ember.zeros(800)), NotImplementedError, "complex"),
     (lambda: T.Spectrogram(normalized="energy")(ember.zeros(800)), ValueError, "Invalid normalized parameter"),
     (lambda: T.Spectrogram(n_fft=64, win_length=80)(ember.zeros(800)), RuntimeError, "win_length"),
     (lambda: T.MFCC(dct_type=3), ValueError, "DCT type not supported"),

@@ -193,6 +193,9 @@ def spectral_cases():
                       "no_norm": dict(sample_rate=8000, n_mfcc=10, dct_type=2, norm=None,
                                       melkwargs=dict(n_fft=64, n_mels=16))}.items():
         case(f"MFCC_{label}", "MFCC", kw, [x32], lambda x, kw=kw: T.MFCC(**kw)(x))
+    # torch's float32 Hann window: the InverseSpectrogram/GriffinLim tests install it, so that they measure the
+    # algorithm (Griffin-Lim amplifies a 1-ulp difference of the window to ~1e-5)
+    case("hann_window_64", "hann_window", dict(window_length=64), [], lambda: torch.hann_window(64))
     spec = T.Spectrogram(n_fft=64, power=None)(torch.from_numpy(x64)).numpy()
     spec_ri = np.ascontiguousarray(np.stack([spec.real, spec.imag], -1))
     case("InverseSpectrogram", "InverseSpectrogram", dict(n_fft=64, length=400), [spec_ri],

@@ -6,8 +6,9 @@ from .deltas import compute_deltas
 from .filterbanks import create_dct, linear_fbanks, melscale_fbanks
 from .masking import mask_along_axis, mask_along_axis_iid
 from .resampling import resample, speed
-from .spectral import spectrogram
+from .spectral import griffinlim, inverse_spectrogram, phase_vocoder, spectrogram
 
 __all__ = ["resample", "speed", "melscale_fbanks", "linear_fbanks", "create_dct", "amplitude_to_DB",
            "DB_to_amplitude", "gain", "mu_law_encoding", "mu_law_decoding", "compute_deltas",
-           "mask_along_axis", "mask_along_axis_iid", "spectrogram"]
+           "mask_along_axis", "mask_along_axis_iid", "spectrogram", "inverse_spectrogram", "griffinlim",
+           "phase_vocoder"]

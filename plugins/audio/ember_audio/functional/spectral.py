@@ -1,36 +1,13 @@
-"""Magnitude spectrograms (torchaudio's ``spectrogram`` for a real ``power``).
-
-Each frame's DFT is a product with the windowed DFT basis (cosines and negated sines side by side, one
-GEMM for both parts), which is differentiable through Ember's matmul. Complex spectrograms
-(``power=None``), their inverse, Griffin-Lim and the phase vocoder need complex tensors and
-``ember.stft``; until the core has them, ``power=None`` raises.
-"""
+"""Spectrograms over ``ember.stft``/``ember.istft`` (torchaudio's ``spectrogram``, ``inverse_spectrogram``,
+``griffinlim`` and ``phase_vocoder``)."""
 from __future__ import annotations
 
-import functools
 import math
-
-import numpy as np
 
 import ember
 import ember.nn.functional as F
 
-__all__ = ["spectrogram"]
-
-
-def hann_window(window_length: int, periodic: bool = True, *, dtype=None, device=None):
-    """``ember.hann_window`` where the core has it; otherwise the same window: ``sin(pi n / N)^2``.
-
-    >>> hann_window(4)
-    tensor([0.0000, 0.5000, 1.0000, 0.5000])
-    """
-    core = getattr(ember, "hann_window", None)
-    if core is not None:
-        return core(window_length, periodic, dtype=dtype, device=device)
-    denom = window_length if periodic else window_length - 1
-    n = np.arange(window_length, dtype=np.float64)
-    values = np.sin(math.pi * n / max(denom, 1)) ** 2 if window_length > 1 else np.ones(window_length)
-    return ember.tensor(values, dtype=dtype or ember.float32, device=device)
+__all__ = ["spectrogram", "inverse_spectrogram", "griffinlim", "phase_vocoder"]
 
 
 def _spec_norms(normalized) -> tuple:
@@ -44,75 +21,134 @@ def _spec_norms(normalized) -> tuple:
     raise TypeError(f"normalized must be a bool or 'frame_length'/'window', got {type(normalized).__name__}")
 
 
-@functools.lru_cache(maxsize=16)
-def _dft_basis(n_fft: int, n_bins: int) -> np.ndarray:
-    """``(n_fft, 2 * n_bins)`` float64: ``cos`` then ``-sin`` of ``2 pi n k / n_fft`` (angles reduced exactly)."""
-    nk = np.outer(np.arange(n_fft), np.arange(n_bins)) % n_fft
-    angle = 2 * math.pi * nk / n_fft
-    return np.concatenate([np.cos(angle), -np.sin(angle)], axis=1)
-
-
-def _padded_window(window, n_fft: int):
-    """The window centred in ``n_fft`` samples, as ``torch.stft`` places a shorter one."""
-    win_length = window.shape[0]
-    if win_length > n_fft:
-        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win_length} and n_fft={n_fft}")
-    left = (n_fft - win_length) // 2
-    return F.pad(window, (left, n_fft - win_length - left))
-
-
-def _frames(signal, n_fft: int, hop_length: int, center: bool, pad_mode: str):
-    """(batch, n_frames, n_fft) frames of a (batch, time) signal, padded by ``n_fft // 2`` when centred."""
-    if center:
-        half = n_fft // 2
-        signal = F.pad(signal[:, None], (half, half), mode=pad_mode)[:, 0]
-    if signal.shape[-1] < n_fft:
-        raise RuntimeError(f"stft: the padded input has {signal.shape[-1]} samples, fewer than n_fft={n_fft}")
-    return signal.unfold(-1, n_fft, hop_length)
-
-
-def _stft_parts(signal, window, n_fft, hop_length, center, pad_mode, onesided, frame_length_norm):
-    """Real and imaginary parts, each (batch, n_bins, n_frames), of ``torch.stft`` of ``signal``."""
-    n_bins = n_fft // 2 + 1 if onesided else n_fft
-    basis = ember.tensor(_dft_basis(n_fft, n_bins), dtype=signal.dtype, device=signal.device)
-    basis = _padded_window(window.to(signal.dtype), n_fft)[:, None] * basis
-    if frame_length_norm:
-        basis = basis * (1.0 / math.sqrt(n_fft))
-    frames = _frames(signal, n_fft, hop_length, center, pad_mode)
-    batch, n_frames = frames.shape[:2]
-    # one 2-D GEMM over every frame of the batch (a batched matmul of 3-D operands is slower)
-    spec = (frames.reshape(batch * n_frames, n_fft) @ basis).reshape(batch, n_frames, 2 * n_bins)
-    spec = spec.transpose(-1, -2)
-    return spec[:, :n_bins], spec[:, n_bins:]
+def _packed(x, n_last: int):
+    """``x`` with its leading dimensions flattened into one (so empty batches keep working)."""
+    shape = x.shape
+    return x.reshape(math.prod(shape[:-n_last]), *shape[-n_last:])
 
 
 def spectrogram(waveform, pad: int, window, n_fft: int, hop_length: int, win_length: int, power,
                 normalized, center: bool = True, pad_mode: str = "reflect", onesided: bool = True,
                 return_complex=None):
-    """``|STFT(waveform)| ** power`` of a (..., time) waveform: (..., n_fft // 2 + 1, n_frames).
+    """The STFT of a (..., time) waveform, (..., n_fft // 2 + 1, n_frames): ``|STFT| ** power``, or the
+    complex STFT itself for ``power=None``.
 
     ``normalized``: ``True``/``"window"`` divides by the window's L2 norm, ``"frame_length"`` by
-    ``sqrt(n_fft)``. ``power=None`` (the complex STFT) needs complex tensors, which Ember lacks for now.
+    ``sqrt(n_fft)``.
 
     >>> import ember_audio.functional as AF
     >>> x = ember.sin(ember.arange(800, dtype=ember.float32) * 0.3)
-    >>> spec = AF.spectrogram(x, 0, hann_window(400), 400, 200, 400, 2.0, False)
+    >>> spec = AF.spectrogram(x, 0, ember.hann_window(400), 400, 200, 400, 2.0, False)
     >>> spec.shape, int(spec[:, 2].argmax())  # 0.3 rad/sample = bin 0.3 * 400 / (2 pi) ~ 19
     (ember.Size([201, 5]), 19)
     """
-    if power is None:
-        raise NotImplementedError("spectrogram(power=None) returns the complex STFT, which needs complex "
-                                  "tensors (ember.stft); pass power=1.0 (magnitude) or 2.0 (power)")
     if pad > 0:
         waveform = F.pad(waveform, (pad, pad), "constant")
     frame_length_norm, window_norm = _spec_norms(normalized)
     shape = waveform.shape
-    signal = waveform.reshape(math.prod(shape[:-1]), shape[-1])
-    real, imag = _stft_parts(signal, window, n_fft, hop_length, center, pad_mode, onesided, frame_length_norm)
-    energy = real * real + imag * imag
+    spec = ember.stft(_packed(waveform, 1), n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                      window=window, center=center, pad_mode=pad_mode, normalized=frame_length_norm,
+                      onesided=onesided, return_complex=True)
+    spec = spec.reshape(*shape[:-1], *spec.shape[-2:])
     if window_norm:
-        energy = energy / window.to(energy.dtype).pow(2.0).sum()
-    energy = energy.reshape(*shape[:-1], *energy.shape[-2:])
-    if power == 2.0:
-        return energy
-    return ember.sqrt(energy) if power == 1.0 else energy.pow(power / 2)
+        spec = spec / window.pow(2.0).sum().sqrt()
+    if power is None:
+        return spec
+    return spec.abs() if power == 1.0 else spec.abs().pow(power)
+
+
+def _complex_dtype(real_dtype):
+    return ember.complex128 if real_dtype == ember.float64 else ember.complex64
+
+
+def inverse_spectrogram(spectrogram, length, pad: int, window, n_fft: int, hop_length: int, win_length: int,
+                        normalized, center: bool = True, pad_mode: str = "reflect", onesided: bool = True):
+    """The waveform (..., time) of a complex (..., freq, frames) spectrogram: ``istft`` with the options
+    that made it (``pad`` is removed again when ``length`` is given).
+
+    >>> import ember_audio.functional as AF
+    >>> w = ember.hann_window(64, dtype=ember.float64)
+    >>> x = ember.sin(ember.arange(640, dtype=ember.float64) * 0.2)
+    >>> spec = AF.spectrogram(x, 0, w, 64, 16, 64, None, False)
+    >>> back = AF.inverse_spectrogram(spec, 640, 0, w, 64, 16, 64, False)
+    >>> bool(ember.allclose(back, x, atol=1e-10))
+    True
+    """
+    frame_length_norm, window_norm = _spec_norms(normalized)
+    if not spectrogram.is_complex():
+        raise ValueError("Expected `spectrogram` to be complex dtype.")
+    if window_norm:
+        spectrogram = spectrogram * window.pow(2.0).sum().sqrt()
+    shape = spectrogram.shape
+    waveform = ember.istft(_packed(spectrogram, 2), n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
+                           center=center, normalized=frame_length_norm, onesided=onesided,
+                           length=length + 2 * pad if length is not None else None, return_complex=False)
+    if length is not None and pad > 0:
+        waveform = waveform[:, pad:-pad]
+    return waveform.reshape(*shape[:-2], waveform.shape[-1])
+
+
+def griffinlim(specgram, window, n_fft: int, hop_length: int, win_length: int, power: float, n_iter: int,
+               momentum: float, length, rand_init: bool):
+    """A waveform whose spectrogram magnitude is ``specgram ** (1 / power)``: Griffin-Lim phase retrieval
+    with fast-Griffin-Lim momentum (initial phases random from Ember's generator, or zero).
+
+    >>> import ember_audio.functional as AF
+    >>> w = ember.hann_window(32)
+    >>> spec = AF.spectrogram(ember.sin(ember.arange(320) * 0.3), 0, w, 32, 8, 32, 2.0, False)
+    >>> AF.griffinlim(spec, w, 32, 8, 32, 2.0, 4, 0.99, 320, False).shape
+    ember.Size([320])
+    """
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in range [0, 1). Found: {momentum}")
+    momentum = momentum / (1 + momentum)
+    shape = specgram.shape
+    magnitude = _packed(specgram, 2).pow(1 / power)
+    complex_dtype = _complex_dtype(magnitude.dtype)
+    if rand_init:
+        angles = ember.rand(magnitude.shape, dtype=complex_dtype, device=magnitude.device)
+    else:
+        angles = ember.ones(magnitude.shape, dtype=complex_dtype, device=magnitude.device)
+    stft_args = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window)
+    previous = None
+    for _ in range(n_iter):
+        inverse = ember.istft(magnitude * angles, length=length, **stft_args)
+        rebuilt = ember.stft(inverse, center=True, pad_mode="reflect", normalized=False, onesided=True,
+                             return_complex=True, **stft_args)
+        # fast Griffin-Lim: step past the projection by the momentum times the last move
+        angles = rebuilt if previous is None or not momentum else rebuilt - momentum * previous
+        angles = angles / (angles.abs() + 1e-16)
+        previous = rebuilt
+    waveform = ember.istft(magnitude * angles, length=length, **stft_args)
+    return waveform.reshape(*shape[:-2], waveform.shape[-1])
+
+
+def phase_vocoder(complex_specgrams, rate: float, phase_advance):
+    """Stretch a complex (..., freq, frames) spectrogram in time by ``1 / rate`` without changing pitch:
+    magnitudes interpolate between neighbouring frames, phases advance by each bin's expected rotation
+    (``phase_advance``, (freq, 1)) plus the measured deviation.
+
+    >>> import ember_audio.functional as AF
+    >>> spec = ember.polar(ember.ones(5, 10, dtype=ember.float64), ember.zeros(5, 10, dtype=ember.float64))
+    >>> advance = ember.linspace(0, math.pi * 4, 5, dtype=ember.float64)[:, None]
+    >>> AF.phase_vocoder(spec, 2.0, advance).shape
+    ember.Size([5, 5])
+    """
+    if rate == 1.0:
+        return complex_specgrams
+    shape = complex_specgrams.shape
+    flat = _packed(complex_specgrams, 2)
+    magnitude, angle = flat.abs(), flat.angle()
+    real_dtype = magnitude.dtype
+    time_steps = ember.arange(0, shape[-1], rate, device=flat.device, dtype=real_dtype)
+    alphas = time_steps % 1.0
+    # two zero frames past the end: the last steps read frames t and t + 1 there (zero magnitude and angle)
+    magnitude, padded_angle = F.pad(magnitude, [0, 2]), F.pad(angle, [0, 2])
+    left, right = time_steps.long(), (time_steps + 1).long()
+    angle_0, angle_1 = padded_angle.index_select(-1, left), padded_angle.index_select(-1, right)
+    norm_0, norm_1 = magnitude.index_select(-1, left), magnitude.index_select(-1, right)
+    deviation = angle_1 - angle_0 - phase_advance
+    deviation = deviation - 2 * math.pi * ember.round(deviation / (2 * math.pi))  # wrapped to [-pi, pi]
+    phase = ember.cat([angle[..., :1], (deviation + phase_advance)[..., :-1]], dim=-1)
+    stretched = ember.polar(alphas * norm_1 + (1 - alphas) * norm_0, ember.cumsum(phase, -1))
+    return stretched.reshape(*shape[:-2], *stretched.shape[1:])

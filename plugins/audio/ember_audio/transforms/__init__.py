@@ -3,8 +3,8 @@ from .amplitude import AmplitudeToDB, Fade, MuLawDecoding, MuLawEncoding, Vol
 from .features import ComputeDeltas, MelScale
 from .masking import FrequencyMasking, TimeMasking
 from .resampling import Resample, Speed, SpeedPerturbation
-from .spectral import MFCC, MelSpectrogram, Spectrogram
+from .spectral import MFCC, GriffinLim, InverseSpectrogram, MelSpectrogram, Spectrogram, TimeStretch
 
 __all__ = ["Resample", "Speed", "SpeedPerturbation", "AmplitudeToDB", "MuLawEncoding", "MuLawDecoding",
            "Vol", "Fade", "MelScale", "ComputeDeltas", "FrequencyMasking", "TimeMasking", "Spectrogram",
-           "MelSpectrogram", "MFCC"]
+           "InverseSpectrogram", "GriffinLim", "MelSpectrogram", "MFCC", "TimeStretch"]

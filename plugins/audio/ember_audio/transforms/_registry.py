@@ -23,7 +23,9 @@ _FUNCTIONAL = {
     _amplitude.MuLawDecoding: F.mu_law_decoding, _amplitude.Vol: F.gain, _amplitude.Fade: None,
     _features.MelScale: F.melscale_fbanks, _features.ComputeDeltas: F.compute_deltas,
     _masking.FrequencyMasking: F.mask_along_axis, _masking.TimeMasking: F.mask_along_axis,
-    _spectral.Spectrogram: F.spectrogram, _spectral.MelSpectrogram: None, _spectral.MFCC: None,
+    _spectral.Spectrogram: F.spectrogram, _spectral.InverseSpectrogram: F.inverse_spectrogram,
+    _spectral.GriffinLim: F.griffinlim, _spectral.MelSpectrogram: None, _spectral.MFCC: None,
+    _spectral.TimeStretch: F.phase_vocoder,
 }
 
 
