@@ -110,6 +110,13 @@ def test_time_stretch_rates_gradients_and_errors():
         T.TimeStretch(n_freq=17, fixed_rate=2.0)(spec.abs())
 
 
+def test_return_complex_is_deprecated():
+    with pytest.warns(UserWarning, match="deprecated"):
+        AF.spectrogram(ember.zeros(64), 0, ember.hann_window(16), 16, 4, 16, 2.0, False, return_complex=True)
+    with pytest.warns(UserWarning, match="deprecated"):
+        T.Spectrogram(n_fft=16, return_complex=False)
+
+
 def test_empty_batches_keep_their_shape():
     assert T.Spectrogram(n_fft=64)(ember.zeros(0, 800)).shape == (0, 33, 26)
     assert T.MelSpectrogram(n_fft=64, n_mels=8)(ember.zeros(0, 3, 800)).shape == (0, 3, 8, 26)

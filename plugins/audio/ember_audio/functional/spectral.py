@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import ember
 import ember.nn.functional as F
@@ -42,6 +43,9 @@ def spectrogram(waveform, pad: int, window, n_fft: int, hop_length: int, win_len
     >>> spec.shape, int(spec[:, 2].argmax())  # 0.3 rad/sample = bin 0.3 * 400 / (2 pi) ~ 19
     (ember.Size([201, 5]), 19)
     """
+    if return_complex is not None:
+        warnings.warn("`return_complex` argument is now deprecated and is not effective. "
+                      "`spectrogram(power=None)` always returns a tensor with complex dtype.", stacklevel=2)
     if pad > 0:
         waveform = F.pad(waveform, (pad, pad), "constant")
     frame_length_norm, window_norm = _spec_norms(normalized)
