@@ -6,9 +6,9 @@ Needs torch + torchaudio (the tests never import them); run from the repository 
     /work/audioref/bin/python tests/audio/data/make_transforms_reference.py
 
 (made with torch 2.11.0 and torchaudio 2.11.0). Every input is drawn here from NumPy with a fixed seed and
-stored next to the outputs (once when cases share it), so the tests feed Ember exactly the same numbers. ``meta`` (JSON as bytes)
-maps each case name to ``{"fn": ..., "kwargs": {...}, "inputs": [keys], "outputs": [keys]}``; the arrays
-are stored under those keys. Complex outputs are stored as ``view_as_real`` (a trailing dimension of 2).
+stored next to the outputs (once when cases share it), so the tests feed Ember exactly the same numbers.
+``meta`` (JSON as bytes) maps each case name to ``{"fn": ..., "kwargs": {...}, "inputs": [keys],
+"outputs": [keys]}``; the arrays are stored under those keys. Complex outputs are stored as ``view_as_real`` (a trailing dimension of 2).
 """
 import json
 import os

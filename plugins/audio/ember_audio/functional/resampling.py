@@ -35,7 +35,8 @@ def _check_method(resampling_method: str) -> str:
 
 def _check_positive(orig_freq, new_freq) -> None:
     if orig_freq <= 0 or new_freq <= 0:
-        raise ValueError(f"Original frequency and desired frequency should be positive (got {orig_freq} and {new_freq})")
+        raise ValueError("Original frequency and desired frequency should be positive "
+                         f"(got {orig_freq} and {new_freq})")
 
 
 def _reduced(orig_freq, new_freq) -> tuple:

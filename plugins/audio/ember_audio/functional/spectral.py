@@ -84,8 +84,8 @@ def inverse_spectrogram(spectrogram, length, pad: int, window, n_fft: int, hop_l
     if window_norm:
         spectrogram = spectrogram * window.pow(2.0).sum().sqrt()
     shape = spectrogram.shape
-    waveform = ember.istft(_packed(spectrogram, 2), n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                           center=center, normalized=frame_length_norm, onesided=onesided,
+    waveform = ember.istft(_packed(spectrogram, 2), n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                           window=window, center=center, normalized=frame_length_norm, onesided=onesided,
                            length=length + 2 * pad if length is not None else None, return_complex=False)
     if length is not None and pad > 0:
         waveform = waveform[:, pad:-pad]
