@@ -309,7 +309,10 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        value = self.item()
+        if type(value) is complex:
+            raise RuntimeError("value cannot be converted to type double without overflow")   # PyTorch's words
+        return float(value)
 
     def __int__(self) -> int:
         return int(self.item())

@@ -46,9 +46,11 @@ def _fit(g, shape, dtype):
     if g._data.shape != shape:
         g = _sum_to(g, shape)
     if g._data.dtype != dtype:
-        # A complex gradient reaching a real input keeps its real part (PyTorch's convention: the
-        # gradient of a real input is the real part of the conjugate Wirtinger derivative).
-        g = g.to(dt.FROM_NP[dtype]) if not (g._data.dtype.kind == "c" and dtype.kind != "c") else g.real.to(dt.FROM_NP[dtype])
+        if g._data.dtype.kind == "c" and dtype.kind != "c":
+            # A complex gradient reaching a real input keeps its real part (PyTorch's convention: the
+            # gradient of a real input is the real part of the conjugate Wirtinger derivative).
+            g = g.real
+        g = g.to(dt.FROM_NP[dtype])
     return g
 
 

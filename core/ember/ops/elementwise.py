@@ -1215,12 +1215,12 @@ def _invert(self):
 
 @registry.op(method=True)
 def isnan(input):
-    return _predicate(lambda xp, d: xp.isnan(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isnan(d) if d.dtype.kind in "fc" else xp.zeros(d.shape, bool), input)
 
 
 @registry.op(method=True)
 def isinf(input):
-    return _predicate(lambda xp, d: xp.isinf(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isinf(d) if d.dtype.kind in "fc" else xp.zeros(d.shape, bool), input)
 
 
 @registry.op(method=True)
@@ -1235,7 +1235,7 @@ def isneginf(input):
 
 @registry.op(method=True)
 def isfinite(input):
-    return _predicate(lambda xp, d: xp.isfinite(d) if d.dtype.kind == "f" else xp.ones(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isfinite(d) if d.dtype.kind in "fc" else xp.ones(d.shape, bool), input)
 
 
 @registry.op(method=True)

@@ -31,10 +31,12 @@ _STATE = STATE
 
 # PyTorch names dtypes by their C++ types in matmul's dtype error.
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int8": "signed char",
-            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
+            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 # PyTorch's scalar-type names, used by the dot and addmm dtype errors.
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int8": "Char", "uint8": "Byte",
-                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
 
 
 def _x(shape) -> str:
@@ -490,7 +492,8 @@ def _einsum_operand_grad(g, out_subs: str, terms: tuple, ops: list, i: int) -> T
     avail = set(out_subs).union(*(terms[j] for j in range(len(terms)) if j != i))
     have = "".join(c for c in uniq if c in avail)
     subs = [out_subs] + [terms[j] for j in range(len(terms)) if j != i]
-    r = einsum(",".join(subs) + "->" + have, g, *(ops[j] for j in range(len(ops)) if j != i))
+    # Complex operands: contracted with the conjugates of the others (conj is the identity on real ones).
+    r = einsum(",".join(subs) + "->" + have, g, *(ops[j].conj() for j in range(len(ops)) if j != i))
     if have != uniq:
         # Letters summed over in this operand alone: the gradient is constant along them.
         r = r.reshape([sizes[c] if c in have else 1 for c in uniq]).expand([sizes[c] for c in uniq])

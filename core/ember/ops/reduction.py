@@ -243,7 +243,7 @@ def _var_args(name: str, input: Tensor, dim, unbiased, correction):
         raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return reduce_dims(dim, input._data.ndim), correction
 
@@ -284,8 +284,11 @@ class Std(Op):
 
 @registry.op(method=True, numpy_aliases=True)
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim`` with ``correction`` (1 by default: unbiased; ``unbiased=False`` means 0)."""
+    """Variance over ``dim`` with ``correction`` (1 by default: unbiased; ``unbiased=False`` means 0).
+    Of a complex tensor: the (real) sum of the variances of its real and imaginary parts, as in PyTorch."""
     dims, c = _var_args("var", input, dim, unbiased, correction)
+    if input._data.dtype.kind == "c":
+        return var(input.real, dims, None, keepdim, correction=c) + var(input.imag, dims, None, keepdim, correction=c)
     d = input._data
     out, dof = _var_array("var", d, dims, keepdim, c)
     return _out(Var, out, input, (save(input),), in_shape=d.shape, dims=dims, keepdim=keepdim, dof=dof)
@@ -295,6 +298,8 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (same arguments as :func:`var`)."""
     dims, c = _var_args("std", input, dim, unbiased, correction)
+    if input._data.dtype.kind == "c":
+        return var(input, dims, None, keepdim, correction=c).sqrt()
     d = input._data
     v, dof = _var_array("std", d, dims, keepdim, c)
     out = as_array(xp_of(input).sqrt(v))
@@ -576,6 +581,8 @@ class Prod(Op):
         x, out = ctx.saved_tensors
         if not ctx.in_shape:
             return g
+        # Complex: the conjugate of the products of the others (conj is the identity on real tensors).
+        x, out = x.conj(), out.conj()
         if ctx.dim is None:
             flat = x.reshape(-1)
             return g * _products_of_others(flat, 0, out.reshape(1)).reshape(ctx.in_shape)
@@ -630,7 +637,7 @@ class CumProd(Op):
         x, y = ctx.saved_tensors
         if not ctx.in_shape:
             return g
-        return _cumprod_grad(g, x, y, ctx.dim)
+        return _cumprod_grad(g, x.conj(), y.conj(), ctx.dim)   # complex: conjugate partial derivatives
 
 
 def _cumprod_grad(g: Tensor, x: Tensor, y: Tensor, dim: int) -> Tensor:
@@ -827,6 +834,10 @@ class ZeroNorm(Op):
 def vector_norm(input: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be inf, -inf or 0."""
     d = input._data
+    if d.dtype.kind == "c":
+        # The norm of |x| (real, of the same precision); abs's gradient g * x / |x| is the complex one.
+        real = None if dtype is None else dt.to_dtype(dtype).to_real()
+        return vector_norm(input.abs(), ord, dim, keepdim, dtype=real)
     if d.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_tname(d.dtype)}")

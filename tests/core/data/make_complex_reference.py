@@ -40,6 +40,9 @@ VALUES = [
     "a.sin()", "a.tanh()", "a.reciprocal()", "a.sigmoid()", "a.t().reshape(2, 6)", "a[:, ::2]",
     "torch.tensor([1 + 2j, 3.5])", "torch.tensor(2j)", "torch.full((2,), 1j)", "a == b", "a != a.conj()",
     "torch.zeros(2, dtype=torch.complex128) + 1", "a.to(torch.complex64) * 2", "v.dot(v)", "v.vdot(v)",
+    "a.var()", "a.std(1)", "a.norm()", "torch.tensor([complex('nan'), 1j, complex(1, float('inf'))]).isnan()",
+    "torch.tensor([complex('nan'), 1j, complex(1, float('inf'))]).isfinite()", "torch.cat([a, r], 0)",
+    "torch.stack([a, b]).prod(0)", "a.cumsum(1)", "torch.where(r > 0, a, b)", "a.flip(0).roll(1, 1)",
 ]
 
 REPRS = [
@@ -76,7 +79,7 @@ ERRORS = [
     "torch.view_as_complex(torch.ones(2, 2, dtype=torch.int64))",
     "torch.complex(torch.ones(2), torch.ones(2, dtype=torch.float64))",
     "torch.complex(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64))",
-    "a.sum().backward()",
+    "a.sum().backward()", "a @ r.t()", "float(a[0, 0])",
 ]
 
 GRADS = [
@@ -92,7 +95,9 @@ GRADS = [
     "a.sgn().real.sum()", "(a * 1j + 2).log().real.sum()", "(r * 1j).exp().real.sum()",
     "(a.to(torch.complex128) * b).abs().sum()", "((a - b) / (a + 2)).imag.pow(2).sum()",
     "(a * a.conj()).real.sum()", "(v * v).abs().sum() + v.dot(v).real", "a.square().cos().real.sum()",
-    "(2 / a).real.sum()", "(a.expand(2, 3, 4) * b).abs().sum()",
+    "(2 / a).real.sum()", "(a.expand(2, 3, 4) * b).abs().sum()", "a.var() + a.std(0).sum()", "a.norm()",
+    "torch.cat([a, r]).abs().sum()", "torch.where(r > 0, a, b).imag.sum()", "a.cumsum(1).prod(0).real.sum()",
+    "a.cumprod(1).imag.sum() + a.prod().abs()",
 ]
 
 DTYPE_PAIRS = {"complex64": ("complex64", "float32"), "complex128": ("complex128", "float64")}
@@ -130,6 +135,8 @@ def main():
             loss.backward()
             data[f"loss_{cname}_{i}"] = loss.detach().numpy()
             for k in used_inputs(expr):
+                if x[k].grad is None:   # used only where no gradient flows (a condition)
+                    continue
                 data[f"grad_{cname}_{i}_{k}"] = x[k].grad.resolve_conj().resolve_neg().numpy()
     x = _inputs(torch, "complex64", "float32")
     for expr in REPRS:
