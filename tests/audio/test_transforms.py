@@ -110,6 +110,14 @@ def test_time_stretch_rates_gradients_and_errors():
         T.TimeStretch(n_freq=17, fixed_rate=2.0)(spec.abs())
 
 
+def test_mel_spectrogram_and_mfcc_gradcheck():
+    x = _wave(1, 48).requires_grad_()
+    mel = T.MelSpectrogram(sample_rate=800, n_fft=16, hop_length=8, n_mels=4).to(ember.float64)
+    assert gradcheck(mel, (x,))
+    mfcc = T.MFCC(sample_rate=800, n_mfcc=3, log_mels=True, melkwargs={"n_fft": 16, "hop_length": 8, "n_mels": 4})
+    assert gradcheck(mfcc.to(ember.float64), (x,))
+
+
 def test_return_complex_is_deprecated():
     with pytest.warns(UserWarning, match="deprecated"):
         AF.spectrogram(ember.zeros(64), 0, ember.hann_window(16), 16, 4, 16, 2.0, False, return_complex=True)
