@@ -14,6 +14,7 @@ from .features import MelScale, freq_matmul
 
 __all__ = ["Spectrogram", "InverseSpectrogram", "GriffinLim", "MelSpectrogram", "MFCC", "TimeStretch"]
 
+
 def _frame_lengths(n_fft: int, win_length, hop_length) -> tuple:
     """torchaudio's defaults: the window spans ``n_fft``, the hop is half the window."""
     win_length = win_length if win_length is not None else n_fft
