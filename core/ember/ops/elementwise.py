@@ -1049,7 +1049,8 @@ def _compare(ufunc, a, b):
             bd = b
     else:
         return _compare(_SWAPPED.get(ufunc, ufunc), b, a)
-    if ufunc.__name__ in _ORDERED:
+    if (ad.dtype.kind == "c" or (bd.dtype.kind == "c" if type(bd) not in _PY_SCALARS else type(bd) is complex)) \
+            and ufunc.__name__ in _ORDERED:
         _refuse_complex_order(ufunc, ad, bd)
     try:
         if dev is CPU:
