@@ -202,7 +202,18 @@ def neg(input):
     return unary(Neg, input)
 
 
-@registry.op(method=True, inplace=True, aliases=('absolute',))
+def _abs_inplace(method, name):
+    base = make_inplace(method, name)
+
+    def inplace_method(self):
+        if self._data.dtype.kind == "c":
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return base(self)
+    inplace_method.__name__ = inplace_method.__qualname__ = name
+    return inplace_method
+
+
+@registry.op(method=True, inplace=True, inplace_maker=_abs_inplace, aliases=('absolute',))
 def abs(input):
     return unary(Abs, input)
 
