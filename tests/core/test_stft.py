@@ -62,3 +62,18 @@ def test_empty_batch():
     spec = ember.stft(ember.zeros(0, 50), 16, window=ember.hann_window(16), return_complex=True)
     # Deviation: PyTorch's reflect padding refuses an empty batch; Ember returns an empty spectrogram.
     assert spec.shape == (0, 9, 13)
+
+
+def test_on_a_stand_in_accelerator(fake_cuda):
+    """Device plumbing (arrays made on the host and moved: pad indices, mirror weights, windows)."""
+    x = ember.randn(2, 40, dtype=ember.float64)
+    w = ember.hann_window(16, dtype=ember.float64)
+    xc, wc = x.to("cuda").requires_grad_(), w.to("cuda")
+    spec = ember.stft(xc, 16, window=wc, return_complex=True)
+    y = ember.istft(spec * 2, 16, window=wc, length=40)
+    assert spec.device.type == "cuda" and y.device.type == "cuda"
+    np.testing.assert_allclose(y.cpu().detach().numpy(), 2 * x.numpy(), atol=1e-12)
+    ember.fft.irfft(ember.fft.rfft(xc), n=40).pow(2).sum().backward()
+    np.testing.assert_allclose(xc.grad.cpu().numpy(), 2 * x.numpy(), atol=1e-10)
+    assert ember.fft.fftfreq(4, device="cuda").device.type == "cuda"
+    assert ember.hann_window(4, device="cuda").device.type == "cuda"

@@ -202,7 +202,18 @@ def neg(input):
     return unary(Neg, input)
 
 
-@registry.op(method=True, inplace=True, aliases=('absolute',))
+def _abs_inplace(method, name):
+    base = make_inplace(method, name)
+
+    def inplace_method(self):
+        if self._data.dtype.kind == "c":
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return base(self)
+    inplace_method.__name__ = inplace_method.__qualname__ = name
+    return inplace_method
+
+
+@registry.op(method=True, inplace=True, inplace_maker=_abs_inplace, aliases=('absolute',))
 def abs(input):
     return unary(Abs, input)
 
@@ -1049,7 +1060,8 @@ def _compare(ufunc, a, b):
             bd = b
     else:
         return _compare(_SWAPPED.get(ufunc, ufunc), b, a)
-    if ufunc.__name__ in _ORDERED:
+    if (ad.dtype.kind == "c" or (bd.dtype.kind == "c" if type(bd) not in _PY_SCALARS else type(bd) is complex)) \
+            and ufunc.__name__ in _ORDERED:
         _refuse_complex_order(ufunc, ad, bd)
     try:
         if dev is CPU:

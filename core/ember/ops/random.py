@@ -898,6 +898,10 @@ def _fill_scalar(value, npdt):
         if not info.min <= v <= info.max:
             raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")
         return v
+    if npdt.kind == "c":
+        return complex(value)
+    if isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")
     v = float(value)
     if math.isfinite(v) and abs(v) > float(np.finfo(npdt).max):
         raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")
