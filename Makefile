@@ -30,8 +30,9 @@ bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	# The references each row compares with: PyTorch 2.13 CPU, and the tokenizers package for the text rows;
 	# Ember's side of the real-model rows uses ember-vision (and Pillow, its one dependency).
+	# The audio rows run ember-audio; their torchaudio side is skipped: no torchaudio exists for torch 2.13.
 	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers pillow
-	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text -e plugins/vision
+	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text -e plugins/vision -e plugins/audio
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 	# DDP scaling on MPI (Ember only; mpi4py and mpiexec come with the test extra in .venv)
 	$(PY) benchmarks/distributed_scaling.py

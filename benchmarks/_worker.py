@@ -5,6 +5,7 @@ environment before the interpreter starts, so that neither library's thread pool
 other's inside one process. Requests and replies are JSON lines on stdin/stdout:
 
     {"cmd": "setup", "name": W}           -> {"calls": n}       build the step, warm it up, calibrate
+                                          or {"skip": why}      this library's side is unavailable here
     {"cmd": "sample", "name": W, "calls": n} -> {"seconds": s}  mean seconds per call over n calls
     {"cmd": "drop", "name": W}            -> {}                 free the step (and its memory)
     {"cmd": "quit"}
@@ -50,6 +51,7 @@ def main() -> int:
     if lib_name == "torch":
         lib.set_num_threads(threads)
     from _registry import all_workloads
+    from workloads import Unavailable
     by_name = {wl.name: wl for wl in all_workloads()}
     steps = {}
     out = sys.stdout
@@ -59,8 +61,12 @@ def main() -> int:
             if req["cmd"] == "quit":
                 break
             if req["cmd"] == "setup":
-                steps[req["name"]] = step = by_name[req["name"]].setup(lib)
-                reply = {"calls": calibrate(step, sample_seconds)}
+                try:
+                    steps[req["name"]] = step = by_name[req["name"]].setup(lib)
+                except Unavailable as why:
+                    reply = {"skip": str(why)}
+                else:
+                    reply = {"calls": calibrate(step, sample_seconds)}
             elif req["cmd"] == "sample":
                 reply = {"seconds": sample(steps[req["name"]], req["calls"])}
             elif req["cmd"] == "drop":

@@ -88,9 +88,13 @@ def _available(lib: str) -> bool:
 
 def measure(workers: dict, name: str, rounds: int) -> dict:
     """Per library: the median seconds per call over ``rounds`` samples, and the min and max."""
-    calls = {lib: w.ask(cmd="setup", name=name)["calls"] for lib, w in workers.items()}
-    samples = {lib: [] for lib in workers}
-    order = list(workers)
+    replies = {lib: w.ask(cmd="setup", name=name) for lib, w in workers.items()}
+    for lib, reply in replies.items():
+        if "skip" in reply:
+            print(f"note: {name}: the {lib} side is skipped: {reply['skip']}")
+    calls = {lib: reply["calls"] for lib, reply in replies.items() if "calls" in reply}
+    samples = {lib: [] for lib in calls}
+    order = list(calls)
     try:
         for r in range(rounds):
             for lib in (order if r % 2 == 0 else order[::-1]):   # alternate who goes first

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 
+class Unavailable(Exception):
+    """Raised by a ``setup(lib)`` whose library side cannot run here (a missing companion package, such as
+    torchaudio next to torch): the row is measured for the other library only and the message is printed."""
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str

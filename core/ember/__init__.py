@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ._version import __version__
 
-from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int,
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32, float64,
+                     get_default_dtype, half, int,
                      int8, int16, int32, int64, long, promote_types, qint8, quint8, result_type, set_default_dtype,
                      short, uint8)
 from ._qscheme import (per_channel_affine, per_channel_symmetric, per_tensor_affine, per_tensor_symmetric,
@@ -27,6 +28,8 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
+from .ops.complex import *  # noqa: F401,F403
+from .ops.spectral import *  # noqa: F401,F403
 
 
 def is_tensor(obj) -> bool:
@@ -42,6 +45,7 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+from . import fft  # noqa: E402  (torch.fft: a module, as in PyTorch)
 from . import nn, optim, utils  # noqa: E402
 from .nn._functional.layers import cosine_similarity, pairwise_distance  # noqa: E402  (torch.* too)
 from .serialization import load, save  # noqa: E402

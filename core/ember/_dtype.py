@@ -1,10 +1,12 @@
 """Ember dtypes and PyTorch's type-promotion rules.
 
 A dtype wraps a NumPy dtype. Promotion follows PyTorch, not NumPy: categories
-bool < integer < floating; a higher category wins outright (int32 + float16 ->
-float16); within a category the wider type wins. Zero-dimensional tensors and
+bool < integer < floating < complex; a higher category wins outright (int32 + float16 ->
+float16), except that a complex result is wide enough for the floating operand's precision
+(float64 + complex64 -> complex128); within a category the wider type wins. Zero-dimensional tensors and
 Python scalars only take part when they are of a higher category than every
-dimensioned operand, and a Python float then yields the default dtype.
+dimensioned operand, and a Python float then yields the default dtype (a Python complex: its
+complex counterpart, complex64 for float32).
 """
 from __future__ import annotations
 
@@ -12,16 +14,17 @@ import builtins as _builtins
 
 import numpy as np
 
-_py_float, _py_int, _py_bool = _builtins.float, _builtins.int, _builtins.bool
+_py_float, _py_int, _py_bool, _py_complex = _builtins.float, _builtins.int, _builtins.bool, _builtins.complex
 
 __all__ = [
     "dtype", "float16", "half", "float32", "float", "float64", "double",
     "int8", "int16", "short", "int32", "int", "int64", "long", "uint8", "bool", "qint8", "quint8",
+    "complex64", "cfloat", "complex128", "cdouble",
     "set_default_dtype", "get_default_dtype", "promote_types", "result_type",
     "is_floating_point",
 ]
 
-_BOOL, _INT, _FLOAT = 0, 1, 2
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 
 
 class dtype:
@@ -36,7 +39,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == _FLOAT
         self.is_signed = self.np.kind not in "ub"
-        self.is_complex = False
+        self.is_complex = category == _COMPLEX
 
     def __repr__(self) -> str:
         return "ember." + self.name
@@ -45,7 +48,20 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_real(self) -> "dtype":
-        return self
+        """The real dtype of the same precision (``complex64.to_real()`` is ``float32``); others: itself."""
+        return _TO_REAL.get(self, self)
+
+    def to_complex(self) -> "dtype":
+        """The complex dtype of the same precision (``float32.to_complex()`` is ``complex64``).
+
+        ``float16`` has no complex counterpart in Ember (PyTorch's ``complex32`` is not supported).
+        """
+        if self.is_complex:
+            return self
+        try:
+            return _TO_COMPLEX[self]
+        except KeyError:
+            raise RuntimeError(f"{self} has no complex counterpart in Ember (complex64 and complex128 only)") from None
 
 
 float16 = half = dtype("float16", np.float16, _FLOAT)
@@ -57,8 +73,12 @@ int32 = int = dtype("int32", np.int32, _INT)
 int64 = long = dtype("int64", np.int64, _INT)
 uint8 = dtype("uint8", np.uint8, _INT)
 bool = dtype("bool", np.bool_, _BOOL)
+complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX)
+complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX)
 
-ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool)
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool, complex64, complex128)
+_TO_REAL = {complex64: float32, complex128: float64}
+_TO_COMPLEX = {float32: complex64, float64: complex128}
 
 # The quantized element types name what ember.ao.quantization stores (int8 / uint8 values with a scale
 # and zero point kept beside them by the quantized modules). There is no quantized tensor type, so
@@ -69,7 +89,8 @@ quint8 = dtype("quint8", np.uint8, _INT)
 QUANTIZED = (qint8, quint8)
 
 _NAMES = {d.name: d for d in ALL + QUANTIZED}
-_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_NAMES.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64, cfloat=complex64,
+              cdouble=complex128)
 
 # NumPy dtype -> Ember dtype. Keyed by the np.dtype object (hash/eq by value).
 FROM_NP: dict = {d.np: d for d in ALL}
@@ -103,6 +124,8 @@ def to_dtype(obj) -> dtype:
         return int64
     if obj is _py_bool:
         return bool
+    if obj is _py_complex:
+        return default_complex()
     if isinstance(obj, str):
         try:
             return _NAMES[obj.removeprefix("ember.").removeprefix("torch.")]
@@ -117,6 +140,12 @@ _default = [float32]
 def get_default_dtype() -> dtype:
     """The dtype of floating-point tensors created from Python floats (float32 unless changed)."""
     return _default[0]
+
+
+def default_complex() -> dtype:
+    """The dtype of tensors made from Python complex numbers: the default dtype's complex counterpart
+    (complex64 for float32 and float16: Ember has no complex32)."""
+    return complex128 if _default[0] is float64 else complex64
 
 
 def set_default_dtype(d) -> None:
@@ -134,7 +163,11 @@ def is_floating_point(t) -> _py_bool:
 
 def _promote(a: dtype, b: dtype) -> dtype:
     if a.category != b.category:
-        return a if a.category > b.category else b
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        if hi.is_complex and lo.is_floating_point:
+            # complex64 + float64 -> complex128: the complex result keeps the float's precision.
+            return _TO_COMPLEX[_promote(hi.to_real(), lo)] if lo is not float16 else hi
+        return hi
     # Within a category PyTorch's table agrees with NumPy's (uint8 + int8 -> int16).
     return FROM_NP[np.promote_types(a.np, b.np)]
 
@@ -162,13 +195,15 @@ def scalar_dtype(value) -> dtype:
         return _default[0]
     if t is _py_int or isinstance(value, np.integer):
         return int64
+    if t is _py_complex or isinstance(value, np.complexfloating):
+        return default_complex()
     raise TypeError(f"unsupported scalar type {t.__name__}")
 
 
 def _operand(op):
     """(dtype, kind) of a tensor or a Python/NumPy scalar."""
     t = type(op)
-    if t is _py_float or t is _py_int or t is _py_bool or isinstance(op, np.generic):
+    if t is _py_float or t is _py_int or t is _py_bool or t is _py_complex or isinstance(op, np.generic):
         return scalar_dtype(op), SCALAR
     data = getattr(op, "_data", None)  # a Tensor's array
     if data is None:
@@ -197,7 +232,11 @@ def _combine(dim, zero, scalar) -> dtype:
         elif other.category > result.category:
             # A higher-category scalar/zero-dim operand decides the category; a float
             # Python scalar maps to the default dtype, a zero-dim tensor keeps its own.
-            result = other
+            if other.is_complex and result.is_floating_point:
+                # float64 tensor + complex scalar -> complex128: the tensor's precision is kept.
+                result = _TO_COMPLEX.get(result, other) if result is not float16 else other
+            else:
+                result = other
     return result
 
 

@@ -57,8 +57,21 @@ def _summarize(a: np.ndarray) -> np.ndarray:
     return np.concatenate([p.reshape(-1) for p in parts])
 
 
+def _complex_formatter(values: np.ndarray):
+    """PyTorch's complex layout: real parts right-aligned by their own formatter, then the imaginary
+    parts (formatted on their own, left-stripped) with an explicit sign and a ``j``."""
+    real, imag = _float_formatter(values.real), _float_formatter(values.imag)
+
+    def elem(v):
+        im = imag(v.imag).lstrip()
+        return real(v.real) + (im if im[0] in "+-" else "+" + im) + "j"
+    return elem
+
+
 def format_array(a: np.ndarray, indent: int) -> str:
-    if a.dtype.kind == "f":
+    if a.dtype.kind == "c":
+        elem = _complex_formatter(_summarize(a))
+    elif a.dtype.kind == "f":
         elem = _float_formatter(_summarize(a))
     elif a.dtype.kind == "b":
         elem = lambda v: "True" if v else "False"  # noqa: E731
@@ -113,7 +126,8 @@ def tensor_repr(t) -> str:
     d = t.dtype
     if t._device.type != "cpu":
         suffixes.insert(0, f"device='{t._device}'")
-    if d is not dt.get_default_dtype() and d is not _DEFAULT_INT and d is not dt.bool or a.size == 0 and d is not dt.get_default_dtype():
+    implied = (dt.get_default_dtype(), _DEFAULT_INT, dt.bool, dt.default_complex())
+    if d not in implied or a.size == 0 and d is not dt.get_default_dtype():
         suffixes.append(f"dtype={d!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

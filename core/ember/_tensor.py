@@ -139,7 +139,7 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
 
     @property
     def is_cuda(self) -> bool:
@@ -170,7 +170,7 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        """Set ``requires_grad`` in place (leaf tensors of floating-point dtype only)."""
+        """Set ``requires_grad`` in place (leaf tensors of floating-point or complex dtype only)."""
         requires_grad = bool(requires_grad)
         if self.grad_fn is not None:
             if requires_grad:
@@ -179,9 +179,9 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
             )
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+                f"only Tensors of floating point and complex dtype can require gradients (got {self.dtype})"
             )
         self._rg = requires_grad
         return self
@@ -317,7 +317,10 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
-        return float(self.item())
+        value = self.item()
+        if type(value) is complex:
+            raise RuntimeError("value cannot be converted to type double without overflow")   # PyTorch's words
+        return float(value)
 
     def __int__(self) -> int:
         return int(self.item())

@@ -13,7 +13,8 @@ from ember.testing import check_docstring_examples
 # ember.ops, ember.nn, ember.autograd, ember.serialization and the package root join this list once their
 # examples are checked (see the note in ARCHITECTURE.md's "Tests and benchmarks").
 PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub", "ember.distributed",
-            "ember.multiprocessing", "ember.ao", "ember.finetune"]
+            "ember.multiprocessing", "ember.ao", "ember.finetune", "ember.fft", "ember.ops.fft", "ember.ops.spectral",
+            "ember.ops.complex"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

@@ -289,7 +289,7 @@ def test_malformed_native_files_give_clear_errors(mutate, match):
 @pytest.mark.parametrize("header, match", [
     (good_header(offset=4), r"data range 4\+8 lies outside the data section"),
     (good_header(nbytes=12), "nbytes 12 doesn't match shape"),
-    (good_header(dtype="complex64"), "unknown dtype 'complex64'"),
+    (good_header(dtype="complex32"), "unknown dtype 'complex32'"),
     (good_header(shape=[-2]), "invalid shape"),
     (dict(good_header(), root={"type": "tensor", "index": 3}), "tensor index 3 is out of range"),
     (dict(good_header(), root={"type": "pickle"}), "unknown node type 'pickle'"),
@@ -424,7 +424,7 @@ def test_safetensors_errors():
         raw = json.dumps({"x": entry}).encode()
         return struct.pack("<Q", len(raw)) + raw + data
 
-    cases = [({"dtype": "C64", "shape": [1], "data_offsets": [0, 8]}, "dtype 'C64'"),
+    cases = [({"dtype": "C128", "shape": [1], "data_offsets": [0, 8]}, "dtype 'C128'"),
              ({"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}, "outside the 8-byte data buffer"),
              ({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}, "don't match shape"),
              ({"dtype": "F32", "shape": "2", "data_offsets": [0, 8]}, "invalid shape")]
@@ -559,7 +559,7 @@ def test_crafted_torch_pickle_with_strided_geometry():
     (tensor_ref(4, 0, (3, 2), (2, 1)), bytes(16), "reaches past the end of its 4-element storage"),
     (tensor_ref(4, 0, (2,), (-1,)), bytes(16), "invalid tensor geometry"),
     (tensor_ref(4, 0, (4,), (1,)), bytes(12), r"holds 12 bytes, expected 4 x 4"),
-    (tensor_ref(4, 0, (4,), (1,), "ComplexFloatStorage"), bytes(32), "torch.ComplexFloatStorage"),
+    (tensor_ref(4, 0, (4,), (1,), "ComplexHalfStorage"), bytes(32), "torch.ComplexHalfStorage"),
 ])
 def test_corrupted_torch_checkpoints(obj, data, match):
     with pytest.raises(CheckpointError, match=match) as info:

@@ -46,6 +46,10 @@ def _fit(g, shape, dtype):
     if g._data.shape != shape:
         g = _sum_to(g, shape)
     if g._data.dtype != dtype:
+        if g._data.dtype.kind == "c" and dtype.kind != "c":
+            # A complex gradient reaching a real input keeps its real part (PyTorch's convention: the
+            # gradient of a real input is the real part of the conjugate Wirtinger derivative).
+            g = g.real
         g = g.to(dt.FROM_NP[dtype])
     return g
 
@@ -287,6 +291,8 @@ def _make_root_grads(tensors, grad_tensors, what="backward"):
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs "
                                    f"(got an output of shape {tuple(t._data.shape)}); pass gradient=")
+            if t._data.dtype.kind == "c":
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {t.dtype}")
             g = _make(t._device.xp.ones(t._data.shape, t._data.dtype), t._device)
         elif not isinstance(g, Tensor):   # a number or nested list, as ember.tensor takes
             host = np.asarray(g, dtype=t._data.dtype)

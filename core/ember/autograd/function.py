@@ -28,7 +28,7 @@ _seq = itertools.count()
 _next_seq = _seq.__next__
 
 _RELEASED = ("released",)
-_PY_SCALARS = (int, float, bool)
+_PY_SCALARS = (int, float, bool, complex)
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -403,7 +403,7 @@ def _edges(args) -> tuple:
 
 def _as_array(out):
     """NumPy returns scalars for 0-d results; tensors always hold arrays."""
-    return np.asarray(out) if isinstance(out, (np.generic, float, int)) else out
+    return np.asarray(out) if isinstance(out, (np.generic, float, int, complex)) else out
 
 
 def _link_outputs(ctx: Node, out, args, arrays, device, record: bool):
@@ -422,7 +422,7 @@ def _link_outputs(ctx: Node, out, args, arrays, device, record: bool):
             data, dev = o._data, o._device
         else:
             data, dev = _as_array(o), device
-        diff = record and data.dtype.kind == "f"
+        diff = record and data.dtype.kind in "fc"
         if diff and non_diff:
             diff = not any(o is nd or nd is data or (isinstance(nd, Tensor) and nd._data is data) for nd in non_diff)
         results.append(_make(data, dev, diff, ctx if diff else None, i))

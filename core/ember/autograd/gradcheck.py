@@ -1,6 +1,12 @@
 """Finite-difference checks of gradients (``gradcheck``) and of second derivatives (``gradgradcheck``).
 
-Use float64 inputs: the comparison tolerances assume double precision.
+Use float64 (or complex128) inputs: the comparison tolerances assume double precision.
+
+Complex inputs and outputs are checked as PyTorch checks them: each complex number is a pair of
+real coordinates (real, imaginary). The numerical Jacobian perturbs the real and the imaginary part
+of each input element separately; the analytical one runs backward with a grad_output of 1 (for the
+real part of an output element) and of 1j (its imaginary part), and reads the complex gradient g of
+an input as (Re g, Im g) = (d/dRe, d/dIm), PyTorch's convention for complex gradients.
 """
 from __future__ import annotations
 
@@ -28,7 +34,19 @@ def _tuple(x):
 def _diff_outputs(func, inputs):
     from .._tensor import Tensor
     outs = _tuple(func(*inputs))
-    return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
+    return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind in "fc"]
+
+
+def _coords(arr) -> np.ndarray:
+    """An array's elements as flat float64 real coordinates (complex: real and imaginary interleaved)."""
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    if flat.dtype.kind == "c":
+        return flat.astype(np.complex128).view(np.float64)
+    return flat.astype(np.float64)
+
+
+def _n_coords(t) -> int:
+    return t._data.size * (2 if t._data.dtype.kind == "c" else 1)
 
 
 def _numerical_jacobians(func, inputs, diff_idx, eps):
@@ -37,7 +55,7 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
     ``func`` runs with grad mode as the caller has it: it may itself differentiate (gradgradcheck).
     """
     base = _diff_outputs(func, inputs)
-    sizes = [o._data.size for o in base]
+    sizes = [_n_coords(o) for o in base]
     jacs = []
     for i in diff_idx:
         x = inputs[i]
@@ -45,6 +63,8 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
             x._data = np.ascontiguousarray(x._data)
         host = x._host()
         flat = host.reshape(-1)
+        if flat.dtype.kind == "c":
+            flat = flat.view(flat.real.dtype)     # perturb real and imaginary parts one at a time
         jac = np.zeros((flat.size, sum(sizes)), dtype=np.float64)
         for k in range(flat.size):
             orig = flat[k].item()
@@ -52,8 +72,7 @@ def _numerical_jacobians(func, inputs, diff_idx, eps):
             for delta in (eps, -eps):
                 flat[k] = orig + delta
                 _write_back(x, host)
-                vals.append(np.concatenate([o._host().astype(np.float64).reshape(-1)
-                                            for o in _diff_outputs(func, inputs)]))
+                vals.append(np.concatenate([_coords(o._host()) for o in _diff_outputs(func, inputs)]))
             flat[k] = orig
             _write_back(x, host)
             jac[k] = (vals[0] - vals[1]) / (2 * eps)
@@ -71,24 +90,24 @@ def _analytical_jacobians(func, inputs, diff_idx):
     from .._tensor import _make
     with enable_grad():
         outs = _diff_outputs(func, inputs)
-    sizes = [o._data.size for o in outs]
-    total = sum(sizes)
-    jacs = [np.zeros((inputs[i]._data.size, total), dtype=np.float64) for i in diff_idx]
+    total = sum(_n_coords(o) for o in outs)
+    jacs = [np.zeros((_n_coords(inputs[i]), total), dtype=np.float64) for i in diff_idx]
     col = 0
     for o in outs:
+        # A complex output element is two real outputs: its real part (grad_output 1), its imaginary part (1j).
+        parts = (1, 1j) if o._data.dtype.kind == "c" else (1,)
         for k in range(o._data.size):
-            if not o._rg:
+            for part in parts:
+                if o._rg:
+                    onehot = np.zeros(o._data.size, dtype=o._data.dtype)
+                    onehot[k] = part
+                    g_out = _make(o._device.backend.from_host(onehot.reshape(o._data.shape), o._device.index)
+                                  if o._device.type != "cpu" else onehot.reshape(o._data.shape), o._device)
+                    gs = grad(o, [inputs[i] for i in diff_idx], g_out, retain_graph=True, allow_unused=True)
+                    for j, g in enumerate(gs):
+                        if g is not None:
+                            jacs[j][:, col] = _coords(g._host())
                 col += 1
-                continue
-            onehot = np.zeros(o._data.size, dtype=o._data.dtype)
-            onehot[k] = 1
-            g_out = _make(o._device.backend.from_host(onehot.reshape(o._data.shape), o._device.index)
-                          if o._device.type != "cpu" else onehot.reshape(o._data.shape), o._device)
-            gs = grad(o, [inputs[i] for i in diff_idx], g_out, retain_graph=True, allow_unused=True)
-            for j, g in enumerate(gs):
-                if g is not None:
-                    jacs[j][:, col] = g._host().astype(np.float64).reshape(-1)
-            col += 1
     return jacs
 
 
@@ -106,8 +125,8 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     if not diff_idx:
         raise ValueError("gradcheck expects at least one input tensor to require gradient")
     for i in diff_idx:
-        if inputs[i]._data.dtype != np.float64:
-            warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64; the check may fail "
+        if inputs[i]._data.dtype not in (np.float64, np.complex128):
+            warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64 or complex128; the check may fail "
                           "from rounding alone", stacklevel=2)
     numerical, _ = _numerical_jacobians(func, inputs, diff_idx, eps)
     analytical = _analytical_jacobians(func, inputs, diff_idx)
@@ -136,7 +155,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = tuple(
-            _make(_to_dev(rng.standard_normal(o._data.shape), o), o._device, True) for o in outs
+            _make(_to_dev(_random_like(rng, o), o), o._device, True) for o in outs
         )
     else:
         grad_outputs = _tuple(grad_outputs)
@@ -154,6 +173,14 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)
+
+
+def _random_like(rng, o):
+    shape = o._data.shape
+    # np.asarray: a 0-d draw is a NumPy scalar, which the numerical Jacobian could not perturb in place.
+    if o._data.dtype.kind == "c":
+        return np.asarray(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    return np.asarray(rng.standard_normal(shape))
 
 
 def _to_dev(arr, like):

@@ -10,11 +10,11 @@ CONTRIBUTING.md has the recipe for adding an op.
 from .._tensor import Tensor as _Tensor
 from ..autograd.engine import (tensor_backward as _tensor_backward, tensor_retain_grad as _tensor_retain_grad,
                                tensor_register_post_accumulate_grad_hook as _tensor_post_accumulate_hook)
-from . import creation, conversion, elementwise, reduction, shape, indexing, linalg, random
+from . import creation, conversion, elementwise, reduction, shape, indexing, linalg, random, complex, fft, spectral
 from ._registry import attach as _attach
 
 _attach(_Tensor, [family.registry for family in (creation, conversion, elementwise, reduction, shape, indexing,
-                                                 linalg, random)])
+                                                 linalg, random, complex, spectral)])
 _Tensor.backward = _tensor_backward
 _Tensor.retain_grad = _tensor_retain_grad
 _Tensor.register_post_accumulate_grad_hook = _tensor_post_accumulate_hook

@@ -22,7 +22,7 @@ _new_node = object.__new__
 
 def as_array(out):
     """NumPy returns scalars for 0-d results; tensors always hold arrays."""
-    return out if type(out) is _ndarray else np.asarray(out) if isinstance(out, (np.generic, float, int)) else out
+    return out if type(out) is _ndarray else np.asarray(out) if isinstance(out, (np.generic, float, int, complex)) else out
 
 
 def scalar_value(b):
@@ -112,8 +112,9 @@ def align_devices(name: str, a: Tensor, b: Tensor):
 
 
 def to_float(arr):
-    """Integer/bool arrays become the default float dtype (for ops such as exp or true division)."""
-    return arr if arr.dtype.kind == "f" else arr.astype(dt.get_default_dtype().np)
+    """Integer/bool arrays become the default float dtype (for ops such as exp or true division);
+    floating and complex arrays are kept."""
+    return arr if arr.dtype.kind in "fc" else arr.astype(dt.get_default_dtype().np)
 
 
 def result_dtype_check(name: str, result, target) -> None:
@@ -126,7 +127,8 @@ def result_dtype_check(name: str, result, target) -> None:
 
 # PyTorch's C++ scalar type names, used in its error messages.
 _SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-                      "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+                      "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble"}
 
 
 def mark_view(result: Tensor, base: Tensor) -> Tensor:

@@ -1,6 +1,8 @@
 """dtype and device conversion (``Tensor.to``, ``.float()``, ``.cuda()``, ...), ``clone`` and ``contiguous``."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype as dt
@@ -19,10 +21,13 @@ __all__ = registry.exported   # filled in by the @registry decorators below
 
 
 class Cast(Op):
-    """Change dtype; the gradient is cast back to the input's dtype by the engine."""
+    """Change dtype; the gradient is cast back to the input's dtype by the engine (complex to real
+    keeps the real part, which is also the gradient of a real input that became complex)."""
 
     @staticmethod
     def forward(ctx, xp, x, dtype):
+        if x.dtype.kind == "c" and not dtype.is_complex:
+            x = x.real   # what NumPy's astype does, without its ComplexWarning
         return x.astype(dtype.np)
 
     @staticmethod
@@ -117,15 +122,24 @@ def _to(self: Tensor, *args, **kwargs) -> Tensor:
     if dtype is not None:
         d = dt.to_dtype(dtype)
         if d.np != out._data.dtype:
+            _warn_discarded_imag(out, d)
             out = Cast.apply(out, d)
     if copy and out is self:
         out = clone(self)
     return out
 
 
+def _warn_discarded_imag(t: Tensor, d: dt.dtype) -> None:
+    if t._data.dtype.kind == "c" and not d.is_complex:
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3)
+
+
 def _cast_method(d: dt.dtype):
     def method(self, memory_format=None):
-        return self if self._data.dtype == d.np else Cast.apply(self, d)
+        if self._data.dtype == d.np:
+            return self
+        _warn_discarded_imag(self, d)
+        return Cast.apply(self, d)
     method.__name__ = d.name
     return method
 
@@ -144,7 +158,8 @@ def _type(self: Tensor, dtype=None, non_blocking=False):
 
 _LEGACY = {dt.float32: "FloatTensor", dt.float64: "DoubleTensor", dt.float16: "HalfTensor",
            dt.int64: "LongTensor", dt.int32: "IntTensor", dt.int16: "ShortTensor", dt.int8: "CharTensor",
-           dt.uint8: "ByteTensor", dt.bool: "BoolTensor"}
+           dt.uint8: "ByteTensor", dt.bool: "BoolTensor", dt.complex64: "ComplexFloatTensor",
+           dt.complex128: "ComplexDoubleTensor"}
 
 
 @registry.method("cpu")
@@ -181,12 +196,16 @@ def _copy_(self: Tensor, src: Tensor, non_blocking=False) -> Tensor:
             broadcast_pair_shape(self._data.shape, moved._data.shape) != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                            f"{list(broadcast_pair_shape(self._data.shape, moved._data.shape))}")
-    xp_of(self).copyto(self._data, moved._data.astype(self._data.dtype, copy=False))
+    data = moved._data
+    if data.dtype.kind == "c" and self._data.dtype.kind != "c":
+        data = data.real   # the real part, as PyTorch copies complex into real (NumPy would warn)
+    xp_of(self).copyto(self._data, data.astype(self._data.dtype, copy=False))
     _bump_version(self)
     return self
 
 
 for _name, _dtype in dict(float=dt.float32, double=dt.float64, half=dt.float16, long=dt.int64, int=dt.int32,
-                          short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool).items():
+                          short=dt.int16, char=dt.int8, byte=dt.uint8, bool=dt.bool, cfloat=dt.complex64,
+                          cdouble=dt.complex128).items():
     registry.method(_name, _cast_method(_dtype))
 del _name, _dtype

@@ -78,6 +78,11 @@ def _infer_numpy(data, dtype=None) -> np.ndarray:
         if dtype is not None:
             return arr
         return arr.astype(dt.get_default_dtype().np, copy=False) if _has_python_floats(data) else arr
+    if arr.dtype.kind == "c":
+        # Python complex numbers take the default dtype's complex counterpart (complex64), as floats do.
+        if dtype is not None or not _has_python_floats(data):
+            return arr
+        return arr.astype(dt.default_complex().np, copy=False)
     if arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray):
         return arr.astype(np.int64)
     if arr.dtype.kind == "U" or arr.dtype.kind == "S":

@@ -29,7 +29,7 @@ registry = Registry(globals(), make_inplace=make_inplace)
 __all__ = registry.exported   # filled in by the @registry.op decorators below
 
 _STATE = STATE
-_PY_SCALARS = (int, float, bool)
+_PY_SCALARS = (int, float, bool, complex)
 
 
 # ---------------------------------------------------------------------------------------
@@ -42,6 +42,12 @@ class UnaryOp(Op):
 
     float_only = True      # integer inputs are computed in the default float dtype
     save = "input"
+    # Complex inputs: a holomorphic op with real Taylor coefficients (exp, log, sin, ...) has
+    # f'(conj z) = conj f'(z), so its real formula ``grad`` evaluated at the conjugate of what was
+    # saved gives PyTorch's gradient (the incoming one times the conjugate derivative). False for the
+    # ops whose complex gradient is written out (abs) or that refuse complex input (``real_only``).
+    holomorphic = True
+    real_only = False      # refused for complex input (floor, sign, relu, erf, ...), as PyTorch does
 
     @staticmethod
     def compute(xp, x):
@@ -58,7 +64,10 @@ class UnaryOp(Op):
     @staticmethod
     def backward(ctx, g):
         (s,) = ctx.saved_tensors if ctx._saved else (None,)
-        return ctx._fn.grad(g, s)
+        fn = ctx._fn
+        if s is not None and fn.holomorphic and s._data.dtype.kind == "c":
+            s = s.conj()
+        return fn.grad(g, s)
 
 
 def unary(cls, x):
@@ -67,7 +76,14 @@ def unary(cls, x):
         raise TypeError(f"{cls.__name__.lower()}(): argument 'input' must be Tensor, not {type(x).__name__}")
     d = x._data
     if cls.float_only and d.dtype.kind != "f":
-        d = to_float(d)
+        if d.dtype.kind == "c":
+            if cls.real_only:
+                raise NotImplementedError(f"{cls.__name__.lower()} is not supported for complex inputs")
+        else:
+            d = to_float(d)
+    elif cls.real_only and d.dtype.kind == "c":
+        raise NotImplementedError(_COMPLEX_REFUSALS.get(cls.__name__, f"{cls.__name__.lower()} is not supported "
+                                                        "for complex inputs"))
     out = cls.compute(np if x._device is CPU else x._device.xp, d)
     if type(out) is not np.ndarray:
         out = as_array(out)
@@ -78,15 +94,27 @@ def unary(cls, x):
     return _make(out, x._device)
 
 
-def _unary_op(name, compute, grad=None, save="input", float_only=True, doc=""):
+def _unary_op(name, compute, grad=None, save="input", float_only=True, doc="", holomorphic=True, real_only=False):
     if grad is None:
         save = None
         grad = _zero_grad
     cls = type(name, (UnaryOp,), {
         "compute": staticmethod(compute), "grad": staticmethod(grad), "save": save,
-        "float_only": float_only, "__doc__": doc,
+        "float_only": float_only, "__doc__": doc, "holomorphic": holomorphic, "real_only": real_only,
     })
     return cls
+
+
+# PyTorch's own wording where it has one.
+_COMPLEX_REFUSALS = {
+    "Sign": "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+    "Relu": "clamp is not supported for complex types",
+}
+
+
+def _abs_grad(g, x):
+    # |z| is not holomorphic: its gradient is g * z / |z| (sgn), 0 at 0, as in PyTorch.
+    return g * (x.sgn() if x._data.dtype.kind == "c" else x.sign())
 
 
 def _zero_grad(g, saved):
@@ -102,7 +130,7 @@ def _neg(xp, x):
 
 
 Neg = _unary_op("Neg", _neg, lambda g, x: -g, save=None, float_only=False)
-Abs = _unary_op("Abs", lambda xp, x: xp.abs(x), lambda g, x: g * x.sign(), float_only=False)
+Abs = _unary_op("Abs", lambda xp, x: xp.abs(x), _abs_grad, float_only=False, holomorphic=False)
 Exp = _unary_op("Exp", lambda xp, x: xp.exp(x), lambda g, y: g * y, save="output")
 Exp2 = _unary_op("Exp2", lambda xp, x: xp.exp2(x), lambda g, y: g * y * 0.6931471805599453, save="output")
 Log = _unary_op("Log", lambda xp, x: xp.log(x), lambda g, x: g / x)
@@ -128,19 +156,21 @@ Asinh = _unary_op("Asinh", lambda xp, x: xp.arcsinh(x), lambda g, x: g * (x * x 
 Acosh = _unary_op("Acosh", lambda xp, x: xp.arccosh(x), lambda g, x: g * (x * x - 1).rsqrt())
 Atanh = _unary_op("Atanh", lambda xp, x: xp.arctanh(x), lambda g, x: g / (1 - x * x))
 Reciprocal = _unary_op("Reciprocal", lambda xp, x: 1 / x, lambda g, y: -(g * y * y), save="output")
-Relu = _unary_op("Relu", lambda xp, x: xp.maximum(x, 0), lambda g, y: g * (y > 0), save="output", float_only=False)
-Sign = _unary_op("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy(), float_only=False)
+Relu = _unary_op("Relu", lambda xp, x: xp.maximum(x, 0), lambda g, y: g * (y > 0), save="output", float_only=False, real_only=True)
+Sign = _unary_op("Sign", lambda xp, x: xp.sign(x) if x.dtype.kind != "b" else x.copy(), float_only=False, real_only=True)
 # Integers are already whole: a copy (never the input's own storage).
-Floor = _unary_op("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
-Ceil = _unary_op("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
-Trunc = _unary_op("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
-Frac = _unary_op("Frac", lambda xp, x: x - xp.trunc(x), lambda g, x: g, save=None)
+Floor = _unary_op("Floor", lambda xp, x: xp.floor(x) if x.dtype.kind == "f" else x.copy(), float_only=False, real_only=True)
+Ceil = _unary_op("Ceil", lambda xp, x: xp.ceil(x) if x.dtype.kind == "f" else x.copy(), float_only=False, real_only=True)
+Trunc = _unary_op("Trunc", lambda xp, x: xp.trunc(x) if x.dtype.kind == "f" else x.copy(), float_only=False, real_only=True)
+Frac = _unary_op("Frac", lambda xp, x: x - xp.trunc(x), lambda g, x: g, save=None, real_only=True)
 
 
 def _sigmoid(xp, x):
     # exp of a non-positive argument only, so large |x| neither overflows nor warns:
     # 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below.
     dtype = x.dtype
+    if dtype.kind == "c":
+        return 1 / (1 + xp.exp(-x))   # no overflow-safe branches for complex: exp(-z) as it comes
     if dtype.itemsize < 4:
         x = x.astype(np.float32)  # half precision is computed in single precision, as in PyTorch
     e = xp.exp(-xp.abs(x))
@@ -152,11 +182,12 @@ Sigmoid = _unary_op("Sigmoid", _sigmoid, lambda g, y: g * y * (1 - y), save="out
 
 
 _TWO_OVER_SQRT_PI = 1.1283791670955126
-Erf = _unary_op("Erf", lambda xp, x: _erf(xp, x), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+Erf = _unary_op("Erf", lambda xp, x: _erf(xp, x), lambda g, x: g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI,
+                real_only=True)
 # erfc directly, not 1 - erf (which cancels to 0 for large x, where erfc is tiny but not 0); exact
 # through math.erfc because the fast interpolant loses relative accuracy in the far tail.
 Erfc = _unary_op("Erfc", lambda xp, x: _math_fn(xp, x, math.erfc),
-                 lambda g, x: -(g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI))
+                 lambda g, x: -(g * (-(x * x)).exp() * _TWO_OVER_SQRT_PI), real_only=True)
 
 
 def _math_fn(xp, x, fn):
@@ -171,7 +202,18 @@ def neg(input):
     return unary(Neg, input)
 
 
-@registry.op(method=True, inplace=True, aliases=('absolute',))
+def _abs_inplace(method, name):
+    base = make_inplace(method, name)
+
+    def inplace_method(self):
+        if self._data.dtype.kind == "c":
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return base(self)
+    inplace_method.__name__ = inplace_method.__qualname__ = name
+    return inplace_method
+
+
+@registry.op(method=True, inplace=True, inplace_maker=_abs_inplace, aliases=('absolute',))
 def abs(input):
     return unary(Abs, input)
 
@@ -301,7 +343,7 @@ def relu(input):
     return unary(Relu, input)
 
 
-@registry.op(method=True, inplace=True, aliases=('sgn',))
+@registry.op(method=True, inplace=True)
 def sign(input):
     return unary(Sign, input)
 
@@ -358,7 +400,8 @@ def round(input, *, decimals: int = 0):
     return Round.apply(input, decimals)
 
 
-_Round0 = _unary_op("Round", lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x.copy(), float_only=False)
+_Round0 = _unary_op("Round", lambda xp, x: xp.round(x) if x.dtype.kind == "f" else x.copy(), float_only=False,
+                    real_only=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -429,9 +472,9 @@ def binary(cls, a, b):
         dev = b._device
         rg = b._rg
     if cls.int_to_float:
-        if type(ad) not in _PY_SCALARS and ad.dtype.kind != "f":
+        if type(ad) not in _PY_SCALARS and ad.dtype.kind not in "fc":
             ad = to_float(ad)
-        if type(bd) not in _PY_SCALARS and bd.dtype.kind != "f":
+        if type(bd) not in _PY_SCALARS and bd.dtype.kind not in "fc":
             bd = to_float(bd)
     try:
         out = cls.compute(ad, bd)
@@ -452,11 +495,16 @@ def _with_scalar(cls, d, s):
     a float scalar lifts integer/bool tensors to the default dtype; an int scalar lifts bool to int64."""
     k = d.dtype.kind
     if type(s) is float:
-        if k == "f":
+        if k in "fc":
             return d
         if k == "b" and cls.no_bool:
             raise _bool_error(False)
         return d.astype(dt.get_default_dtype().np)
+    if type(s) is complex:
+        if k == "c":
+            return d
+        # float64 + 1j -> complex128; float32, integer and bool tensors -> the default complex dtype
+        return d.astype((dt.complex128 if k == "f" and d.dtype.itemsize == 8 else dt.default_complex()).np)
     if k == "b" or type(s) is bool:
         if cls.no_bool:
             raise _bool_error(k == "b" and type(s) is bool)
@@ -514,19 +562,29 @@ def _binary_op(name, compute, grad, save_inputs=True, save_out=False, int_to_flo
     })
 
 
+def _conj(v):
+    """The complex conjugate of a tensor or a Python number (the tensor itself when it is real).
+
+    Backward formulas multiply by the conjugate of the other operand: PyTorch's gradient of a
+    real loss with respect to a complex z is dL/dRe(z) + i dL/dIm(z), the conjugate Wirtinger one."""
+    return v.conj() if isinstance(v, Tensor) else v.conjugate()
+
+
 def _mul_grad(g, a, b, out, needs):
-    return (g * b if needs[0] else None, g * a if needs[1] else None)
+    return (g * _conj(b) if needs[0] else None, g * _conj(a) if needs[1] else None)
 
 
 def _div_grad(g, a, b, out, needs):
-    ga = g / b if needs[0] else None
-    gb = -(g * a) / (b * b) if needs[1] else None
+    ga = g / _conj(b) if needs[0] else None
+    gb = -(g * _conj(a)) / _conj(b * b) if needs[1] else None
     return ga, gb
 
 
 def _pow_grad(g, a, b, out, needs):
     # PyTorch's formulas term by term (grad * (b * a**(b-1)), grad * (a**b * log a)), so that
     # NaN and inf land where PyTorch puts them, e.g. 0 * inf = NaN for a zero incoming gradient.
+    if (out._data if out is not None else g._data).dtype.kind == "c" or type(a) is complex or type(b) is complex:
+        return _complex_pow_grad(g, a, b, needs)
     ga = gb = None
     if needs[0]:
         if isinstance(b, Tensor):
@@ -544,6 +602,16 @@ def _pow_grad(g, a, b, out, needs):
             gb = g * where(b >= 0, 0.0, pow(a, b) * -math.inf)
         else:
             gb = g * (pow(a, b) * (math.log(a) if a > 0 else math.nan))  # a < 0: NaN, as PyTorch
+    return ga, gb
+
+
+def _complex_pow_grad(g, a, b, needs):
+    # The conjugates of d/da a**b = b * a**(b-1) and d/db a**b = a**b * log(a); no special values.
+    ga = g * _conj(b * pow(a, b - 1)) if needs[0] else None
+    gb = None
+    if needs[1]:
+        log_a = log(a) if isinstance(a, Tensor) else _make(np.log(np.asarray(a, dtype=b._data.dtype)), b._device)
+        gb = g * _conj(pow(a, b) * log_a)
     return ga, gb
 
 
@@ -881,13 +949,20 @@ def atan2(input, other):
     return binary(Atan2, input, other)
 
 
+def _refuse_complex_pair(name, a, b):
+    if any(isinstance(v, Tensor) and v._data.dtype.kind == "c" or type(v) is complex for v in (a, b)):
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+
+
 @registry.op(method=True, inplace=True)
 def maximum(input, other):
+    _refuse_complex_pair("maximum", input, other)
     return binary(Maximum, input, other)
 
 
 @registry.op(method=True, inplace=True)
 def minimum(input, other):
+    _refuse_complex_pair("minimum", input, other)
     return binary(Minimum, input, other)
 
 
@@ -951,6 +1026,18 @@ def logaddexp2(input, other):
 # ---------------------------------------------------------------------------------------
 # Comparisons and logic (not differentiable: results are bool)
 # ---------------------------------------------------------------------------------------
+_ORDERED = {"less": "lt", "greater": "gt", "less_equal": "le", "greater_equal": "ge"}
+
+
+def _refuse_complex_order(ufunc, ad, bd):
+    """PyTorch has no order on complex numbers (NumPy's is lexicographic): lt/gt/le/ge refuse them."""
+    kinds = [getattr(v, "dtype", None) for v in (ad, bd)]
+    if any(k is not None and k.kind == "c" for k in kinds) or type(bd) is complex:
+        d = next((k for k in kinds if k is not None and k.kind == "c"), dt.default_complex().np)
+        raise NotImplementedError(f'"{_ORDERED[ufunc.__name__]}_cpu" not implemented for '
+                                  f"'{_SCALAR_TYPE_NAMES[dt.FROM_NP[d].name]}'")
+
+
 def _compare(ufunc, a, b):
     if isinstance(a, Tensor):
         ad, dev = a._data, a._device
@@ -964,7 +1051,7 @@ def _compare(ufunc, a, b):
             if tb is int:
                 if b < 0 or b > 127:  # cheap test first: most scalars fit every integer dtype
                     b = _fit_int(ad, b)
-            elif tb is not float and tb is not bool:
+            elif tb is not float and tb is not bool and tb is not complex:
                 b = scalar_value(b)
                 if isinstance(b, Tensor):
                     return _compare(ufunc, a, b)
@@ -973,6 +1060,9 @@ def _compare(ufunc, a, b):
             bd = b
     else:
         return _compare(_SWAPPED.get(ufunc, ufunc), b, a)
+    if (ad.dtype.kind == "c" or (bd.dtype.kind == "c" if type(bd) not in _PY_SCALARS else type(bd) is complex)) \
+            and ufunc.__name__ in _ORDERED:
+        _refuse_complex_order(ufunc, ad, bd)
     try:
         if dev is CPU:
             return _make(as_array(ufunc(ad, bd)), dev)
@@ -1137,12 +1227,12 @@ def _invert(self):
 
 @registry.op(method=True)
 def isnan(input):
-    return _predicate(lambda xp, d: xp.isnan(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isnan(d) if d.dtype.kind in "fc" else xp.zeros(d.shape, bool), input)
 
 
 @registry.op(method=True)
 def isinf(input):
-    return _predicate(lambda xp, d: xp.isinf(d) if d.dtype.kind == "f" else xp.zeros(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isinf(d) if d.dtype.kind in "fc" else xp.zeros(d.shape, bool), input)
 
 
 @registry.op(method=True)
@@ -1157,7 +1247,7 @@ def isneginf(input):
 
 @registry.op(method=True)
 def isfinite(input):
-    return _predicate(lambda xp, d: xp.isfinite(d) if d.dtype.kind == "f" else xp.ones(d.shape, bool), input)
+    return _predicate(lambda xp, d: xp.isfinite(d) if d.dtype.kind in "fc" else xp.ones(d.shape, bool), input)
 
 
 @registry.op(method=True)
@@ -1274,6 +1364,8 @@ def clamp(input, min=None, max=None):
     """Limit values to ``[min, max]`` (either bound may be omitted, a number or a tensor)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
     return Clamp.apply(input, min, max, _clamp_dtype(input, min, max))
 
 

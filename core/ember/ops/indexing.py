@@ -28,7 +28,7 @@ from ._dispatch import broadcast_pair_shape, check_writable, mark_view, record, 
 from ._inplace import inplace, inplace_source
 from ._registry import Registry
 from .elementwise import where
-from .reduction import make_return_type
+from .reduction import make_return_type, refuse_complex
 
 registry = Registry(globals())
 __all__ = registry.exported   # filled in by the @registry decorators below
@@ -125,7 +125,7 @@ def _write(out, key, v, mode=None):
 def _cast_value(v, dtype):
     """``v`` (an array or a Python number) as ``dtype``; leading size-1 dims of arrays are
     dropped (PyTorch accepts a value of shape (1, n) for a region of shape (n,))."""
-    if isinstance(v, (int, float, bool)):
+    if isinstance(v, (int, float, bool, complex)):
         return np.asarray(v).astype(dtype)[()]
     v = v.astype(dtype, copy=False)
     k = 0
@@ -432,7 +432,7 @@ def _type_name(v) -> str:
 
 def _scalar_or_tensor(v, target: Tensor):
     """A value to write into ``target``: a Tensor or a Python number (NumPy scalars converted)."""
-    if isinstance(v, Tensor) or type(v) in (int, float, bool):
+    if isinstance(v, Tensor) or type(v) in (int, float, bool, complex):
         return v
     if isinstance(v, np.generic):
         return v.item()
@@ -996,6 +996,7 @@ def _argsort_array(d, dim: int, descending: bool, xp):
 
 def _sorted_along(input: Tensor, dim, descending: bool):
     """(dim, order indices array) of ``input`` sorted along ``dim``."""
+    refuse_complex("sort", input, RuntimeError, " Sort does not support complex dtypes on CPU")
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     return dim, _argsort_array(d, dim, descending, xp_of(input))
@@ -1055,6 +1056,7 @@ def _topk_order(d, k: int, dim: int, largest: bool, xp):
 @registry.op(method=True, numpy_aliases=True)
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out=None):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, as ``(values, indices)``."""
+    refuse_complex("topk_cpu", input)
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     if not 0 <= k <= (d.shape[dim] if d.ndim else 1):

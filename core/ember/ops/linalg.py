@@ -31,10 +31,12 @@ _STATE = STATE
 
 # PyTorch names dtypes by their C++ types in matmul's dtype error.
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int8": "signed char",
-            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool"}
+            "uint8": "unsigned char", "int16": "short int", "int32": "int", "int64": "long int", "bool": "bool",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 # PyTorch's scalar-type names, used by the dot and addmm dtype errors.
 _SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int8": "Char", "uint8": "Byte",
-                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+                 "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool", "complex64": "ComplexFloat",
+                 "complex128": "ComplexDouble"}
 
 
 def _x(shape) -> str:
@@ -119,6 +121,8 @@ def matmul_grads(g, a, b, need_a: bool, need_b: bool):
     folded into the rows so the gradient comes out of a single matrix product instead of a
     batch of products summed afterwards. Otherwise the engine sums broadcast batch dims.
     """
+    # Complex operands: the gradient is g @ conj(b)^T and conj(a)^T @ g (conj is the identity on real tensors).
+    a, b = a.conj(), b.conj()
     if a._data.ndim == 1 and b._data.ndim == 1:
         return (g * b if need_a else None, g * a if need_b else None)
     a2 = a.unsqueeze(0) if a._data.ndim == 1 else a          # (..., n, k)
@@ -157,7 +161,7 @@ def _matmul(cls, a, b) -> Tensor:
     if b._device is not dev:
         raise device_mismatch(cls.__name__, dev, b._device)
     out = _product(a._data, b._data, xp_of(a))
-    if (a._rg or b._rg) and _STATE.enabled and out.dtype.kind == "f":
+    if (a._rg or b._rg) and _STATE.enabled and out.dtype.kind in "fc":
         return record(cls, out, dev, (a, b), (save(a), save(b)))
     return _make(out, dev)
 
@@ -234,7 +238,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """``dot`` with the first argument conjugated (the same as ``dot`` for real tensors)."""
     _check_vectors("vdot", input, other)
-    return _matmul(Dot, input, other)
+    return _matmul(Dot, input.conj(), other)
 
 
 # ---------------------------------------------------------------------------------------
@@ -488,7 +492,8 @@ def _einsum_operand_grad(g, out_subs: str, terms: tuple, ops: list, i: int) -> T
     avail = set(out_subs).union(*(terms[j] for j in range(len(terms)) if j != i))
     have = "".join(c for c in uniq if c in avail)
     subs = [out_subs] + [terms[j] for j in range(len(terms)) if j != i]
-    r = einsum(",".join(subs) + "->" + have, g, *(ops[j] for j in range(len(ops)) if j != i))
+    # Complex operands: contracted with the conjugates of the others (conj is the identity on real ones).
+    r = einsum(",".join(subs) + "->" + have, g, *(ops[j].conj() for j in range(len(ops)) if j != i))
     if have != uniq:
         # Letters summed over in this operand alone: the gradient is constant along them.
         r = r.reshape([sizes[c] if c in have else 1 for c in uniq]).expand([sizes[c] for c in uniq])

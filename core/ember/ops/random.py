@@ -505,11 +505,20 @@ def _emit(arr, device: Device, requires_grad: bool, out, inputs=()) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Factories
 # ---------------------------------------------------------------------------------------
-def _float_factory(name, sampler, args, size, generator, dtype, device, requires_grad, out) -> Tensor:
+def _float_factory(name, sampler, args, size, generator, dtype, device, requires_grad, out,
+                   complex_scale=1.0) -> Tensor:
     shape = _size_args(name, args, size)
     npdt = dt.get_default_dtype().np if dtype is None else dt.to_dtype(dtype).np
-    _require_float(name, npdt)
     d = resolve_device(device)
+    if npdt.kind == "c":
+        # Real and imaginary parts drawn side by side in the real dtype, each scaled by complex_scale
+        # (randn: 1/sqrt(2), so that the complex variance E|z|^2 is 1, as in PyTorch).
+        real = npdt.type(0).real.dtype
+        pairs = _draw(generator, d, lambda rng, xp: sampler(rng, xp, shape + (2,), real))
+        if complex_scale != 1.0:
+            pairs *= complex_scale
+        return _emit(pairs.view(npdt)[..., 0], d, requires_grad, out)
+    _require_float(name, npdt)
     arr = _draw(generator, d, lambda rng, xp: sampler(rng, xp, shape, npdt))
     return _emit(arr, d, requires_grad, out)
 
@@ -531,7 +540,7 @@ def randn(*sizes, generator=None, out=None, dtype=None, layout=None, device=None
     size = kwargs.pop("size", None)
     _no_extra("randn", kwargs)
     return _float_factory("randn", _normal(0, 1), sizes, size, generator, dtype, device,
-                          requires_grad, out)
+                          requires_grad, out, complex_scale=0.5 ** 0.5)
 
 
 @registry.op
@@ -889,6 +898,10 @@ def _fill_scalar(value, npdt):
         if not info.min <= v <= info.max:
             raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")
         return v
+    if npdt.kind == "c":
+        return complex(value)
+    if isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")
     v = float(value)
     if math.isfinite(v) and abs(v) > float(np.finfo(npdt).max):
         raise RuntimeError(f"value cannot be converted to type {_dtype_name(npdt)} without overflow")

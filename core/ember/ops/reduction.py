@@ -114,7 +114,8 @@ def _count(shape: tuple, dims) -> int:
 
 
 _TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char", "int16": "Short",
-                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+                "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
 
 def _tname(np_dtype) -> str:
@@ -138,7 +139,7 @@ def _eye_along(n: int, dim: int, ndim: int, device) -> Tensor:
 
 def _out(cls, out, x: Tensor, saved=None, save_output=False, **attrs) -> Tensor:
     """Wrap a reduction's result; record ``cls`` (with ``attrs`` on the node) when ``x`` needs a gradient."""
-    if x._rg and STATE.enabled and out.dtype.kind == "f":
+    if x._rg and STATE.enabled and out.dtype.kind in "fc":
         res = record(cls, out, x._device, (x,), saved, save_output)
         res.grad_fn.__dict__.update(attrs)
         return res
@@ -199,11 +200,11 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     d = input._data
     if dtype is not None:
         target = dt.to_dtype(dtype)
-        if not target.is_floating_point:
+        if not (target.is_floating_point or target.is_complex):
             raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating "
                                f"point or complex dtype. Got: {_tname(target.np)}")
         d = d.astype(target.np, copy=False)
-    elif d.dtype.kind != "f":
+    elif d.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point "
                            f"or complex dtype. Got: {_tname(d.dtype)}")
     dims = reduce_dims(dim, d.ndim)
@@ -242,7 +243,7 @@ def _var_args(name: str, input: Tensor, dim, unbiased, correction):
         raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return reduce_dims(dim, input._data.ndim), correction
 
@@ -283,8 +284,11 @@ class Std(Op):
 
 @registry.op(method=True, numpy_aliases=True)
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    """Variance over ``dim`` with ``correction`` (1 by default: unbiased; ``unbiased=False`` means 0)."""
+    """Variance over ``dim`` with ``correction`` (1 by default: unbiased; ``unbiased=False`` means 0).
+    Of a complex tensor: the (real) sum of the variances of its real and imaginary parts, as in PyTorch."""
     dims, c = _var_args("var", input, dim, unbiased, correction)
+    if input._data.dtype.kind == "c":
+        return var(input.real, dims, None, keepdim, correction=c) + var(input.imag, dims, None, keepdim, correction=c)
     d = input._data
     out, dof = _var_array("var", d, dims, keepdim, c)
     return _out(Var, out, input, (save(input),), in_shape=d.shape, dims=dims, keepdim=keepdim, dof=dof)
@@ -294,6 +298,8 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation over ``dim`` (same arguments as :func:`var`)."""
     dims, c = _var_args("std", input, dim, unbiased, correction)
+    if input._data.dtype.kind == "c":
+        return var(input, dims, None, keepdim, correction=c).sqrt()
     d = input._data
     v, dof = _var_array("std", d, dims, keepdim, c)
     out = as_array(xp_of(input).sqrt(v))
@@ -405,6 +411,7 @@ def _max_min(name: str, input: Tensor, dim, keepdim: bool, other):
         if not isinstance(other, Tensor):
             raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}")
         return (maximum if name == "max" else minimum)(input, other)
+    refuse_complex(f"{name}_all" if dim is None else name, input)
     if dim is None:
         return _extreme(name, name == "max", input, None, False)
     return _extreme_dim(name, input, dim, keepdim)
@@ -428,12 +435,14 @@ def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
 @registry.op(method=True, numpy_aliases=True)
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
+    refuse_complex("amax", input)
     return _extreme("amax", True, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
 @registry.op(method=True, numpy_aliases=True)
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (int or tuple; all dimensions by default); ties share the gradient."""
+    refuse_complex("amin", input)
     return _extreme("amin", False, input, reduce_dims(dim, input._data.ndim), keepdim)
 
 
@@ -447,7 +456,14 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
                      _extreme("aminmax", True, input, dims, keepdim))
 
 
+def refuse_complex(name: str, input: Tensor, exc=NotImplementedError, message=None) -> None:
+    """Complex numbers have no order: PyTorch's ordering ops refuse them (NumPy's order is lexicographic)."""
+    if input._data.dtype.kind == "c":
+        raise exc(message or f'"{name}" not implemented for \'{_tname(input._data.dtype)}\'')
+
+
 def _arg_extreme(name: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    refuse_complex(name, input, RuntimeError, f"{name}(): does not support complex input")
     d = input._data
     xp = xp_of(input)
     fn = xp.argmax if name == "argmax" else xp.argmin
@@ -565,6 +581,8 @@ class Prod(Op):
         x, out = ctx.saved_tensors
         if not ctx.in_shape:
             return g
+        # Complex: the conjugate of the products of the others (conj is the identity on real tensors).
+        x, out = x.conj(), out.conj()
         if ctx.dim is None:
             flat = x.reshape(-1)
             return g * _products_of_others(flat, 0, out.reshape(1)).reshape(ctx.in_shape)
@@ -619,7 +637,7 @@ class CumProd(Op):
         x, y = ctx.saved_tensors
         if not ctx.in_shape:
             return g
-        return _cumprod_grad(g, x, y, ctx.dim)
+        return _cumprod_grad(g, x.conj(), y.conj(), ctx.dim)   # complex: conjugate partial derivatives
 
 
 def _cumprod_grad(g: Tensor, x: Tensor, y: Tensor, dim: int) -> Tensor:
@@ -816,6 +834,10 @@ class ZeroNorm(Op):
 def vector_norm(input: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """``(sum |x|^ord)^(1/ord)`` over ``dim`` (all elements by default); ord may be inf, -inf or 0."""
     d = input._data
+    if d.dtype.kind == "c":
+        # The norm of |x| (real, of the same precision); abs's gradient g * x / |x| is the complex one.
+        real = None if dtype is None else dt.to_dtype(dtype).to_real()
+        return vector_norm(input.abs(), ord, dim, keepdim, dtype=real)
     if d.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_tname(d.dtype)}")

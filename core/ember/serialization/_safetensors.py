@@ -16,7 +16,8 @@ from .._tensor import Tensor
 from ._common import Reader, bfloat16_to_float32, host_bytes, new_tensor
 
 _CODES = {dt.float16: "F16", dt.float32: "F32", dt.float64: "F64", dt.int8: "I8", dt.int16: "I16",
-          dt.int32: "I32", dt.int64: "I64", dt.uint8: "U8", dt.bool: "BOOL"}
+          dt.int32: "I32", dt.int64: "I64", dt.uint8: "U8", dt.bool: "BOOL", dt.complex64: "C64"}
+# The safetensors format has C64 but no complex128 code: saving one raises a TypeError naming it.
 _NP = {code: d.np for d, code in _CODES.items()}
 _NP["BF16"] = np.dtype(np.uint16)  # read as bit patterns, then widened to float32
 _LEN = struct.Struct("<Q")
@@ -49,6 +50,9 @@ class Plan:
                 raise TypeError(f"ember.save(format='safetensors'): value of key {key!r} is a "
                                 f"{type(t).__name__}, not a tensor (safetensors holds a flat dict of tensors)")
             nbytes = t._data.nbytes
+            if t.dtype not in _CODES:
+                raise TypeError(f"safetensors has no code for {t.dtype} (tensor {key!r}); its complex type is "
+                                "complex64 (C64)")
             header[key] = {"dtype": _CODES[t.dtype], "shape": list(t._data.shape), "data_offsets": [end, end + nbytes]}
             end += nbytes
             self.tensors.append(t)

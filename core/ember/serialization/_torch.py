@@ -77,12 +77,15 @@ _STORAGE_TYPES = {s.name: s for s in (
     _StorageType("HalfStorage", np.float16), _StorageType("BFloat16Storage", np.uint16, bfloat16=True),
     _StorageType("LongStorage", np.int64), _StorageType("IntStorage", np.int32),
     _StorageType("ShortStorage", np.int16), _StorageType("CharStorage", np.int8),
-    _StorageType("ByteStorage", np.uint8), _StorageType("BoolStorage", np.bool_))}
+    _StorageType("ByteStorage", np.uint8), _StorageType("BoolStorage", np.bool_),
+    _StorageType("ComplexFloatStorage", np.complex64), _StorageType("ComplexDoubleStorage", np.complex128))}
 
 _TORCH_DTYPES = {"float32": dt.float32, "float": dt.float32, "float64": dt.float64, "double": dt.float64,
                  "float16": dt.float16, "half": dt.float16, "bfloat16": dt.float32, "int64": dt.int64,
                  "long": dt.int64, "int32": dt.int32, "int": dt.int32, "int16": dt.int16, "short": dt.int16,
-                 "int8": dt.int8, "uint8": dt.uint8, "bool": dt.bool, "qint8": dt.qint8, "quint8": dt.quint8}
+                 "int8": dt.int8, "uint8": dt.uint8, "bool": dt.bool, "qint8": dt.qint8, "quint8": dt.quint8,
+                 "complex64": dt.complex64, "cfloat": dt.complex64, "complex128": dt.complex128,
+                 "cdouble": dt.complex128}
 
 
 class _Storage:

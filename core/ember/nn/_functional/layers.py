@@ -24,6 +24,7 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, g):
         x, w, b = ctx.saved_tensors
+        x, w = x.conj(), w.conj()   # complex: conjugate Wirtinger gradients (the identity on real tensors)
         e = ctx.needs_input_grad
         gx = g.matmul(w) if e[0] else None
         gw = gb = None

@@ -1,6 +1,46 @@
-"""What the ``audio`` plugin registers in Ember's transforms registry (filled as the transforms land)."""
+"""Registration of ember-audio's transforms with Ember's plugin registry.
+
+Each transform class is registered under its snake_case name (``AmplitudeToDB`` -> ``amplitude_to_db``)
+with its functional form, when it has one, and ``modality="audio"``.
+"""
 from __future__ import annotations
+
+import re
 
 from ember.plugins import RegistrationTable
 
-TRANSFORMS = RegistrationTable("transforms", modality="audio")
+from .. import functional as F
+from . import amplitude as _amplitude
+from . import features as _features
+from . import masking as _masking
+from . import resampling as _resampling
+from . import spectral as _spectral
+
+# class -> its function form (None where the module has no single functional counterpart)
+_FUNCTIONAL = {
+    _resampling.Resample: F.resample, _resampling.Speed: F.speed, _resampling.SpeedPerturbation: F.speed,
+    _amplitude.AmplitudeToDB: F.amplitude_to_DB, _amplitude.MuLawEncoding: F.mu_law_encoding,
+    _amplitude.MuLawDecoding: F.mu_law_decoding, _amplitude.Vol: F.gain, _amplitude.Fade: None,
+    _features.MelScale: F.melscale_fbanks, _features.ComputeDeltas: F.compute_deltas,
+    _masking.FrequencyMasking: F.mask_along_axis, _masking.TimeMasking: F.mask_along_axis,
+    _spectral.Spectrogram: F.spectrogram, _spectral.InverseSpectrogram: F.inverse_spectrogram,
+    _spectral.GriffinLim: F.griffinlim, _spectral.MelSpectrogram: None, _spectral.MFCC: None,
+    _spectral.TimeStretch: F.phase_vocoder,
+}
+
+
+def snake_case(name: str) -> str:
+    """``AmplitudeToDB`` -> ``amplitude_to_db``; ``MFCC`` -> ``mfcc``; ``MuLawEncoding`` -> ``mu_law_encoding``."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _table() -> RegistrationTable:
+    table = RegistrationTable("transforms", modality="audio")
+    for cls, fn in _FUNCTIONAL.items():
+        table.add(snake_case(cls.__name__), cls, functional=fn)
+    return table
+
+
+TRANSFORMS = _table()
+"""Every transform class under its snake_case name, with its function form."""
