@@ -222,8 +222,6 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
                            "require that return_complex=True in a future PyTorch release.")
     if input.ndim not in (1, 2):
         raise RuntimeError(_describe("stft", input, n_fft=n_fft) + " : expected a 1D or 2D tensor")
-    if not input.is_complex() and not input.is_floating_point():
-        input = input.to(dt.get_default_dtype())
     x = input.unsqueeze(0) if input.ndim == 1 else input
     if center:
         x = _pad_signal(x, n_fft // 2, pad_mode)
@@ -234,6 +232,8 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
         return _describe("stft", x, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=None if window is None else f"{window.type()}{{{list(window.shape)}}}",
                          normalized=int(normalized), onesided=onesided, return_complex=int(bool(return_complex)))
+    if not input.is_complex() and not input.is_floating_point():
+        raise RuntimeError(f"{described()} : expected a tensor of floating point or complex values")
     length = x.shape[-1]
     if not 0 < n_fft <= length:
         raise RuntimeError(f"{described()} : expected 0 < n_fft < {length}, but got n_fft={n_fft}")

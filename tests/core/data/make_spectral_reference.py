@@ -74,6 +74,8 @@ STFT_CASES = [
     "torch.blackman_window(9, dtype=y.dtype)", "torch.bartlett_window(6, False, dtype=y.dtype)",
     "torch.kaiser_window(8, True, 5.0, dtype=y.dtype)", "torch.hann_window(1)", "torch.hann_window(0, dtype=y.dtype)",
     "torch.hamming_window(5, True, 0.6, 0.4, dtype=y.dtype)", "torch.bartlett_window(7, dtype=y.dtype)",
+    "torch.stft(y.double(), 16, window=torch.bartlett_window(16), return_complex=True)",
+    "torch.istft(torch.stft(y, 16, window=w, return_complex=True).to(torch.complex128), 16, window=w)",
 ]
 
 STFT_ERRORS = [
@@ -86,6 +88,7 @@ STFT_ERRORS = [
     "torch.istft(c[:, :9].t(), 16, window=torch.zeros(16))",
     "torch.istft(torch.stft(y, 16, return_complex=True), 16, return_complex=True)",
     "torch.hann_window(4, dtype=torch.int64)", "torch.hann_window(-1)",
+    "torch.stft(y.to(torch.int64), 16, return_complex=True)", "torch.stft(y.half(), 16, return_complex=True)",
 ]
 
 DTYPES = {"64": ("complex64", "float32"), "128": ("complex128", "float64")}
