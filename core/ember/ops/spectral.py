@@ -129,6 +129,8 @@ class _OverlapAdd(Op):
             width = min(hop, n - k * hop)
             rows = out[:, k * hop:k * hop + t * hop].reshape(b, t, hop)
             rows[:, :, :width] += frames[:, :, k * hop:k * hop + width]
+            # NumPy's reshape above is a view (the slice is contiguous along the signal); an array
+            # module that copied instead still gets the sums written back here.
             out[:, k * hop:k * hop + t * hop] = rows.reshape(b, t * hop)
         return out[:, :length]
 
