@@ -76,6 +76,9 @@ STFT_CASES = [
     "torch.hamming_window(5, True, 0.6, 0.4, dtype=y.dtype)", "torch.bartlett_window(7, dtype=y.dtype)",
     "torch.stft(y.double(), 16, window=torch.bartlett_window(16), return_complex=True)",
     "torch.istft(torch.stft(y, 16, window=w, return_complex=True).to(torch.complex128), 16, window=w)",
+    "torch.stft(y, 24, 5, 16, window=w, center=False, align_to_window=True, return_complex=True)",
+    "torch.stft(y, 16, 5, window=w, center=False, align_to_window=True, return_complex=True)",
+    "torch.stft(y, 24, 5, 16, window=w, center=False, align_to_window=False, return_complex=True)",
 ]
 
 STFT_ERRORS = [
@@ -84,6 +87,7 @@ STFT_ERRORS = [
     "torch.stft(y, 16, window=w[:10], return_complex=True)", "torch.stft(y[None], 16, return_complex=True)",
     "torch.stft(y, 16, return_complex=True, onesided=True, window=w * 1j)",
     "torch.stft(y, 16, pad_mode='bad', return_complex=True)", "torch.stft(y, 16, return_complex=True, align_to_window=True)",
+    "torch.stft(y, 16, return_complex=True, align_to_window=False)",
     "torch.istft(y, 16)", "torch.istft(c[:, :7].t(), 16)",
     "torch.istft(c[:, :9].t(), 16, window=torch.zeros(16))",
     "torch.istft(torch.stft(y, 16, return_complex=True), 16, return_complex=True)",
