@@ -38,6 +38,8 @@ FFT_CASES = [
     "torch.fft.hfft(c, n=11, norm='ortho')", "torch.fft.ihfft(x)", "torch.fft.ihfft(x, n=7, dim=0, norm='forward')",
     "torch.fft.fftshift(c)", "torch.fft.fftshift(x, dim=1)", "torch.fft.ifftshift(x[:, :9], dim=(0, 1))",
     "torch.fft.fft(x.expand(3, 4, 10), dim=1)", "torch.fft.rfft(x.to(torch.int64))",
+    "torch.fft.hfft2(c)", "torch.fft.hfftn(c, s=(3, 9), norm='ortho')", "torch.fft.hfftn(c.t(), dim=(1, 0))",
+    "torch.fft.ihfft2(x)", "torch.fft.ihfftn(x, s=(5, 6), norm='forward')", "torch.fft.ihfftn(x.t()[:, ::2])",
 ]
 
 ERRORS = [
