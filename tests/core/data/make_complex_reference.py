@@ -82,6 +82,7 @@ ERRORS = [
     "torch.complex(torch.ones(2), torch.ones(2, dtype=torch.float64))",
     "torch.complex(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64))",
     "a.sum().backward()", "a @ r.t()", "float(a[0, 0])", "a.clone().abs_()", "r.clone().mul_(1j)", "r.add(r, alpha=1j)",
+    "torch.view_as_complex(r.reshape(-1)[1:5].view(2, 2))",
 ]
 
 GRADS = [
