@@ -205,3 +205,13 @@ def test_testing_helpers_handle_complex():
     assert_close(z, z.clone())
     with pytest.raises(AssertionError, match="not close"):
         assert_close(z, z + 1e-3j)
+
+
+def test_in_place_through_a_real_view_under_autograd_is_refused_not_wrong():
+    # Deviation: PyTorch records it; Ember's view rebasing works per element of one type, so it refuses
+    # rather than dropping the imaginary part of the gradient.
+    y = ember.randn(3, dtype=ember.complex128, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="another element type"):
+        y.real.mul_(3)
+    with ember.no_grad():
+        y.real.mul_(3)
