@@ -196,3 +196,22 @@ def test_real_input_gets_the_real_part_of_a_complex_gradient():
     # |r (1 + 2i)| = sqrt(5) |r|: d/dr = sqrt(5) sign(r)
     np.testing.assert_allclose(r.grad.numpy(), [5 ** 0.5] * 2, rtol=1e-6)
     assert r.grad.dtype is ember.float32
+
+
+def test_testing_helpers_handle_complex():
+    from ember.testing import assert_close, make_tensor
+    z = make_tensor(2, 3, dtype=ember.complex64, seed=0)
+    assert z.dtype is ember.complex64 and bool((z.imag != 0).all())
+    assert_close(z, z.clone())
+    with pytest.raises(AssertionError, match="not close"):
+        assert_close(z, z + 1e-3j)
+
+
+def test_in_place_through_a_real_view_under_autograd_is_refused_not_wrong():
+    # Deviation: PyTorch records it; Ember's view rebasing works per element of one type, so it refuses
+    # rather than dropping the imaginary part of the gradient.
+    y = ember.randn(3, dtype=ember.complex128, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="another element type"):
+        y.real.mul_(3)
+    with ember.no_grad():
+        y.real.mul_(3)

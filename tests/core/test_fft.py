@@ -38,6 +38,7 @@ GRADCHECKS = {
     "hfft": (lambda x: F.hfft(x, n=9), _C), "ihfft": (lambda x: F.ihfft(x, norm="forward"), _R),
     "shifts": (lambda x: F.fftshift(F.ifftshift(x, 0)), _C),
     "round_trip_strided": (lambda x: F.irfft(F.rfft(x.t()[::2]), n=4), _R),
+    "hfft2": (lambda x: F.hfft2(x, s=(3, 6)), _C), "ihfftn": (lambda x: F.ihfftn(x, norm="ortho"), _R),
 }
 
 

@@ -48,7 +48,8 @@ def test_istft_inverts_stft():
 
 def test_warnings_as_pytorch():
     y = ember.randn(64)
-    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"), \
+            pytest.warns(UserWarning, match="A window was not provided"):
         assert ember.stft(y, 16, return_complex=False).shape == (9, 17, 2)
     spec = ember.stft(y, 16, window=ember.hann_window(16), return_complex=True)
     with pytest.warns(UserWarning, match="padded with zeros in the tail"):

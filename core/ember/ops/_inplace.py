@@ -64,7 +64,8 @@ def _inplace_on_view(self: Tensor, result: Tensor) -> None:
     if not rebase_view(self, result):
         raise RuntimeError(
             "Ember cannot record this in-place operation on a view for autograd: the view's base is not "
-            "stored contiguously. Apply the op out of place, or call .contiguous() on the base first.")
+            "stored contiguously, or the view has another element type (real/imag/view_as_real of a complex "
+            "tensor). Apply the op out of place, or call .contiguous() on the base first.")
 
 
 def raise_leaf_inplace():

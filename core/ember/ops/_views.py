@@ -19,8 +19,9 @@ def _address(arr) -> int:
 
 
 def flat_positions(view: np.ndarray, base: np.ndarray):
-    """The flat index in ``base`` of every element of ``view`` (None if that cannot be worked out)."""
-    if not base.flags.c_contiguous:
+    """The flat index in ``base`` of every element of ``view`` (None if that cannot be worked out, as for
+    a view of other element type: ``real``/``imag``/``view_as_real`` of a complex base)."""
+    if not base.flags.c_contiguous or view.dtype != base.dtype:
         return None
     itemsize = base.itemsize
     start = _address(view) - _address(base)

@@ -135,8 +135,19 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any(s % (2 * d.itemsize) for s in d.strides[:-1]):
         raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if _storage_offset(input) % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
     out = d.view(dt.FROM_NP[d.dtype].to_complex().np)[..., 0]
     return _view(ViewAsComplex, out, input)
+
+
+def _storage_offset(t: Tensor) -> int:
+    """Elements between the start of ``t``'s storage (its base's data) and its first element (checked on
+    the CPU only: 0 elsewhere)."""
+    if t._base is None or t._device.type != "cpu":
+        return 0
+    start = t._base._data.__array_interface__["data"][0]
+    return (t._data.__array_interface__["data"][0] - start) // t._data.itemsize
 
 
 def _type_name(d: dt.dtype) -> str:

@@ -822,8 +822,10 @@ def _with_alpha(input, other, alpha):
         r = dt.result_type(input, other)
     if type(alpha) is bool and r is not dt.bool:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
-    if isinstance(alpha, float) and not r.is_floating_point:
+    if isinstance(alpha, float) and not (r.is_floating_point or r.is_complex):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if isinstance(alpha, complex) and not r.is_complex:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
     scaled = other * alpha
     return scaled.to(r) if isinstance(scaled, Tensor) and scaled.dtype is not r else scaled
 

@@ -32,7 +32,8 @@ from .creation import tensor
 from .shape import cat, roll
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn",
-           "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift",
+           "ifftshift"]
 
 _NORMS = ("backward", "ortho", "forward")
 _SWAPPED = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -303,6 +304,17 @@ def irfftn(input: Tensor, s=None, dim=None, norm=None) -> Tensor:
     return _c2r("irfftn", input, s, dim, norm)
 
 
+def _hermitian(name, input, s, dim, norm, default_dims=None) -> Tensor:
+    # The (real) transform of a Hermitian signal given by its half: irfft of the conjugate, scaled by the
+    # opposite norm (the forward transform of a Hermitian signal is n times the inverse of its conjugate).
+    x = _as_input(name, input)
+    return _c2r(name, x.conj(), s, dim, _SWAPPED[_valid_norm(norm)], default_dims)
+
+
+def _inverse_hermitian(name, input, s, dim, norm, default_dims=None) -> Tensor:
+    return _r2c(name, input, s, dim, _SWAPPED[_valid_norm(norm)], default_dims).conj()
+
+
 def hfft(input: Tensor, n=None, dim: int = -1, norm=None) -> Tensor:
     """The real spectrum of a signal with Hermitian symmetry, given its first half: ``irfft(conj(input))``
     with the opposite normalization.
@@ -310,8 +322,7 @@ def hfft(input: Tensor, n=None, dim: int = -1, norm=None) -> Tensor:
     >>> ember.fft.hfft(ember.tensor([1.0, 2.0, 3.0]))
     tensor([ 8., -2.,  0., -2.])
     """
-    x = _as_input("hfft", input)
-    return _c2r("hfft", x.conj(), _one(n), dim, _SWAPPED[_valid_norm(norm)])
+    return _hermitian("hfft", input, _one(n), dim, norm)
 
 
 def ihfft(input: Tensor, n=None, dim: int = -1, norm=None) -> Tensor:
@@ -320,7 +331,28 @@ def ihfft(input: Tensor, n=None, dim: int = -1, norm=None) -> Tensor:
     >>> ember.fft.ihfft(ember.tensor([8.0, -4.0, 0.0, -4.0]))
     tensor([0.-0.j, 2.-0.j, 4.-0.j])
     """
-    return _r2c("ihfft", input, _one(n), dim, _SWAPPED[_valid_norm(norm)]).conj()
+    return _inverse_hermitian("ihfft", input, _one(n), dim, norm)
+
+
+def hfft2(input: Tensor, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """Two-dimensional :func:`hfftn`."""
+    return _hermitian("hfft2", input, s, dim, norm)
+
+
+def ihfft2(input: Tensor, s=None, dim=(-2, -1), norm=None) -> Tensor:
+    """Two-dimensional :func:`ihfftn`."""
+    return _inverse_hermitian("ihfft2", input, s, dim, norm)
+
+
+def hfftn(input: Tensor, s=None, dim=None, norm=None) -> Tensor:
+    """N-dimensional :func:`hfft`: the real transform of a Hermitian signal given by its half along the
+    last of ``dim``; ``s[-1]`` is the output length there."""
+    return _hermitian("hfftn", input, s, dim, norm)
+
+
+def ihfftn(input: Tensor, s=None, dim=None, norm=None) -> Tensor:
+    """N-dimensional :func:`ihfft` (a real input; one-sided along the last of ``dim``)."""
+    return _inverse_hermitian("ihfftn", input, s, dim, norm)
 
 
 def _valid_norm(norm) -> str:

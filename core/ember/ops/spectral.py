@@ -129,6 +129,8 @@ class _OverlapAdd(Op):
             width = min(hop, n - k * hop)
             rows = out[:, k * hop:k * hop + t * hop].reshape(b, t, hop)
             rows[:, :, :width] += frames[:, :, k * hop:k * hop + width]
+            # NumPy's reshape above is a view (the slice is contiguous along the signal); an array
+            # module that copied instead still gets the sums written back here.
             out[:, k * hop:k * hop + t * hop] = rows.reshape(b, t * hop)
         return out[:, :length]
 
@@ -206,7 +208,8 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     real signal and window). ``center`` pads ``n_fft // 2`` samples on both sides first (``pad_mode``:
     ``"reflect"``, ``"constant"``, ``"replicate"``, ``"circular"``). ``normalized`` scales by
     ``n_fft ** -0.5``. A real input needs ``return_complex`` (``False`` gives ``view_as_real`` of
-    the result, deprecated as in PyTorch). ``align_to_window=True`` is not supported.
+    the result, deprecated as in PyTorch). ``align_to_window=True`` (with ``center=False``) starts the
+    window, rather than the frame, every ``hop_length`` samples.
 
     >>> spec = ember.stft(ember.arange(8.0), 4, window=ember.hann_window(4), return_complex=True)
     >>> spec.shape, spec.dtype
@@ -214,16 +217,12 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     """
     if center and align_to_window is not None:
         raise RuntimeError("stft align_to_window should only be set when center = false")
-    if align_to_window:
-        raise NotImplementedError("stft(align_to_window=True) is not supported by Ember")
     complex_in = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not complex_in:
         raise RuntimeError("stft requires the return_complex parameter be given for real inputs, and will further "
                            "require that return_complex=True in a future PyTorch release.")
     if input.ndim not in (1, 2):
         raise RuntimeError(_describe("stft", input, n_fft=n_fft) + " : expected a 1D or 2D tensor")
-    if not input.is_complex() and not input.is_floating_point():
-        input = input.to(dt.get_default_dtype())
     x = input.unsqueeze(0) if input.ndim == 1 else input
     if center:
         x = _pad_signal(x, n_fft // 2, pad_mode)
@@ -234,6 +233,8 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
         return _describe("stft", x, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=None if window is None else f"{window.type()}{{{list(window.shape)}}}",
                          normalized=int(normalized), onesided=onesided, return_complex=int(bool(return_complex)))
+    if not input.is_complex() and not input.is_floating_point():
+        raise RuntimeError(f"{described()} : expected a tensor of floating point or complex values")
     length = x.shape[-1]
     if not 0 < n_fft <= length:
         raise RuntimeError(f"{described()} : expected 0 < n_fft < {length}, but got n_fft={n_fft}")
@@ -242,6 +243,10 @@ def stft(input: Tensor, n_fft: int, hop_length=None, win_length=None, window=Non
     if not 0 < win_length <= n_fft:
         raise RuntimeError(f"{described()} : expected 0 < win_length <= n_fft, but got win_length={win_length}")
     w = _padded_window(window, win_length, n_fft, x, "stft", described)
+    if align_to_window and win_length < n_fft:
+        # Frames whose window (not whole frame) starts every hop: zeros where the padded window is zero.
+        left = (n_fft - win_length) // 2
+        x = cat([x.new_zeros((x.shape[0], left)), x, x.new_zeros((x.shape[0], n_fft - win_length - left))], -1)
     frames = x.unfold(-1, n_fft, hop_length) * w           # (B, frames, n_fft): a strided view, windowed
     onesided = (not complex_in) if onesided is None else onesided
     if onesided and complex_in:

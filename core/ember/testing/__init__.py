@@ -21,7 +21,8 @@ from ..backend import Backend, CPUBackend
 __all__ = ["assert_close", "make_tensor", "check_op", "OpTest", "check_docstring_examples", "NumpyAccelerator",
            "Backend"]  # Backend: for plugin tests that subclass it
 
-_TOLS = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
+_TOLS = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7), "complex64": (1.3e-6, 1e-5),
+         "complex128": (1e-7, 1e-7)}
 
 
 def _host(x):
@@ -43,7 +44,9 @@ def assert_close(actual, expected, *, rtol: float | None = None, atol: float | N
         rtol = dr if rtol is None else rtol
         atol = da if atol is None else atol
     if a.dtype.kind in "fc" or e.dtype.kind in "fc":
-        ok = np.isclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=equal_nan)
+        # Complex values are compared as complex numbers (|a - e| <= atol + rtol |e|), as PyTorch does.
+        wide = np.complex128 if "c" in (a.dtype.kind, e.dtype.kind) else np.float64
+        ok = np.isclose(a.astype(wide), e.astype(wide), rtol=rtol, atol=atol, equal_nan=equal_nan)
     else:
         ok = a == e
     if not np.all(ok):
@@ -57,7 +60,8 @@ def assert_close(actual, expected, *, rtol: float | None = None, atol: float | N
 
 def make_tensor(*shape, dtype=dt.float64, device="cpu", low: float = -1.0, high: float = 1.0,
                 requires_grad: bool = False, seed: int | None = None) -> Tensor:
-    """A tensor of uniform random values in [low, high) (integers for integer dtypes)."""
+    """A tensor of uniform random values in [low, high) (integers for integer dtypes; for complex
+    dtypes the real and imaginary parts each)."""
     from ..ops.creation import tensor
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -65,6 +69,8 @@ def make_tensor(*shape, dtype=dt.float64, device="cpu", low: float = -1.0, high:
     d = dt.to_dtype(dtype)
     if d.is_floating_point:
         arr = rng.uniform(low, high, size=shape).astype(d.np)
+    elif d.is_complex:
+        arr = (rng.uniform(low, high, size=shape) + 1j * rng.uniform(low, high, size=shape)).astype(d.np)
     elif d is dt.bool:
         arr = rng.integers(0, 2, size=shape).astype(bool)
     else:

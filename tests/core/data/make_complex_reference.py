@@ -44,6 +44,7 @@ VALUES = [
     "torch.tensor([complex('nan'), 1j, complex(1, float('inf'))]).isfinite()", "torch.cat([a, r], 0)",
     "torch.stack([a, b]).prod(0)", "a.cumsum(1)", "torch.where(r > 0, a, b)", "a.flip(0).roll(1, 1)",
     "torch.zeros(2, dtype=torch.cfloat).fill_(1j)", "a.clone().add_(r)", "torch.full((2,), 1 - 2j, dtype=torch.complex128)",
+    "a.sub(b, alpha=0.5)", "a.add(b, alpha=2j)", "r.add(a, alpha=-1.5)",
 ]
 
 REPRS = [
@@ -80,7 +81,8 @@ ERRORS = [
     "torch.view_as_complex(torch.ones(2, 2, dtype=torch.int64))",
     "torch.complex(torch.ones(2), torch.ones(2, dtype=torch.float64))",
     "torch.complex(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64))",
-    "a.sum().backward()", "a @ r.t()", "float(a[0, 0])", "a.clone().abs_()", "r.clone().mul_(1j)",
+    "a.sum().backward()", "a @ r.t()", "float(a[0, 0])", "a.clone().abs_()", "r.clone().mul_(1j)", "r.add(r, alpha=1j)",
+    "torch.view_as_complex(r.reshape(-1)[1:5].view(2, 2))",
 ]
 
 GRADS = [

@@ -38,6 +38,8 @@ FFT_CASES = [
     "torch.fft.hfft(c, n=11, norm='ortho')", "torch.fft.ihfft(x)", "torch.fft.ihfft(x, n=7, dim=0, norm='forward')",
     "torch.fft.fftshift(c)", "torch.fft.fftshift(x, dim=1)", "torch.fft.ifftshift(x[:, :9], dim=(0, 1))",
     "torch.fft.fft(x.expand(3, 4, 10), dim=1)", "torch.fft.rfft(x.to(torch.int64))",
+    "torch.fft.hfft2(c)", "torch.fft.hfftn(c, s=(3, 9), norm='ortho')", "torch.fft.hfftn(c.t(), dim=(1, 0))",
+    "torch.fft.ihfft2(x)", "torch.fft.ihfftn(x, s=(5, 6), norm='forward')", "torch.fft.ihfftn(x.t()[:, ::2])",
 ]
 
 ERRORS = [
@@ -74,6 +76,11 @@ STFT_CASES = [
     "torch.blackman_window(9, dtype=y.dtype)", "torch.bartlett_window(6, False, dtype=y.dtype)",
     "torch.kaiser_window(8, True, 5.0, dtype=y.dtype)", "torch.hann_window(1)", "torch.hann_window(0, dtype=y.dtype)",
     "torch.hamming_window(5, True, 0.6, 0.4, dtype=y.dtype)", "torch.bartlett_window(7, dtype=y.dtype)",
+    "torch.stft(y.double(), 16, window=torch.bartlett_window(16), return_complex=True)",
+    "torch.istft(torch.stft(y, 16, window=w, return_complex=True).to(torch.complex128), 16, window=w)",
+    "torch.stft(y, 24, 5, 16, window=w, center=False, align_to_window=True, return_complex=True)",
+    "torch.stft(y, 16, 5, window=w, center=False, align_to_window=True, return_complex=True)",
+    "torch.stft(y, 24, 5, 16, window=w, center=False, align_to_window=False, return_complex=True)",
 ]
 
 STFT_ERRORS = [
@@ -82,10 +89,12 @@ STFT_ERRORS = [
     "torch.stft(y, 16, window=w[:10], return_complex=True)", "torch.stft(y[None], 16, return_complex=True)",
     "torch.stft(y, 16, return_complex=True, onesided=True, window=w * 1j)",
     "torch.stft(y, 16, pad_mode='bad', return_complex=True)", "torch.stft(y, 16, return_complex=True, align_to_window=True)",
+    "torch.stft(y, 16, return_complex=True, align_to_window=False)",
     "torch.istft(y, 16)", "torch.istft(c[:, :7].t(), 16)",
     "torch.istft(c[:, :9].t(), 16, window=torch.zeros(16))",
     "torch.istft(torch.stft(y, 16, return_complex=True), 16, return_complex=True)",
     "torch.hann_window(4, dtype=torch.int64)", "torch.hann_window(-1)",
+    "torch.stft(y.to(torch.int64), 16, return_complex=True)", "torch.stft(y.half(), 16, return_complex=True)",
 ]
 
 DTYPES = {"64": ("complex64", "float32"), "128": ("complex128", "float64")}
