@@ -76,11 +76,13 @@ def _installed_variants() -> set[str]:
 
 
 def choose_speakers(num_voices: int, per_voice: int, seed: int, held_out: float,
-                    variants: tuple[str, ...] = VARIANTS) -> list[Speaker]:
+                    variants: tuple[str, ...] = VARIANTS, exclude_voices=()) -> list[Speaker]:
     """``num_voices`` distinct voices (accent + variant), each at ``per_voice`` speeds/pitches, drawn from
-    ``seed``; a fraction ``held_out`` of the voices goes to validation and as many to testing."""
+    ``seed``; a fraction ``held_out`` of the voices goes to validation and as many to testing. Voices in
+    ``exclude_voices`` are never drawn (a pretraining set that keeps another set's voices unheard)."""
     rng = np.random.default_rng(seed)
-    pairs = [f"{a}+{v}" for a in ACCENTS for v in variants]
+    excluded = set(exclude_voices)
+    pairs = [f"{a}+{v}" for a in ACCENTS for v in variants if f"{a}+{v}" not in excluded]
     if num_voices > len(pairs):
         raise ValueError(f"num_voices={num_voices}: only {len(pairs)} accent+variant voices are available")
     voices = [pairs[i] for i in rng.permutation(len(pairs))[:num_voices]]
@@ -145,12 +147,13 @@ def _write_speaker(speaker: Speaker, folder: str, workdir: str, seed: int) -> li
 
 def generate_espeak_commands(root: str | os.PathLike | None = None, num_voices: int = 16, per_voice: int = 2,
                              seed: int = 0, held_out: float = 0.15, force: bool = False,
-                             workers: int | None = None) -> str:
+                             workers: int | None = None, exclude_voices=()) -> str:
     """Synthesise the set into ``root/espeak_commands`` (``root`` defaults to ``$EMBER_HOME/datasets``) and
     return that folder. An existing set is kept unless ``force``; the set is written next to it and renamed
     into place, so a half-written set is never left under the final name.
 
     The defaults make 16 voices x 2 speeds/pitches x 20 words = 640 clips (about 20 s on two cores).
+    ``exclude_voices`` (accent+variant names) are left out of the draw.
     """
     if not espeak_available():
         raise RuntimeError(f"espeak-ng is not installed: {_INSTALL}, then run {GENERATE_COMMAND}")
@@ -159,7 +162,7 @@ def generate_espeak_commands(root: str | os.PathLike | None = None, num_voices: 
     if os.path.isdir(final) and not force:
         return final
     variants = tuple(v for v in VARIANTS if v in _installed_variants())
-    speakers = choose_speakers(num_voices, per_voice, seed, held_out, variants)
+    speakers = choose_speakers(num_voices, per_voice, seed, held_out, variants, exclude_voices)
     os.makedirs(root, exist_ok=True)
     staging = tempfile.mkdtemp(dir=root, prefix=f".{FOLDER}-")
     try:

@@ -7,14 +7,16 @@ ember.Size([1, 1])
 >>> models.M5(n_output=10)(ember.zeros(1, 1, 8000)).shape   # raw-waveform classifier (torchaudio's tutorial)
 ember.Size([1, 10])
 
-Models: ``silero_vad`` (voice-activity detection, pretrained), ``m5`` and ``kws_cnn`` (audio classification
-from scratch: raw waveform and MFCC features respectively).
+Models: ``silero_vad`` (voice-activity detection, pretrained), ``kws_cnn`` (keyword spotting on waveforms
+through an MFCC front end; pretrained on spoken digits) and ``m5`` (raw-waveform classifier, from scratch).
 
 Through the hub: ``ember.hub.load("audio:silero_vad", weights="DEFAULT")``; ``ember models --plugin audio``
 lists them.
 """
 from ._registry import MODELS
-from .classifiers import M5, KeywordSpottingCNN, kws_cnn, m5
+from .classifiers import (DIGIT_WORDS, M5, KeywordSpottingCNN, KeywordSpottingCNN_Weights, MFCCFrontend, kws_cnn,
+                          m5)
 from .silero_vad import SileroVAD, SileroVAD_Weights, silero_vad
 
-__all__ = ["MODELS", "SileroVAD", "SileroVAD_Weights", "silero_vad", "M5", "m5", "KeywordSpottingCNN", "kws_cnn"]
+__all__ = ["MODELS", "SileroVAD", "SileroVAD_Weights", "silero_vad", "M5", "m5", "KeywordSpottingCNN", "KeywordSpottingCNN_Weights",
+           "MFCCFrontend", "kws_cnn", "DIGIT_WORDS"]
