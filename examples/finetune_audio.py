@@ -23,9 +23,10 @@ import ember.cli
 
 MODEL = "audio:kws_cnn"
 NEW_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
-# One budget for both runs (the pretrained body trains at a tenth of the head's rate).
-OPTIONS = ["--epochs", "12", "--batch-size", "16", "--lr", "0.003", "--head-lr", "0.03", "--seed", "0",
-           "--no-plots"]
+# One budget for both runs (the pretrained body trains at a tenth of the head's rate), as Python keywords and as
+# the same options on the command line.
+SETTINGS = {"epochs": 12, "batch_size": 16, "lr": 0.003, "head_lr": 0.03, "seed": 0}
+OPTIONS = [a for k, v in SETTINGS.items() for a in ("--" + k.replace("_", "-"), str(v))] + ["--no-plots"]
 
 
 def keyword_folders(root: Path, per_word: int = 6) -> tuple[Path, Path]:
