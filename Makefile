@@ -33,9 +33,13 @@ bench: install
 	# The audio rows run ember-audio; their torchaudio side is skipped: no torchaudio exists for torch 2.13.
 	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers pillow
 	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text -e plugins/vision -e plugins/audio
+	# torchaudio has no release for torch 2.13: the audio rows' reference runs in its own venv (torch 2.11 +
+	# torchaudio 2.11, the newest matching pair; benchmarks/workloads_audio.py)
+	test -x .venv-bench-torchaudio/bin/python || $(PYTHON) -m venv .venv-bench-torchaudio
+	.venv-bench-torchaudio/bin/pip install --quiet torch==2.11.0 torchaudio==2.11.0 numpy
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 	# DDP scaling on MPI (Ember only; mpi4py and mpiexec come with the test extra in .venv)
 	$(PY) benchmarks/distributed_scaling.py
 
 clean:
-	rm -rf $(VENV) .venv-bench
+	rm -rf $(VENV) .venv-bench .venv-bench-torchaudio

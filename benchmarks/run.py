@@ -26,6 +26,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from _registry import all_workloads  # noqa: E402
@@ -50,14 +51,15 @@ def _parse():
 class Worker:
     """One library's benchmark process (see _worker.py for the protocol)."""
 
-    def __init__(self, lib: str, threads: int):
+    def __init__(self, lib: str, threads: int, python: str = sys.executable):
         env = dict(os.environ)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
         # Installed packages run with bytecode caches; this sandbox may disable writing them.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.lib = lib
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "_worker.py"), lib, str(threads),
+        self.python = python
+        self.proc = subprocess.Popen([python, os.path.join(HERE, "_worker.py"), lib, str(threads),
                                       str(SAMPLE_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1, env=env, cwd=HERE)
 
@@ -84,6 +86,20 @@ def _available(lib: str) -> bool:
     probe = subprocess.run([sys.executable, "-c", f"import importlib.util, sys; "
                             f"sys.exit(importlib.util.find_spec({lib!r}) is None)"])
     return probe.returncode == 0
+
+
+def _workers_for(wl, workers: dict, reference_workers: dict, threads: int) -> dict:
+    """The workers of one row: its ``reference_env``'s Python runs the torch side when that env exists."""
+    if wl.reference_env is None or "torch" not in workers:
+        return workers
+    python = os.path.join(ROOT, wl.reference_env, "bin", "python")
+    if not os.path.exists(python):
+        print(f"note: {wl.name}: {wl.reference_env} does not exist (`make bench` creates it); the torch side runs "
+              f"in {sys.executable}")
+        return workers
+    if wl.reference_env not in reference_workers:
+        reference_workers[wl.reference_env] = Worker("torch", threads, python=python)
+    return {**workers, "torch": reference_workers[wl.reference_env]}
 
 
 def measure(workers: dict, name: str, rounds: int) -> dict:
@@ -113,16 +129,17 @@ def main() -> int:
         print(f"{lib} is not installed in this environment: skipped (run `make bench` for ratios)")
     workloads = [wl for wl in all_workloads() if not args.only or any(s in wl.name for s in args.only)]
     workers = {lib: Worker(lib, args.threads) for lib in libs}
+    reference_workers: dict = {}   # reference_env -> its torch worker, started when a row first needs it
     rows = []
     try:
         for wl in workloads:
-            times = measure(workers, wl.name, args.rounds)
+            times = measure(_workers_for(wl, workers, reference_workers, args.threads), wl.name, args.rounds)
             rows.append((wl, times))
             _print_row(wl, times)
     finally:
-        for w in workers.values():
+        for w in list(workers.values()) + list(reference_workers.values()):
             w.close()
-    table = _markdown(rows, args.threads, args.rounds)
+    table = _markdown(rows, args.threads, args.rounds, reference_workers)
     if not args.no_write:
         _write_benchmarks_md(table)
     return 0
@@ -159,7 +176,7 @@ def _peak_rate(rows) -> float | None:
     return None
 
 
-def _markdown(rows, threads: int, rounds: int) -> str:
+def _markdown(rows, threads: int, rounds: int, reference_workers: dict | None = None) -> str:
     import platform
 
     peak = _peak_rate(rows)
@@ -180,6 +197,12 @@ def _markdown(rows, threads: int, rounds: int) -> str:
                  f"<= {wl.target}" if wl.target else "", _fmt(floor) if floor else "",
                  f"{ember[0] / floor:.1f}" if floor and ember else ""]
         lines.append("| " + " | ".join(cells) + " |")
+    for env, worker in (reference_workers or {}).items():
+        code = "import importlib.metadata as m; print(', '.join(f'{d} {m.version(d)}' for d in ('torch', 'torchaudio')))"
+        res = subprocess.run([worker.python, "-c", code], capture_output=True, text=True)
+        names = ", ".join(wl.name for wl, _ in rows if wl.reference_env == env)
+        lines += ["", f"The PyTorch side of {names} ran in `{env}` ({res.stdout.strip() or '?'}): the reference "
+                      "library has no release for the PyTorch above."]
     return "\n".join(lines)
 
 

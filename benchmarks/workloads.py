@@ -17,6 +17,9 @@ class Workload:
     setup: Callable
     target: float | None = None  # the Ember/PyTorch time ratio we aim for
     flops: float | None = None   # floating-point operations per step, for compute-bound rows
+    # A virtualenv (folder name at the repository root) whose Python runs this row's PyTorch side instead of
+    # .venv-bench's, for a reference that needs another torch release (torchaudio has none for torch 2.13).
+    reference_env: str | None = None
 
 
 def add_no_grad(lib):
