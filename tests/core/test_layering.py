@@ -30,11 +30,11 @@ LAYERS = (
     ("shape, indexing, linalg and random ops", ("ops.shape", "ops.indexing", "ops.linalg", "ops.random")),
     ("ops", ("ops",)),
     ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd")),
-    ("namespaces", ("cuda", "accelerator", "backends", "_compile", "onnx", "distributed")),
+    ("namespaces", ("cuda", "accelerator", "backends", "_compile", "distributed")),
     ("nn", ("nn",)),
     ("training", ("optim", "utils.data", "utils")),
     ("serialization", ("serialization",)),
-    ("processes and deployment", ("multiprocessing", "ao")),
+    ("processes and deployment", ("multiprocessing", "ao", "jit", "onnx")),
     ("plugins", ("plugins", "hub", "testing")),
     ("entry points", ("cli", "__main__", "")),
 )

@@ -119,3 +119,7 @@ def test_two_observers_and_removal():
     assert a.top() == ["ones", "exp", "ones", "log"] and b.top() == ["ones", "exp"]
     with pytest.raises(ValueError):
         hooks.remove_observer(a)
+
+
+def test_docstring_examples():
+    assert ember.testing.check_docstring_examples("ember._op_hooks") > 0
