@@ -12,7 +12,6 @@ import math
 import numpy as np
 
 from ..jit._graph import Value
-from ._context import onnx_dtype
 
 __all__ = ["SYMBOLIC", "UnsupportedArgument"]
 
@@ -270,7 +269,7 @@ def _adaptive_pool(ctx, node, a):
     return ctx.node(f"{kind}Pool", [ctx.name(x)], kernel_shape=kernel, strides=kernel)
 
 
-def _ones_like_channels(ctx, value_like, n: int, fill: float, dtype) -> str:
+def _filled(ctx, n: int, fill: float, dtype) -> str:
     return ctx.const(np.full((n,), fill, np.dtype(dtype.name)))
 
 
@@ -280,8 +279,8 @@ def _batch_norm(ctx, node, a):
     if a.get("training") or a.get("running_mean") is None:
         raise UnsupportedArgument("batch_norm in training mode (export the model in eval mode)")
     c = x.shape[1]
-    w = ctx.name(a["weight"]) if a.get("weight") is not None else _ones_like_channels(ctx, x, c, 1.0, x.dtype)
-    b = ctx.name(a["bias"]) if a.get("bias") is not None else _ones_like_channels(ctx, x, c, 0.0, x.dtype)
+    w = ctx.name(a["weight"]) if a.get("weight") is not None else _filled(ctx, c, 1.0, x.dtype)
+    b = ctx.name(a["bias"]) if a.get("bias") is not None else _filled(ctx, c, 0.0, x.dtype)
     return ctx.node("BatchNormalization", [ctx.name(x), w, b, ctx.name(a["running_mean"]),
                                            ctx.name(a["running_var"])], epsilon=float(a["eps"]))
 
@@ -290,10 +289,8 @@ def _batch_norm(ctx, node, a):
 def _layer_norm(ctx, node, a):
     x = a["input"]
     shape = _ntuple(a["normalized_shape"], 1)
-    n = int(np.prod(shape))
     w = ctx.name(a["weight"]) if a.get("weight") is not None else ctx.const(np.ones(shape, _np_dtype(x)))
     b = ctx.name(a["bias"]) if a.get("bias") is not None else ctx.const(np.zeros(shape, _np_dtype(x)))
-    del n
     return ctx.node("LayerNormalization", [ctx.name(x), w, b], axis=-len(shape), epsilon=float(a["eps"]))
 
 
@@ -553,9 +550,9 @@ def _reduce(ctx, node, a):
     axes = _reduce_axes(a, len(x.shape))
     keep = int(bool(a.get("keepdim", False)))
     name = ctx.name(x) if x.dtype == _out(node).dtype else ctx.cast(ctx.name(x), _out(node).dtype)
-    if node.op == "sum":   # ReduceSum takes its axes as an input from opset 13
-        return ctx.node("ReduceSum", [name, ctx.const(np.array(axes, np.int64))], keepdims=keep)
-    op = {"mean": "ReduceMean", "amax": "ReduceMax", "amin": "ReduceMin"}[node.op]
+    op = {"sum": "ReduceSum", "mean": "ReduceMean", "amax": "ReduceMax", "amin": "ReduceMin"}[node.op]
+    if op == "ReduceSum" or ctx.opset >= 18:   # axes became an input: ReduceSum at opset 13, the others at 18
+        return ctx.node(op, [name, ctx.const(np.array(axes, np.int64))], keepdims=keep)
     return ctx.node(op, [name], axes=axes, keepdims=keep)
 
 
@@ -619,7 +616,3 @@ def _recurrent(ctx, node, a):
     if mode == "LSTM":
         results.append(cs[0] if len(cs) == 1 else ctx.node("Concat", cs, axis=0))
     return results[:len(node.outputs)]
-
-
-def onnx_type(value: Value) -> int:
-    return onnx_dtype(value.dtype)

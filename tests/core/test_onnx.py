@@ -1,0 +1,146 @@
+"""ember.onnx.export: each exported model passes onnx.checker and onnxruntime reproduces Ember's outputs
+(within 1e-5 in float32), on the example batch and, through a dynamic batch axis, on another batch size.
+The vision and text models are exported in tests/vision/test_onnx_export.py and tests/text/."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+from ember import nn
+from ember.onnx import UnsupportedOperatorError
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _flat(out) -> list:
+    if isinstance(out, ember.Tensor):
+        return [out]
+    if isinstance(out, dict):
+        out = list(out.values())
+    return [t for o in out if o is not None for t in _flat(o)]
+
+
+def export_and_compare(model, examples, names, *, dynamic=True, tol=1e-5, **options):
+    """Export ``model`` on ``examples[0]`` (a tuple of inputs named ``names``) with a dynamic batch axis,
+    check the file, and compare onnxruntime with Ember on every example; returns the largest error."""
+    buf = io.BytesIO()
+    axes = {n: {0: "batch"} for n in names} if dynamic else None
+    ember.onnx.export(model, examples[0], buf, input_names=names, dynamic_axes=axes, **options)
+    proto = onnx.load_from_string(buf.getvalue())
+    onnx.checker.check_model(proto, full_check=True)
+    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for args in examples:
+        with ember.no_grad():
+            want = _flat(model(*args))
+        got = session.run(None, {n: t.numpy() for n, t in zip(names, args)})
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape) and g.dtype == w.numpy().dtype
+            err = float(np.abs(g - w.numpy()).max()) if g.size else 0.0
+            assert err <= tol * max(1.0, float(np.abs(w.numpy()).max())), err
+            worst = max(worst, err)
+    return proto, worst
+
+
+def test_mlp_with_a_dynamic_batch_names_and_initializers():
+    ember.manual_seed(0)
+    m = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3), nn.Softmax(-1)).eval()
+    proto, _ = export_and_compare(m, [(ember.randn(2, 4),), (ember.randn(5, 4),)], ["x"], output_names=["probs"])
+    assert [i.name for i in proto.graph.input] == ["x"] and [o.name for o in proto.graph.output] == ["probs"]
+    assert {i.name for i in proto.graph.initializer} >= set(m.state_dict())
+    batch = proto.graph.input[0].type.tensor_type.shape.dim[0]
+    assert batch.dim_param == "batch"
+    assert proto.opset_import[0].version == 17 and proto.producer_name == "ember"
+
+
+def test_float64_and_an_explicit_opset_without_dynamic_axes():
+    ember.manual_seed(1)
+    m = nn.Sequential(nn.Linear(3, 4), nn.SiLU(), nn.LayerNorm(4)).double().eval()   # (onnxruntime has no float64 Erf)
+    x = ember.randn(2, 3, dtype=ember.float64)
+    proto, err = export_and_compare(m, [(x,)], ["x"], dynamic=False, tol=1e-10, opset_version=18)
+    assert proto.opset_import[0].version == 18 and err < 1e-10
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 2
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_recurrent_layers_as_onnx_nodes(kind):
+    ember.manual_seed(2)
+    cls = getattr(nn, kind)
+    m = cls(4, 5, num_layers=2, batch_first=True, bidirectional=True).eval()
+    proto, _ = export_and_compare(m, [(ember.randn(2, 3, 4),), (ember.randn(4, 3, 4),)], ["x"])
+    assert sum(n.op_type == kind for n in proto.graph.node) == 2    # one node per layer, both directions
+
+
+def test_lstm_with_an_initial_state():
+    ember.manual_seed(3)
+    m = nn.LSTM(3, 4).eval()
+
+    class WithState(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = m
+
+        def forward(self, x, h, c):
+            return self.lstm(x, (h, c))
+
+    args = [(ember.randn(5, 2, 3), ember.randn(1, 2, 4), ember.randn(1, 2, 4))]
+    export_and_compare(WithState(), args, ["x", "h", "c"], dynamic=False)
+
+
+def test_transformer_encoder_with_a_padding_mask_and_dynamic_batch():
+    ember.manual_seed(4)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=False)
+    m = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    export_and_compare(m, [(ember.randn(2, 5, 8),), (ember.randn(3, 5, 8),)], ["src"])
+
+
+def test_a_function_indexing_and_broadcasting():
+    def f(x, y):
+        z = x[:, 1:, None] * y.unsqueeze(1) + x.mean(-1, keepdim=True)[..., None]
+        return ember.cat([z, z.exp()], dim=1).permute(0, 2, 1).reshape(x.shape[0], -1).sum(-1)
+
+    ember.manual_seed(5)
+    examples = [(ember.randn(2, 3), ember.randn(2, 4)), (ember.randn(6, 3), ember.randn(6, 4))]
+    export_and_compare(f, examples, ["x", "y"])
+
+
+def test_export_writes_paths_and_returns_the_proto_without_a_file(tmp_path):
+    m = nn.Linear(2, 2)
+    path = tmp_path / "lin.onnx"
+    assert ember.onnx.export(m, (ember.randn(1, 2),), str(path)) is None
+    assert onnx.load(str(path)).graph.node[0].op_type == "Gemm"
+    proto = ember.onnx.export(m, ember.randn(1, 2), None)
+    assert isinstance(proto, onnx.ModelProto)
+    assert m.training   # exported in eval mode, then put back
+
+
+def test_is_in_onnx_export_during_the_export():
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(ember.onnx.is_in_onnx_export())
+            return x * 2
+
+    ember.onnx.export(Probe(), ember.ones(1), io.BytesIO())
+    assert seen == [True] and ember.onnx.is_in_onnx_export() is False
+
+
+def test_unsupported_ops_name_the_op_and_the_module():
+    class Inner(nn.Module):
+        def forward(self, x):
+            return ember.cumsum(x, 0)
+
+    m = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), Inner()))
+    with pytest.raises(UnsupportedOperatorError, match=r"operator 'cumsum' .* module '1\.1' \(Inner\)"):
+        ember.onnx.export(m, ember.randn(3, 2), io.BytesIO())
+    drop = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    with pytest.raises(UnsupportedOperatorError, match=r"'dropout' .* training mode .* module '1' \(Dropout\)"):
+        ember.onnx.export(drop, ember.randn(3, 2), io.BytesIO(), training=ember.onnx.TrainingMode.PRESERVE)
+    with pytest.raises(ValueError, match="opset"):
+        ember.onnx.export(nn.Linear(2, 2), ember.randn(1, 2), io.BytesIO(), opset_version=11)
