@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 
 import ember
@@ -13,38 +12,8 @@ from ember import nn
 from ember.onnx import UnsupportedOperatorError
 
 onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-
-def _flat(out) -> list:
-    if isinstance(out, ember.Tensor):
-        return [out]
-    if isinstance(out, dict):
-        out = list(out.values())
-    return [t for o in out if o is not None for t in _flat(o)]
-
-
-def export_and_compare(model, examples, names, *, dynamic=True, tol=1e-5, **options):
-    """Export ``model`` on ``examples[0]`` (a tuple of inputs named ``names``) with a dynamic batch axis,
-    check the file, and compare onnxruntime with Ember on every example; returns the largest error."""
-    buf = io.BytesIO()
-    axes = {n: {0: "batch"} for n in names} if dynamic else None
-    ember.onnx.export(model, examples[0], buf, input_names=names, dynamic_axes=axes, **options)
-    proto = onnx.load_from_string(buf.getvalue())
-    onnx.checker.check_model(proto, full_check=True)
-    session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
-    worst = 0.0
-    for args in examples:
-        with ember.no_grad():
-            want = _flat(model(*args))
-        got = session.run(None, {n: t.numpy() for n, t in zip(names, args)})
-        assert len(got) == len(want)
-        for g, w in zip(got, want):
-            assert g.shape == tuple(w.shape) and g.dtype == w.numpy().dtype
-            err = float(np.abs(g - w.numpy()).max()) if g.size else 0.0
-            assert err <= tol * max(1.0, float(np.abs(w.numpy()).max())), err
-            worst = max(worst, err)
-    return proto, worst
+pytest.importorskip("onnxruntime")
+from ember.testing.onnx_check import check_onnx_export as export_and_compare  # noqa: E402
 
 
 def test_mlp_with_a_dynamic_batch_names_and_initializers():

@@ -151,10 +151,10 @@ def _translate(ctx: ExportContext, graph, model, opset: int) -> None:
             ctx.bind(v, n)
 
 
-def _dim_names(graph, dynamic: dict, names: list, axes_spec: dict, values) -> dict:
-    """Value -> {dim: dim_param}: the names given in ``dynamic_axes``, else one generated per distinct
-    dynamic size (so that an output's batch dim shares the input's name)."""
-    by_size: dict = {}
+def _dim_names(dynamic: dict, names: list, axes_spec: dict, values, by_size: dict) -> dict:
+    """Value -> {dim: dim_param}: the names given in ``dynamic_axes``, else the name of the first dim
+    that changed the same way (``by_size``, shared by inputs and outputs, so that an output's batch dim
+    gets the input's name), else a generated one."""
     result: dict = {}
     for v, name in zip(values, names):
         given = _axes_of(axes_spec.get(name, {}))
@@ -209,8 +209,9 @@ def export_model(model, args, f, *, kwargs=None, input_names=None, output_names=
     for v, n in zip(outs, out_names):
         if ctx.name(v) != n:
             ctx.node("Identity", [ctx.name(v)], outputs=[n])
-    in_dims = _dim_names(graph, dynamic, in_names, axes_spec, graph.inputs)
-    out_dims = _dim_names(graph, dynamic, out_names, axes_spec, outs)
+    by_size: dict = {}
+    in_dims = _dim_names(dynamic, in_names, axes_spec, graph.inputs, by_size)
+    out_dims = _dim_names(dynamic, out_names, axes_spec, outs, by_size)
     proto_graph = helper.make_graph(
         ctx.nodes, type(model).__name__ if root is not None else getattr(model, "__name__", "graph"),
         [_value_info(helper, n, v, in_dims[v]) for v, n in zip(graph.inputs, in_names)],
