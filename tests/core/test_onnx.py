@@ -86,6 +86,9 @@ def test_export_writes_paths_and_returns_the_proto_without_a_file(tmp_path):
     proto = ember.onnx.export(m, ember.randn(1, 2), None)
     assert isinstance(proto, onnx.ModelProto)
     assert m.training   # exported in eval mode, then put back
+    mixed = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5).eval())
+    ember.onnx.export(mixed, ember.randn(1, 2), None)
+    assert mixed.training and not mixed[1].training   # each module's own mode
 
 
 def test_is_in_onnx_export_during_the_export():

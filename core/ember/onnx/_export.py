@@ -63,12 +63,13 @@ def _eval_mode(model, training: str):
     if training == "TRAINING":
         raise ValueError("ember.onnx.export exports inference graphs: training=TrainingMode.TRAINING is not "
                          "supported (dropout and batch statistics have no fixed ONNX form here)")
-    was = model.training
+    modes = [(m, m.training) for m in model.modules()]   # each module's own mode comes back, not the root's
     model.eval()
     try:
         yield
     finally:
-        model.train(was)
+        for m, mode in modes:
+            m.training = mode
 
 
 def _flat_tensors(args, kwargs) -> list:

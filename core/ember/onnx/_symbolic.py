@@ -556,6 +556,20 @@ def _reduce(ctx, node, a):
     return ctx.node(op, [name], axes=axes, keepdims=keep)
 
 
+@register("normalize")
+def _normalize(ctx, node, a):
+    x = a["input"]
+    if float(a.get("p", 2.0)) != 2.0:
+        raise UnsupportedArgument(f"normalize with p={a['p']} (p=2 is exported)")
+    axes = [_dims(int(a.get("dim", 1)), len(x.shape))]
+    name = ctx.name(x)
+    if ctx.opset >= 18:
+        norm = ctx.node("ReduceL2", [name, ctx.const(np.array(axes, np.int64))], keepdims=1)
+    else:
+        norm = ctx.node("ReduceL2", [name], axes=axes, keepdims=1)
+    return ctx.node("Div", [name, ctx.node("Max", [norm, ctx.name(float(a.get("eps", 1e-12)), x.dtype)])])
+
+
 # ---- recurrent layers ----------------------------------------------------------------------------------------
 # Gate order: PyTorch's LSTM (i, f, g, o) -> ONNX (i, o, f, c); GRU (r, z, n) -> ONNX (z, r, h).
 _GATES = {"LSTM": (4, [0, 3, 1, 2]), "GRU": (3, [1, 0, 2])}
