@@ -116,3 +116,19 @@ def test_unsupported_ops_name_the_op_and_the_module():
         ember.onnx.export(drop, ember.randn(3, 2), io.BytesIO(), training=ember.onnx.TrainingMode.PRESERVE)
     with pytest.raises(ValueError, match="opset"):
         ember.onnx.export(nn.Linear(2, 2), ember.randn(1, 2), io.BytesIO(), opset_version=11)
+
+
+def test_the_readme_deploy_example_runs(toy_plugin, tmp_path, monkeypatch, capsys):
+    import pathlib
+    import re
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Deploy", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) < 15
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md (Deploy)", "exec"), namespace)   # noqa: S102
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    with ember.no_grad():
+        expected = namespace["model"](ember.from_numpy(namespace["points"])).argmax(1)
+    assert printed == str(expected.numpy())
