@@ -71,7 +71,7 @@ class Node:
     def arguments(self) -> dict:
         """The arguments by the op's parameter names, defaults filled in (Values in place of tensors)."""
         try:
-            sig = inspect.signature(self.fn)
+            sig = inspect.signature(self.fn, follow_wrapped=False)
         except (TypeError, ValueError):   # a builtin without a signature: positions only
             return {i: a for i, a in enumerate(self.args)} | self.kwargs
         bound = sig.bind(*self.args, **self.kwargs)
@@ -84,9 +84,43 @@ class Node:
 
     def __repr__(self) -> str:
         outs = ", ".join(f"%{v.name} : {v.type_str()}" for v in self.outputs) or "()"
-        parts = [_fmt(a) for a in self.args] + [f"{k}={_fmt(v)}" for k, v in self.kwargs.items()]
+        parts = self._printed_arguments()
         scope = f"  # {self.scope}" if self.scope else ""
         return f"{outs} = {self.op}({', '.join(parts)}){scope}"
+
+
+    def _printed_arguments(self) -> list:
+        """Tensor arguments by position, options by name, options left at their default omitted."""
+        try:
+            sig = inspect.signature(self.fn, follow_wrapped=False)
+            bound = sig.bind(*self.args, **self.kwargs)
+        except (TypeError, ValueError):
+            return [_fmt(a) for a in self.args] + [f"{k}={_fmt(v)}" for k, v in self.kwargs.items()]
+        parts = []
+        for name, value in bound.arguments.items():
+            p = sig.parameters[name]
+            if p.kind is p.VAR_POSITIONAL:
+                parts += [_fmt(v) for v in value]
+            elif p.kind is p.VAR_KEYWORD:
+                parts += [f"{k}={_fmt(v)}" for k, v in value.items()]
+            elif _has_value(value):
+                parts.append(_fmt(value))
+            elif p.default is p.empty or not _same(value, p.default):
+                parts.append(f"{name}={_fmt(value)}")
+        return parts
+
+
+def _has_value(obj) -> bool:
+    found = []
+    map_structure(obj, lambda v: found.append(v) or v, Value)
+    return bool(found)
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:   # noqa: BLE001 (an argument whose == is not a plain comparison)
+        return a is b
 
 
 def _fmt(obj) -> str:

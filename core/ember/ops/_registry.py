@@ -70,9 +70,10 @@ class Registry:
                  the decorator then returns that wrapper, which the module binds in ``fn``'s place.
         """
         def register(f):
+            # Observed inside the aliases: observers see the canonical parameters (dim, keepdim).
+            f = observed(f.__name__, f)
             if numpy_aliases:
                 f = _numpy_aliases(f)
-            f = observed(f.__name__, f)
             names = (f.__name__,) + tuple(aliases)
             for n in aliases:
                 self._namespace[n] = f
@@ -97,7 +98,7 @@ class Registry:
         returns the function, or its :func:`numpy_aliases` wrapper with ``numpy_aliases=True``)."""
         if impl is None:
             def register(f):
-                return self.method(name, _numpy_aliases(f) if numpy_aliases else f)
+                return self.method(name, _numpy_aliases(observed(name, f)) if numpy_aliases else f)
             return register
         if name in self.methods:
             raise RuntimeError(f"Tensor.{name} is registered twice in {self.module}")
