@@ -1,6 +1,6 @@
 """ember.onnx.export: each exported model passes onnx.checker and onnxruntime reproduces Ember's outputs
 (within 1e-5 in float32), on the example batch and, through a dynamic batch axis, on another batch size.
-The vision and text models are exported in tests/vision/test_onnx_export.py and tests/text/."""
+The vision and text models are exported in tests/vision/test_vision_onnx_export.py and tests/text/test_text_onnx_export.py."""
 from __future__ import annotations
 
 import io
