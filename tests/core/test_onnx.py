@@ -132,3 +132,36 @@ def test_the_readme_deploy_example_runs(toy_plugin, tmp_path, monkeypatch, capsy
     with ember.no_grad():
         expected = namespace["model"](ember.from_numpy(namespace["points"])).argmax(1)
     assert printed == str(expected.numpy())
+
+
+class _ManyOps(nn.Module):
+    """Ops of the table that the model tests do not reach."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding="same")
+        self.bn = nn.BatchNorm1d(6)
+        self.emb = nn.Embedding(10, 6)
+
+    def forward(self, x, ids):
+        y = self.bn(self.conv(x)).sigmoid() + nn.functional.leaky_relu(x.mean(1, keepdim=True), 0.2)
+        y = nn.functional.avg_pool1d(y, 2, count_include_pad=False) - nn.functional.max_pool1d(y, 3, 2, padding=1)
+        a, b = y.chunk(2, dim=1)
+        first, *_ = ember.unbind(b, dim=2)
+        z = ember.where(a > 0, a, ember.tanh(a) * 0.5).flatten(1)
+        w = ember.stack([first, first.clamp(-0.1, 0.1)], dim=-1).flatten(1)
+        e = self.emb(ids).sum(1)
+        return nn.functional.log_softmax(ember.cat([z, w, e], 1), dim=1), nn.functional.hardtanh(w, -0.5, 0.5)
+
+
+def test_more_ops_of_the_table():
+    ember.manual_seed(6)
+    m = _ManyOps().eval()
+    with ember.no_grad():
+        m.bn.running_mean.normal_()
+        m.bn.running_var.uniform_(0.5, 2.0)
+    examples = [(ember.randn(2, 4, 8), ember.tensor([[1, 2, 3], [4, 5, 9]])),
+                (ember.randn(3, 4, 8), ember.tensor([[1, 2, 3], [4, 5, 9], [0, 0, 7]]))]
+    proto, _ = export_and_compare(m, examples, ["x", "ids"])
+    used = {n.op_type for n in proto.graph.node}
+    assert {"Conv", "BatchNormalization", "AveragePool", "MaxPool", "Split", "Where", "Gather", "LogSoftmax"} <= used

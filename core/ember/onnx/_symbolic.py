@@ -461,6 +461,25 @@ def _stack(ctx, node, a):
     return ctx.node("Concat", [ctx.node("Unsqueeze", [ctx.name(t), axes]) for t in a["tensors"]], axis=dim)
 
 
+@register("split", "chunk", "tensor_split", "unbind")
+def _split(ctx, node, a):
+    x = node.args[0]
+    dim = a.get("dim", 0)
+    dim = _dims(int(dim), len(x.shape))
+    if node.op == "unbind":
+        sizes = [1] * x.shape[dim]
+    else:
+        sizes = [v.shape[dim] for v in node.outputs]
+    if dim in ctx.dynamic_dims(x):
+        raise UnsupportedArgument("splitting along a dynamic axis")
+    parts = ctx.node("Split", [ctx.name(x), ctx.const(np.array(sizes, np.int64))], outputs=len(sizes), axis=dim)
+    parts = [parts] if isinstance(parts, str) else parts
+    if node.op == "unbind":
+        axes = ctx.const(np.array([dim], np.int64))
+        parts = [ctx.node("Squeeze", [p, axes]) for p in parts]
+    return parts
+
+
 def _zeros_like(fill):
     def handler(ctx, node, a):
         out = _out(node)
