@@ -74,10 +74,6 @@ class ExportContext:
             arr = arr.astype(np.float32)
         return self.const(arr)
 
-    def is_computed(self, x) -> bool:
-        """Whether ``x`` is a Value that depends on the inputs (not a constant of the model)."""
-        return isinstance(x, Value) and x.depends_on_input
-
     # -- building --------------------------------------------------------------------------------------
     def initializer(self, array: np.ndarray, name: str) -> str:
         arr = np.ascontiguousarray(array)
@@ -99,6 +95,10 @@ class ExportContext:
         attrs = {k: v for k, v in attrs.items() if v is not None}
         self.nodes.append(self._helper.make_node(op_type, list(inputs), names, **attrs))
         return names[0] if len(names) == 1 else names
+
+    def tensor_attribute(self, array):
+        """A TensorProto for a node attribute (ConstantOfShape's ``value``)."""
+        return self._numpy_helper.from_array(np.asarray(array))
 
     def cast(self, name: str, dtype) -> str:
         return self.node("Cast", [name], to=onnx_dtype(dtype))

@@ -484,7 +484,7 @@ def _zeros_like(fill):
     def handler(ctx, node, a):
         out = _out(node)
         value = a.get("fill_value", fill)
-        tensor = ctx._numpy_helper.from_array(np.array([value], _np_dtype(out)))
+        tensor = ctx.tensor_attribute(np.array([value], _np_dtype(out)))
         return ctx.node("ConstantOfShape", [ctx.node("Shape", [ctx.name(a["input"])])], value=tensor)
     return handler
 
