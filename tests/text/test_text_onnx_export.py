@@ -62,3 +62,13 @@ def test_pretrained_minilm_sentence_embeddings():
         examples = [tuple(nn.functional.pad(t, (0, n - t.shape[1])) for t in e) for e in examples]
     _, err = check_onnx_export(SentenceEmbedding(encoder).eval(), examples, ["input_ids", "attention_mask"])
     assert err <= 1e-5
+
+
+def test_bert_with_dynamic_batch_and_sequence_length():
+    ember.manual_seed(2)
+    model = BertModel(SMALL).eval()
+    examples = [(IDS[0], MASKS[0]), (IDS[1][:, :3], MASKS[1][:, :3]), (ember.randint(0, 100, (1, 7)), ember.ones(1, 7, dtype=ember.long))]
+    axes = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"}}
+    proto, _ = check_onnx_export(model, examples, ["input_ids", "attention_mask"], dynamic_axes=axes)
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param for d in dims[:2]] == ["batch", "sequence"] and dims[2].dim_value == SMALL.hidden_size

@@ -494,63 +494,73 @@ register("ones_like")(_zeros_like(1))
 register("full_like")(_zeros_like(None))
 
 
+class _IndexPlan:
+    """A basic-indexing key as ONNX steps: one Slice (starts, ends, axes, steps), a Gather for one index
+    tensor, then Squeeze (integer indices) and Unsqueeze (None)."""
+
+    def __init__(self, key, rank: int):
+        key = key if isinstance(key, tuple) else (key,)
+        n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+        expanded = []
+        for k in key:
+            expanded += [slice(None)] * (rank - n_real) if k is Ellipsis else [k]
+        self.starts, self.ends, self.axes, self.steps = [], [], [], []
+        self.squeeze, self.unsqueeze, self.gathers = [], [], []
+        dim = out_pos = 0
+        for k in expanded:
+            if k is None:
+                self.unsqueeze.append(out_pos)
+                out_pos += 1
+                continue
+            if isinstance(k, Value):
+                if k.dtype.name == "bool" or self.gathers:
+                    raise UnsupportedArgument("indexing with a bool mask or with several index tensors")
+                self.gathers.append((dim, k))
+                dim += 1
+                out_pos += len(k.shape)
+                continue
+            if isinstance(k, (int, np.integer)):
+                self._slice(dim, int(k), int(k) + 1 if k != -1 else _INT64_MAX, 1)
+                self.squeeze.append(dim)
+            elif isinstance(k, slice):
+                if k != slice(None):
+                    step = 1 if k.step is None else int(k.step)
+                    if step < 0:
+                        raise UnsupportedArgument("a negative slice step")
+                    self._slice(dim, 0 if k.start is None else int(k.start),
+                                _INT64_MAX if k.stop is None else int(k.stop), step)
+                out_pos += 1
+            else:
+                raise UnsupportedArgument(f"indexing with {type(k).__name__}")
+            dim += 1
+
+    def _slice(self, dim, start, end, step):
+        self.starts.append(start)
+        self.ends.append(end)
+        self.axes.append(dim)
+        self.steps.append(step)
+
+
 @register("__getitem__")
 def _getitem(ctx, node, a):
     x, key = node.args
-    key = key if isinstance(key, tuple) else (key,)
-    rank = len(x.shape)
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
-    expanded = []
-    for k in key:
-        if k is Ellipsis:
-            expanded += [slice(None)] * (rank - n_real)
-        else:
-            expanded.append(k)
-    starts, ends, axes, steps, squeeze, unsqueeze, gathers = [], [], [], [], [], [], []
-    dim = out_pos = 0
-    for k in expanded:
-        if k is None:
-            unsqueeze.append(out_pos)
-            out_pos += 1
-            continue
-        if isinstance(k, Value):
-            if k.dtype.name == "bool" or gathers:
-                raise UnsupportedArgument("indexing with a bool mask or with several index tensors")
-            gathers.append((dim, k))
-            dim += 1
-            out_pos += len(k.shape)
-            continue
-        if isinstance(k, (int, np.integer)):
-            k = int(k)
-            starts.append(k)
-            ends.append(k + 1 if k != -1 else _INT64_MAX)
-            axes.append(dim)
-            steps.append(1)
-            squeeze.append(dim)
-        elif isinstance(k, slice):
-            if k != slice(None):
-                step = 1 if k.step is None else int(k.step)
-                if step < 0:
-                    raise UnsupportedArgument("a negative slice step")
-                starts.append(0 if k.start is None else int(k.start))
-                ends.append(_INT64_MAX if k.stop is None else int(k.stop))
-                axes.append(dim)
-                steps.append(step)
-            out_pos += 1
-        else:
-            raise UnsupportedArgument(f"indexing with {type(k).__name__}")
-        dim += 1
+    plan = _IndexPlan(key, len(x.shape))
+    twin = ctx.counterpart.get(node)
+    # Bounds that follow the dynamic axes (x[:, :length]) are read at run time.
+    plan2 = _IndexPlan(twin.args[1], len(twin.args[0].shape)) if twin is not None else plan
     y = ctx.name(x)
-    if axes:
-        y = ctx.node("Slice", [y] + [ctx.const(np.array(v, np.int64)) for v in (starts, ends, axes, steps)])
-    if gathers:
-        (gdim, idx), = gathers
+    if plan.axes:
+        bounds = [ctx.shape_input(plan.starts, plan2.starts), ctx.shape_input(plan.ends, plan2.ends)]
+        y = ctx.node("Slice", [y] + bounds + [ctx.const(np.array(v, np.int64)) for v in (plan.axes, plan.steps)])
+    squeeze = plan.squeeze
+    if plan.gathers:
+        (gdim, idx), = plan.gathers
         y = ctx.node("Gather", [y, ctx.name(idx)], axis=gdim)
         squeeze = [d if d < gdim else d + len(idx.shape) - 1 for d in squeeze]
     if squeeze:
         y = ctx.node("Squeeze", [y, ctx.const(np.array(squeeze, np.int64))])
-    if unsqueeze:
-        y = ctx.node("Unsqueeze", [y, ctx.const(np.array(unsqueeze, np.int64))])
+    if plan.unsqueeze:
+        y = ctx.node("Unsqueeze", [y, ctx.const(np.array(plan.unsqueeze, np.int64))])
     return y
 
 

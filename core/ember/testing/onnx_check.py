@@ -25,7 +25,7 @@ def _flat(out) -> list:
 
 def check_onnx_export(model, examples, names, *, dynamic: bool = True, tol: float = 1e-5, **options):
     """Export ``model`` on ``examples[0]`` (a tuple of input tensors named ``names``), with a dynamic
-    batch axis (dim 0 of every input) unless ``dynamic=False``; check the file with ``onnx.checker``
+    batch axis (dim 0 of every input) unless ``dynamic=False`` or ``dynamic_axes`` is given; check the file with ``onnx.checker``
     and compare onnxruntime's outputs with the model's on every example (shapes, dtypes, and values
     within ``tol`` relative to the output's magnitude, at least 1). ``options`` go to ``ember.onnx.export``.
     Returns ``(onnx.ModelProto, largest absolute error)``.
@@ -38,8 +38,9 @@ def check_onnx_export(model, examples, names, *, dynamic: bool = True, tol: floa
 
     from .. import onnx as ember_onnx
     buf = io.BytesIO()
-    axes = {n: {0: "batch"} for n in names} if dynamic else None
-    ember_onnx.export(model, examples[0], buf, input_names=list(names), dynamic_axes=axes, **options)
+    if dynamic:
+        options.setdefault("dynamic_axes", {n: {0: "batch"} for n in names})
+    ember_onnx.export(model, examples[0], buf, input_names=list(names), **options)
     proto = onnx.load_from_string(buf.getvalue())
     onnx.checker.check_model(proto, full_check=True)
     session = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
