@@ -93,6 +93,7 @@ def test_tensor_to_python_conversions_warn():
         ember.jit.trace(lambda x: x * x.max().item(), ember.ones(2), check_trace=False)
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor to a Python float")
 def test_check_trace_warns_when_the_replay_differs_on_check_inputs():
     def f(x):
         return x * float(x.sum())      # the factor is frozen at the example's value
@@ -118,3 +119,15 @@ def test_unseen_tensors_warn_and_strict_refuses_mutable_outputs():
     assert_close(traced(ember.zeros(2))["y"], ember.ones(2))
     with pytest.raises(RuntimeError, match="example_inputs"):
         ember.jit.trace(lambda x: x)
+
+
+def test_replay_on_non_contiguous_and_empty_inputs():
+    ember.manual_seed(3)
+    m = nn.Sequential(nn.Linear(4, 3), nn.Tanh()).double()
+    traced = ember.jit.trace(m, ember.randn(5, 4, dtype=ember.float64))
+    base = ember.randn(4, 10, dtype=ember.float64)
+    for x in (base.t()[::2], ember.randn(1, 4, dtype=ember.float64).expand(5, 4)):   # permuted+strided, expanded
+        assert not x.is_contiguous()
+        assert_close(traced(x), m(x))
+    empty = ember.jit.trace(lambda x: (x * 2).sum(0), ember.zeros(0, 3))
+    assert_close(empty(ember.zeros(0, 3)), ember.zeros(3))
