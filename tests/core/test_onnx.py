@@ -61,11 +61,24 @@ def test_lstm_with_an_initial_state():
     export_and_compare(WithState(), args, ["x", "h", "c"], dynamic=False)
 
 
+class _Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=False)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+    def forward(self, src, padding):
+        return self.encoder(src, src_key_padding_mask=padding)
+
+
 def test_transformer_encoder_with_a_padding_mask_and_dynamic_batch():
     ember.manual_seed(4)
-    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=False)
-    m = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
-    export_and_compare(m, [(ember.randn(2, 5, 8),), (ember.randn(3, 5, 8),)], ["src"])
+    m = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2, enable_nested_tensor=False)
+    export_and_compare(m.eval(), [(ember.randn(2, 5, 8),), (ember.randn(3, 5, 8),)], ["src"])
+    pad = ember.tensor([[False, False, False, False, True], [False, False, False, True, True],
+                        [False, False, False, False, False]])
+    examples = [(ember.randn(2, 5, 8), pad[:2]), (ember.randn(3, 5, 8), pad)]   # the mask is an input
+    export_and_compare(_Encoder().eval(), examples, ["src", "padding"])
 
 
 def test_a_function_indexing_and_broadcasting():
