@@ -188,9 +188,9 @@ def export_model(model, args, f, *, kwargs=None, input_names=None, output_names=
     args, kwargs = _split_args(args, kwargs)
     root = model if isinstance(model, Module) else None
     axes_spec = dict(dynamic_axes or {})
-    with _eval_mode(model, training), no_grad(), warnings.catch_warnings():
-        if not verbose:   # the tracer's warnings are about replaying in Python; the export checks itself
-            warnings.simplefilter("ignore", TracerWarning)
+    # The tracer's warnings (a tensor turned into a Python value, a tensor no traced op made) reach the
+    # user: they say where the exported graph may not follow new inputs.
+    with _eval_mode(model, training), no_grad():
         graph, _ = record_graph(model, args, kwargs, root)
         in_names = [(input_names[i] if input_names and i < len(input_names) else v.name)
                     for i, v in enumerate(graph.inputs)]
@@ -198,7 +198,9 @@ def export_model(model, args, f, *, kwargs=None, input_names=None, output_names=
         dynamic, counterpart = {}, {}
         if dyn_inputs:
             args2, kwargs2 = _resized(args, kwargs, dyn_inputs)
-            graph2, _ = record_graph(model, args2, kwargs2, root)
+            with warnings.catch_warnings():   # the same warnings again
+                warnings.simplefilter("ignore", TracerWarning)
+                graph2, _ = record_graph(model, args2, kwargs2, root)
             dynamic, counterpart = _align(graph, graph2)
     ctx = ExportContext(opset, dynamic, counterpart)
     for v, n in zip(graph.inputs, in_names):
