@@ -131,3 +131,9 @@ def test_replay_on_non_contiguous_and_empty_inputs():
         assert_close(traced(x), m(x))
     empty = ember.jit.trace(lambda x: (x * 2).sum(0), ember.zeros(0, 3))
     assert_close(empty(ember.zeros(0, 3)), ember.zeros(3))
+
+
+def test_is_tracing_inside_the_traced_call_only():
+    seen = []
+    ember.jit.trace(lambda x: seen.append(ember.jit.is_tracing()) or x * 2, ember.ones(1), check_trace=False)
+    assert seen == [True] and ember.jit.is_tracing() is False

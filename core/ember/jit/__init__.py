@@ -27,7 +27,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ._graph import Graph, Node, Value, map_structure
-from ._tracer import TracerWarning, record_graph
+from ._tracer import TRACING, TracerWarning, record_graph
 
 __all__ = ["trace", "trace_module", "TracedModule", "TracedFunction", "TracerWarning", "Graph", "Node", "Value",
            "is_tracing", "is_scripting"]
@@ -112,8 +112,8 @@ def trace_module(mod: Module, inputs: dict, **options):
 
 
 def is_tracing() -> bool:
-    """False: Ember's trace runs ordinary Python code (model code needs no tracing-only branch)."""
-    return False
+    """True while :func:`trace` (or ``ember.onnx.export``) runs the traced code."""
+    return TRACING[0] > 0
 
 
 def is_scripting() -> bool:

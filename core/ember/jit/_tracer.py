@@ -19,7 +19,10 @@ from .._tensor import Tensor
 from ..nn.module import Module
 from ._graph import Graph, Node, Value, host_copy, map_structure
 
-__all__ = ["TracerWarning", "record_graph"]
+__all__ = ["TracerWarning", "record_graph", "TRACING"]
+
+# How many traces are running (ember.jit.is_tracing() reads it).
+TRACING = [0]
 
 
 class TracerWarning(Warning):
@@ -190,7 +193,11 @@ def record_graph(fn, args: tuple, kwargs: dict | None = None, root=None) -> tupl
 
     graph.input_spec = (tuple(map_structure(a, input_value(n)) for a, n in zip(args, names)),
                         {k: map_structure(a, input_value(k)) for k, a in kwargs.items()})
-    with tracer.module_scopes(root), tracer.conversions_warned(), _op_hooks.observing(tracer):
-        out = fn(*args, **kwargs)
+    TRACING[0] += 1
+    try:
+        with tracer.module_scopes(root), tracer.conversions_warned(), _op_hooks.observing(tracer):
+            out = fn(*args, **kwargs)
+    finally:
+        TRACING[0] -= 1
     graph.outputs = map_structure(out, tracer.lookup)
     return graph, out
