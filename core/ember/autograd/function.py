@@ -18,6 +18,7 @@ import itertools
 
 import numpy as np
 
+from .._op_hooks import OBSERVERS as _OBSERVERS, dispatch as _dispatch_op
 from .._tensor import Tensor, _make
 from ..backend import CPU
 from .grad_mode import STATE, no_grad
@@ -306,6 +307,14 @@ class Op:
 
     @classmethod
     def apply(cls, *args):
+        # Op observers (graph capture, the profiler) see an Op applied directly by module code too,
+        # under the class name; inside a public op it is reported one depth lower.
+        if _OBSERVERS:
+            return _dispatch_op(cls.__name__, cls._apply, args, {})
+        return cls._apply(*args)
+
+    @classmethod
+    def _apply(cls, *args):
         # The path of every fused op: one pass over the arguments, graph bookkeeping only when recording.
         device = None
         rg = False
@@ -317,7 +326,7 @@ class Op:
                 if device is None:
                     device = a._device
                 elif a._device is not device:
-                    return cls.apply(*_align_scalar_tensors(cls.__name__, args)[0])
+                    return cls._apply(*_align_scalar_tensors(cls.__name__, args)[0])
                 if a._rg:
                     rg = True
             i += 1

@@ -15,9 +15,11 @@ import math
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
+from ...ops.elementwise import where
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -191,8 +193,8 @@ def _additive(mask: Tensor | None, dtype) -> Tensor | None:
     if mask is None:
         return None
     if mask.dtype.name == "bool":
-        md = mask._data
-        return _make(mask._device.xp.where(md, -np.inf, 0.0).astype(dtype.np), mask._device)
+        # Public ops, not arrays: graph capture (ember.jit, ONNX export) must see a mask that is an input.
+        return where(mask, -math.inf, 0.0).to(dtype)
     if not mask.dtype.is_floating_point:
         raise AssertionError("only bool and floating types of attn_mask are supported")
     return mask.to(dtype)
@@ -355,3 +357,7 @@ def _check_mha_shapes(query, key, value, key_padding_mask, num_heads, embed_dim_
             raise AssertionError(f"For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
                                  f"but found {key_padding_mask.dim()}-D tensor instead")
     return batched
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)
