@@ -13,7 +13,7 @@ from ember.testing import check_docstring_examples
 # ember.ops, ember.nn, ember.autograd, ember.serialization and the package root join this list once their
 # examples are checked (see the note in ARCHITECTURE.md's "Tests and benchmarks").
 PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub", "ember.distributed",
-            "ember.multiprocessing", "ember.ao", "ember.finetune"]
+            "ember.multiprocessing", "ember.ao", "ember.finetune", "ember.profiler", "ember.autograd.profiler"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

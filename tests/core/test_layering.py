@@ -29,7 +29,7 @@ LAYERS = (
     ("conversions and reductions", ("ops.conversion", "ops.reduction")),
     ("shape, indexing, linalg and random ops", ("ops.shape", "ops.indexing", "ops.linalg", "ops.random")),
     ("ops", ("ops",)),
-    ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd")),
+    ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd", "profiler")),
     ("namespaces", ("cuda", "accelerator", "backends", "_compile", "onnx", "distributed")),
     ("nn", ("nn",)),
     ("training", ("optim", "utils.data", "utils")),

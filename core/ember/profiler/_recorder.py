@@ -1,0 +1,168 @@
+"""The profiler's collection state: what is recorded while a profile is active, and nothing otherwise.
+
+``ACTIVE.recorder`` is ``None`` unless a :class:`~ember.profiler.profile` is recording; every producer of
+events (``record_function`` and the op-layer observer) checks that one attribute first, so code that is not
+being profiled pays one attribute read. A :class:`Recorder` only appends raw records (name, thread, start
+and end in nanoseconds, and what the profile asked for: input shapes and dtypes, allocated bytes, the
+Python stack); the tree, self times and averages are worked out once, when the events are read
+(``_events.build_events``).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+
+import numpy as np
+
+from .._tensor import Tensor
+
+# The clock of every record, in nanoseconds. A module attribute so that tests can substitute a fake clock.
+now_ns = time.perf_counter_ns
+
+USER_ANNOTATION = "user_annotation"   # a record_function range
+CPU_OP = "cpu_op"                     # an operation reported by the op layer
+
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+class _Active:
+    __slots__ = ("recorder",)
+
+    def __init__(self):
+        self.recorder = None
+
+
+ACTIVE = _Active()
+
+
+class RawEvent:
+    """One recorded range, as the recorder saw it (times in nanoseconds of :data:`now_ns`)."""
+
+    __slots__ = ("name", "kind", "tid", "start", "end", "shapes", "dtypes", "outputs", "inputs", "stack", "args")
+
+    def __init__(self, name, kind, tid, start):
+        self.name = name
+        self.kind = kind
+        self.tid = tid
+        self.start = start
+        self.end = None
+        self.shapes = None
+        self.dtypes = None
+        self.outputs = None   # (id, bytes) of each output array, when profiling memory
+        self.inputs = None    # the input arrays, while the range is open and memory is profiled
+        self.stack = None
+        self.args = None
+
+
+class Recorder:
+    """Collects the raw events of one recording window of a profile."""
+
+    def __init__(self, record_shapes: bool = False, profile_memory: bool = False, with_stack: bool = False):
+        self.record_shapes = record_shapes
+        self.profile_memory = profile_memory
+        self.with_stack = with_stack
+        self.events: list[RawEvent] = []   # list.append is atomic: threads may record concurrently
+        self.start_ns = now_ns()
+        self.end_ns = None
+
+    def begin(self, name: str, kind: str, inputs=(), args=None) -> RawEvent:
+        """Open a range now; close it with :meth:`end`."""
+        ev = RawEvent(name, kind, threading.get_native_id(), 0)
+        if self.record_shapes:
+            ev.shapes, ev.dtypes = describe_inputs(inputs)
+        if self.profile_memory and kind == CPU_OP:
+            ev.inputs = [a for a in map(_array_of, inputs) if a is not None]
+        if self.with_stack:
+            ev.stack = user_stack()
+        ev.args = args
+        self.events.append(ev)
+        ev.start = now_ns()   # last, so that the bookkeeping above is not timed
+        return ev
+
+    def end(self, ev: RawEvent, outputs=()) -> None:
+        """Close ``ev`` now; ``outputs`` (tensors or arrays) are what the range produced."""
+        ev.end = now_ns()
+        if ev.inputs is not None:
+            ev.outputs = allocations(outputs, ev.inputs)
+            ev.inputs = None   # do not keep the op's inputs alive
+
+    def stop(self) -> None:
+        self.end_ns = now_ns()
+        # A range still open when recording stops (a record_function left by an exception in a generator,
+        # say) ends with the window, as PyTorch's profiler closes it.
+        for ev in self.events:
+            if ev.end is None:
+                ev.end = self.end_ns
+
+
+def _array_of(x):
+    return x._data if isinstance(x, Tensor) else x if hasattr(x, "nbytes") and hasattr(x, "shape") else None
+
+
+# PyTorch's C++ names of the scalar types, as its profiler reports them under "Input type".
+_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+               "complex128": "c10::complex<double>"}
+
+
+def describe_inputs(inputs) -> tuple[list, list]:
+    """PyTorch's ``Input Dims`` and ``Input type`` of an op's arguments: a tensor's shape and scalar type, a
+    number ``[]`` and ``"Scalar"``, a list of numbers ``[]`` and ``"ScalarList"``, a list of tensors their
+    shapes and ``"TensorList"``, anything else ``[]`` and ``""``."""
+    shapes, dtypes = [], []
+    for x in inputs:
+        a = _array_of(x)
+        if a is not None:
+            shapes.append(list(a.shape))
+            dtypes.append(_TYPE_NAMES.get(str(a.dtype), str(a.dtype)))
+        elif isinstance(x, (bool, int, float, complex)):
+            shapes.append([])
+            dtypes.append("Scalar")
+        elif isinstance(x, (list, tuple)) and x and all(_array_of(y) is not None for y in x):
+            shapes.append([list(_array_of(y).shape) for y in x])
+            dtypes.append("TensorList")
+        elif isinstance(x, (list, tuple)) and all(isinstance(y, (bool, int, float)) for y in x):
+            shapes.append([])
+            dtypes.append("ScalarList")
+        else:
+            shapes.append([])
+            dtypes.append("")
+    return shapes, dtypes
+
+
+def allocations(outputs, inputs) -> list[tuple[int, int]]:
+    """``(id, bytes)`` of each output array that is new memory: an output that may share memory with an input
+    (a view, an in-place result) allocated nothing."""
+    if not isinstance(outputs, (list, tuple)):
+        outputs = (outputs,)
+    found = []
+    for out in outputs:
+        a = _array_of(out)
+        if a is None:
+            continue
+        if any(_may_share(a, b) for b in inputs):
+            found.append((id(a), 0))
+        else:
+            found.append((id(a), int(a.nbytes)))
+    return found
+
+
+def _may_share(a, b) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.may_share_memory(a, b))   # a bounds check, not an element comparison
+    # Device arrays: a view's ``base`` is the array it looks into.
+    base_a, base_b = getattr(a, "base", None), getattr(b, "base", None)
+    return base_a is b or base_b is a or (base_a is not None and base_a is base_b)
+
+
+def user_stack() -> list[str]:
+    """The Python frames of the caller, innermost first, in PyTorch's ``file(line): function`` form,
+    without Ember's own frames."""
+    frames = traceback.extract_stack()
+    return [f"{f.filename}({f.lineno}): {f.name}" for f in reversed(frames)
+            if not os.path.abspath(f.filename).startswith(_EMBER_DIR)]
