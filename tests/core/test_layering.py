@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "core" / "ember"
 # Lowest first. A module belongs to the first layer with a prefix that matches its dotted name
 # (relative to ``ember``); a module may import its own layer and the layers below it.
 LAYERS = (
-    ("foundation", ("_version", "_dtype", "_qscheme", "_shared_memory", "backend", "_threads", "_determinism",
+    ("foundation", ("_version", "_op_hooks", "_dtype", "_qscheme", "_shared_memory", "backend", "_threads", "_determinism",
                     "autograd.grad_mode")),
     ("tensor", ("_tensor", "_format")),
     ("autograd", ("autograd.function", "autograd.engine")),

@@ -12,14 +12,20 @@ list, filled in by the decorators as the module runs::
     def clamp(input, min=None, max=None):
         ...
 
-The decorator returns the function itself and the method *is* that function (no wrapper): a
-call of ``x.clamp(...)`` costs what a call of ``ember.clamp(x, ...)`` costs. CONTRIBUTING.md
-has the recipe with a worked example.
+The decorator returns the op wrapped for op observers (``ember._op_hooks.observed``: when nothing
+observes, the wrapper's whole cost is one list test before calling the function) and the method
+*is* that wrapper: a call of ``x.clamp(...)`` costs what a call of ``ember.clamp(x, ...)`` costs.
+Methods, properties and in-place variants registered here are wrapped the same way, under their
+own names, so graph capture and the profiler see every op a program calls. CONTRIBUTING.md has
+the recipe with a worked example.
 """
 from __future__ import annotations
 
 import functools
 import inspect
+import types
+
+from .._op_hooks import observed
 
 __all__ = ["Registry", "attach", "numpy_aliases"]
 
@@ -48,7 +54,8 @@ class Registry:
 
     def op(self, fn=None, *, method=False, inplace=False, inplace_maker=None, aliases=(), export=True,
            numpy_aliases=False):
-        """Register a public op (a decorator, with or without arguments); returns ``fn`` unchanged.
+        """Register a public op (a decorator, with or without arguments); returns ``fn`` wrapped for op
+        observers (``ember._op_hooks.observed``), which the module binds in ``fn``'s place.
 
         method:  True for ``Tensor`` methods of the same name(s) that are ``fn`` itself, or the
                  method when it takes its arguments differently (``Tensor.where(condition, other)``).
@@ -65,6 +72,7 @@ class Registry:
         def register(f):
             if numpy_aliases:
                 f = _numpy_aliases(f)
+            f = observed(f.__name__, f)
             names = (f.__name__,) + tuple(aliases)
             for n in aliases:
                 self._namespace[n] = f
@@ -79,7 +87,7 @@ class Registry:
                 if maker is None:
                     raise TypeError(f"{self.module}: in-place variants of {f.__name__} need make_inplace")
                 for n in (f.__name__ + "_",) if inplace is True else inplace:
-                    self.method(n, maker(impl or f, n))
+                    self.method(n, observed(n, maker(impl or f, n)))
             return f
         return register if fn is None else register(fn)
 
@@ -93,6 +101,7 @@ class Registry:
             return register
         if name in self.methods:
             raise RuntimeError(f"Tensor.{name} is registered twice in {self.module}")
+        impl = _observed_method(name, impl)
         self.methods[name] = impl
         return impl
 
@@ -102,6 +111,16 @@ class Registry:
             if name in self.exported:
                 raise RuntimeError(f"{self.module}.{name} is registered twice")
             self.exported.append(name)
+
+
+def _observed_method(name: str, impl):
+    """A method or property getter wrapped for op observers (static methods such as ``__new__`` and
+    the already wrapped op functions are kept as they are)."""
+    if isinstance(impl, types.FunctionType):
+        return observed(name, impl)
+    if isinstance(impl, property) and isinstance(impl.fget, types.FunctionType):
+        return property(observed(name, impl.fget), impl.fset, impl.fdel, impl.__doc__)
+    return impl
 
 
 def attach(cls: type, registries) -> None:

@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _bump_version, _make, _wrap_dim
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -559,3 +560,7 @@ def _softmax_any(input: Tensor, dim, stacklevel: int, dtype, log: bool = False) 
     if dim is None:
         dim = _legacy_softmax_dim("log_softmax" if log else "softmax", input.ndim, stacklevel)
     return (_log_softmax if log else _softmax)(input, dim, dtype=dtype)
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

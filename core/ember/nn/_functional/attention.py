@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -355,3 +356,7 @@ def _check_mha_shapes(query, key, value, key_padding_mask, num_heads, embed_dim_
             raise AssertionError(f"For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
                                  f"but found {key_padding_mask.dim()}-D tensor instead")
     return batched
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

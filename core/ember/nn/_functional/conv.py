@@ -30,6 +30,7 @@ import threading
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -899,3 +900,7 @@ def record_unary(cls, out, x: Tensor, attrs: dict) -> Tensor:
         res.grad_fn.__dict__.update(attrs)
         return res
     return _make(out, x._device)
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ... import _dtype as dt
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op
@@ -463,3 +464,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 __all__ += ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "embedding", "embedding_bag",
             "one_hot", "cosine_similarity", "pairwise_distance"]
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op, device_mismatch
 from ...autograd.grad_mode import STATE
@@ -598,3 +599,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
         loss = loss * weight
     dim = input.ndim - 1
     return _reduce(loss.sum(dim) / input.shape[dim], reduction)
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _bump_version, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -226,3 +227,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     padded = cat([zeros, sq, zeros_b], 1)
     window = sum(padded.narrow(1, i, c) for i in range(size))
     return input / (k + alpha / size * window) ** beta
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -867,3 +868,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     y = input.reshape(*lead, c, h // r, r, w // r, r)
     y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__)

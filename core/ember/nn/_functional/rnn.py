@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._op_hooks import observe_namespace
 from ..._tensor import Tensor, _make
 from ...autograd.function import Op
 from ...autograd.grad_mode import STATE
@@ -500,3 +501,7 @@ def recurrent_layers(mode: str, x: Tensor, batch_sizes, hx, cx, weights, num_lay
         if dropout and training and layer < num_layers - 1:
             layer_in = _dropout(layer_in, dropout, True)
     return layer_in, stack(hs, 0), (stack(cs, 0) if cell.has_c else None)
+
+
+# Published for op observers (graph capture, the profiler): see ember._op_hooks.
+observe_namespace(globals(), __all__ + ["recurrent_layers"])

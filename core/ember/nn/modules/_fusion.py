@@ -8,7 +8,7 @@ passes over the activation (the folded weights are tiny next to it) and the acti
 
 It applies only where it cannot change what the user sees: the BatchNorm is in eval mode with
 running statistics, no gradient would be recorded (grad mode off, or nothing involved requires
-grad), neither module has hooks, and the convolution's ``forward`` is the stock one (subclasses
+grad), neither module has hooks, no op observer is active (``ember._op_hooks``), and the convolution's ``forward`` is the stock one (subclasses
 that only change ``_conv_forward``, like TensorFlow-style "same" padding, qualify). Anything else
 runs module by module, so training mode and autograd behave exactly as without fusion.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from ..._op_hooks import OBSERVERS
 from ..._tensor import Tensor, _make
 from ...autograd.grad_mode import STATE
 from .._functional.norm import frozen_batch_norm_affine
@@ -70,7 +71,8 @@ def sequential_eval_forward(modules, input):
     i, n = 0, len(modules)
     while i < n:
         m = modules[i]
-        if (i + 1 < n and isinstance(input, Tensor) and _foldable(m, modules[i + 1])
+        # Op observers (graph capture, the profiler) must see the modules' own ops, unfolded.
+        if (i + 1 < n and not OBSERVERS and isinstance(input, Tensor) and _foldable(m, modules[i + 1])
                 and not _records_grad(input, m, modules[i + 1])):
             input = conv_bn(m, modules[i + 1], input)
             i += 2
