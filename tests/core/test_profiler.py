@@ -12,7 +12,7 @@ import pytest
 
 import ember
 import ember.autograd.profiler
-from ember import profiler
+from ember import _op_hooks, nn, profiler
 from ember.profiler import ProfilerAction, ProfilerActivity, profile, record_function, schedule
 from ember.profiler import _recorder
 from ember.profiler._events import build_events
@@ -299,3 +299,97 @@ def test_autograd_profiler_names():
         with ap.record_function("ignored"):
             pass
     assert off.function_events is None
+
+
+# -- op events (the op layer's observer hook, ember._op_hooks) ----------------------------------------------
+
+def _small_cnn():
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(4 * 6 * 6, 8), nn.ReLU(), nn.Linear(8, 2)).eval()
+
+
+def test_op_events_of_a_small_models_forward():
+    model, x = _small_cnn(), ember.randn(5, 1, 6, 6)
+    with ember.no_grad(), profile(record_shapes=True) as prof:
+        with record_function("forward"):
+            y = model(x)
+    assert _op_hooks.OBSERVERS == []   # the profile's observer left with it
+    forward = prof.events()[0]
+    assert forward.name == "forward" and y.shape == (5, 2)
+    top = [e.name for e in forward.cpu_children]
+    # Every layer's op, in order (the eval-mode conv+BN folding is off while ops are observed).
+    assert top == ["aten::conv2d", "aten::batch_norm", "aten::relu", "aten::flatten", "aten::linear",
+                   "aten::relu", "aten::linear"]
+    avg = {a.key: a for a in prof.key_averages()}
+    assert avg["aten::linear"].count == 2 and avg["aten::relu"].count == 2 and avg["forward"].count == 1
+    for e in prof.events():
+        assert 0 <= e.self_cpu_time_total <= e.cpu_time_total
+        assert not e.is_user_annotation or e.name == "forward"
+    shapes = {(a.key, str(a.input_shapes)) for a in prof.key_averages(group_by_input_shape=True)}
+    assert ("aten::linear", "[[5, 144], [8, 144], [8]]") in shapes and ("aten::linear", "[[5, 8], [2, 8], [2]]") in shapes
+    conv = next(e for e in prof.events() if e.name == "aten::conv2d")
+    assert conv.input_shapes[:3] == [[5, 1, 6, 6], [4, 1, 3, 3], [4]] and conv.input_dtypes[:3] == ["float"] * 3
+    text = prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=20)
+    assert text.splitlines()[1].split() == ["Name", "Self", "CPU", "%", "Self", "CPU", "CPU", "total", "%", "CPU",
+                                            "total", "CPU", "time", "avg", "#", "of", "Calls", "Input", "Shapes"]
+    assert "aten::conv2d" in text and "[[5, 144], [8, 144], [8]]" in text
+
+
+def test_op_events_in_the_chrome_trace(tmp_path):
+    with profile(record_shapes=True) as prof:
+        with record_function("step"):
+            ember.ones(2, 3).sum(dim=0)
+    prof.export_chrome_trace(str(tmp_path / "t.json"))
+    xs = _x_events(json.loads((tmp_path / "t.json").read_text()))
+    assert [(e["name"], e["cat"]) for e in xs] == [("step", "user_annotation"), ("aten::ones", "cpu_op"),
+                                                   ("aten::sum", "cpu_op")]
+    assert xs[2]["args"]["Input Dims"] == [[2, 3], []] and xs[2]["args"]["Input type"] == ["float", "Scalar"]
+    assert xs[2]["ts"] >= xs[1]["ts"] + xs[1]["dur"]
+
+
+@pytest.mark.parametrize("op, name", [(lambda x: x + 1, "aten::add"), (lambda x: 1 + x, "aten::add"),
+                                      (lambda x: 2 - x, "aten::rsub"), (lambda x: x @ x.T, "aten::matmul"),
+                                      (lambda x: -x, "aten::neg"), (lambda x: x[0], "aten::index"),
+                                      (lambda x: x.clone().__iadd__(1), "aten::add_"),
+                                      (lambda x: x / 2, "aten::div"), (lambda x: x > 0, "aten::gt")])
+def test_operators_are_named_as_their_ops(op, name):
+    x = ember.ones(2, 2)
+    with profile() as prof:
+        op(x)
+    assert name in [e.name for e in prof.events() if e.cpu_parent is None]
+
+
+def test_profile_memory_counts_new_outputs_not_views_or_in_place_writes():
+    x = ember.ones(4, 8)   # float32: 128 bytes
+    with profile(profile_memory=True) as prof:
+        with record_function("block"):
+            y = x * 2          # 128 B
+            y.view(8, 4)       # a view: 0 B
+            y.mul_(3)          # in place: 0 B
+            ember.ones(2, dtype=ember.float64)   # 16 B
+    ev = {e.name: e for e in prof.events()}
+    assert ev["aten::mul"].cpu_memory_usage == 128 and ev["aten::view"].cpu_memory_usage == 0
+    assert ev["aten::mul_"].self_cpu_memory_usage == 0 and ev["aten::ones"].cpu_memory_usage == 16
+    block = ev["block"]
+    assert block.self_cpu_memory_usage == 0
+    assert block.cpu_memory_usage == sum(c.cpu_memory_usage for c in block.cpu_children) >= 144
+    assert "CPU Mem" in prof.key_averages().table().splitlines()[1]
+
+
+def test_an_op_that_raises_still_ends_its_event():
+    a, b = ember.ones(2), ember.ones(3)
+    with profile() as prof:
+        with pytest.raises(RuntimeError):
+            a + b
+    (e,) = prof.events()
+    assert e.name == "aten::add" and e.cpu_time_total >= 0
+    assert _op_hooks.OBSERVERS == []
+
+
+def test_backward_ops_are_recorded_too():
+    w = ember.ones(3, requires_grad=True)
+    with profile() as prof:
+        (w * 2).sum().backward()
+    names = [e.name for e in prof.events()]
+    assert names[:2] == ["aten::mul", "aten::sum"] and len(names) > 2   # the backward formulas' ops follow

@@ -217,6 +217,7 @@ def build_events(recorder: Recorder) -> EventList:
         _assign_memory(events)
     for ev in events:
         del ev._outputs
+    events = _merge_same_name_wrappers(events)
     return EventList(events, recorder.profile_memory, {"record_shapes": int(recorder.record_shapes)})
 
 
@@ -234,6 +235,20 @@ def _link_parents(events: list[FunctionEvent]) -> None:
             ev.cpu_parent = stack[-1]
             stack[-1].cpu_children.append(ev)
         stack.append(ev)
+
+
+def _merge_same_name_wrappers(events: list[FunctionEvent]) -> list[FunctionEvent]:
+    """An op whose only child is an op of the same name (``F.relu`` calling ``Tensor.relu``) is one call:
+    the child is dropped and its children become the parent's, as PyTorch's profiler does."""
+    dropped = set()
+    for ev in reversed(events):   # innermost first, so that a chain of wrappers folds into its outermost
+        parent = ev.cpu_parent
+        if parent is not None and parent.name == ev.name and len(parent.cpu_children) == 1:
+            parent.cpu_children = ev.cpu_children
+            for c in ev.cpu_children:
+                c.cpu_parent = parent
+            dropped.add(ev.id)
+    return [ev for ev in events if ev.id not in dropped]
 
 
 def _assign_memory(events: list[FunctionEvent]) -> None:

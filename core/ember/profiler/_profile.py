@@ -6,6 +6,7 @@ import json
 import warnings
 from typing import Callable, Iterable
 
+from .. import _op_hooks
 from . import _recorder
 from ._events import EventList, build_events
 from ._ranges import record_function
@@ -120,8 +121,10 @@ class profile:
             raise RuntimeError("another ember.profiler.profile is already recording; profiles do not nest")
         self._recorder = _recorder.Recorder(self.record_shapes, self.profile_memory, self.with_stack)
         _recorder.ACTIVE.recorder = self._recorder
+        _op_hooks.add_observer(self._recorder)   # the recorder is the op observer of its window
 
     def _end_window(self) -> None:
+        _op_hooks.remove_observer(self._recorder)
         _recorder.ACTIVE.recorder = None
         self._recorder.stop()
         self._events = build_events(self._recorder)

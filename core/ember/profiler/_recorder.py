@@ -9,6 +9,7 @@ Python stack); the tree, self times and averages are worked out once, when the e
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -88,6 +89,14 @@ class Recorder:
             ev.outputs = allocations(outputs, ev.inputs)
             ev.inputs = None   # do not keep the op's inputs alive
 
+    # -- the op observer (ember._op_hooks): every public op call while this recorder is active ----------
+    def enter(self, call) -> RawEvent:
+        inputs = call.args + tuple(call.kwargs.values()) if call.kwargs else call.args
+        return self.begin(op_event_name(call.name), CPU_OP, inputs)
+
+    def exit(self, call, token: RawEvent) -> None:
+        self.end(token, call.result)
+
     def stop(self) -> None:
         self.end_ns = now_ns()
         # A range still open when recording stops (a record_function left by an exception in a generator,
@@ -134,20 +143,22 @@ def describe_inputs(inputs) -> tuple[list, list]:
 
 
 def allocations(outputs, inputs) -> list[tuple[int, int]]:
-    """``(id, bytes)`` of each output array that is new memory: an output that may share memory with an input
-    (a view, an in-place result) allocated nothing."""
-    if not isinstance(outputs, (list, tuple)):
-        outputs = (outputs,)
+    """``(id, bytes)`` of each output array (in nested tuples and lists too) that is new memory: an output that
+    may share memory with an input (a view, an in-place result) allocated nothing."""
     found = []
-    for out in outputs:
-        a = _array_of(out)
-        if a is None:
-            continue
-        if any(_may_share(a, b) for b in inputs):
-            found.append((id(a), 0))
-        else:
-            found.append((id(a), int(a.nbytes)))
+    for a in _arrays_in(outputs):
+        found.append((id(a), 0 if any(_may_share(a, b) for b in inputs) else int(a.nbytes)))
     return found
+
+
+def _arrays_in(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays_in(v)
+    else:
+        a = _array_of(value)
+        if a is not None:
+            yield a
 
 
 def _may_share(a, b) -> bool:
@@ -158,6 +169,31 @@ def _may_share(a, b) -> bool:
     # Device arrays: a view's ``base`` is the array it looks into.
     base_a, base_b = getattr(a, "base", None), getattr(b, "base", None)
     return base_a is b or base_b is a or (base_a is not None and base_a is base_b)
+
+
+# Operators are reported under the names of the ops they are, as PyTorch's profiler names them.
+_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "floordiv": "floor_divide", "mod": "remainder",
+           "pow": "pow", "matmul": "matmul", "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor",
+           "lshift": "bitwise_left_shift", "rshift": "bitwise_right_shift"}
+_OTHER = {"neg": "neg", "pos": "positive", "abs": "abs", "invert": "bitwise_not", "eq": "eq", "ne": "ne", "lt": "lt",
+          "le": "le", "gt": "gt", "ge": "ge", "getitem": "index", "setitem": "index_put_", "rsub": "rsub"}
+
+
+@functools.lru_cache(maxsize=None)
+def op_event_name(name: str) -> str:
+    """The event name of the public op ``name``: ``aten::`` and the op's name, an operator's dunder spelled as
+    its op (``__add__`` and ``__radd__`` -> ``aten::add``, ``__iadd__`` -> ``aten::add_``)."""
+    if len(name) > 4 and name.startswith("__") and name.endswith("__"):
+        inner = name[2:-2]
+        if inner in _OTHER:
+            name = _OTHER[inner]
+        elif inner in _BINARY:
+            name = _BINARY[inner]
+        elif inner[:1] == "i" and inner[1:] in _BINARY:
+            name = _BINARY[inner[1:]] + "_"
+        elif inner[:1] == "r" and inner[1:] in _BINARY:
+            name = _BINARY[inner[1:]]
+    return "aten::" + name
 
 
 def user_stack() -> list[str]:
