@@ -60,10 +60,10 @@ class profile:
                 raise TypeError(f"activities must be ProfilerActivity values, got {a!r}")
         if use_cuda:
             acts.add(ProfilerActivity.CUDA)
-        if acts - supported_activities():
-            warnings.warn(f"ember.profiler records CPU activity only: {sorted(a.name for a in acts - supported_activities())} "
-                          "accepted, but no device events are recorded (ops on accelerator tensors are timed on the "
-                          "host)", UserWarning, stacklevel=2)
+        unrecorded = sorted(a.name for a in acts - supported_activities())
+        if unrecorded:
+            warnings.warn(f"ember.profiler records CPU activity only: {unrecorded} accepted, but no device events are "
+                          "recorded (ops on accelerator tensors are timed on the host)", UserWarning, stacklevel=2)
         if with_flops or with_modules:
             warnings.warn("ember.profiler does not record FLOPs or module hierarchy (with_flops, with_modules)",
                           UserWarning, stacklevel=2)

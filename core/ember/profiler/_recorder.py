@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import time
-import traceback
 
 import numpy as np
 
@@ -99,8 +99,8 @@ class Recorder:
 
     def stop(self) -> None:
         self.end_ns = now_ns()
-        # A range still open when recording stops (a record_function left by an exception in a generator,
-        # say) ends with the window, as PyTorch's profiler closes it.
+        # A range still open when recording stops (a record_function around the end of a scheduled window,
+        # or one left open in a suspended generator) ends with the window.
         for ev in self.events:
             if ev.end is None:
                 ev.end = self.end_ns
@@ -198,7 +198,17 @@ def op_event_name(name: str) -> str:
 
 def user_stack() -> list[str]:
     """The Python frames of the caller, innermost first, in PyTorch's ``file(line): function`` form,
-    without Ember's own frames."""
-    frames = traceback.extract_stack()
-    return [f"{f.filename}({f.lineno}): {f.name}" for f in reversed(frames)
-            if not os.path.abspath(f.filename).startswith(_EMBER_DIR)]
+    without Ember's own frames (walked directly: no source lines are read)."""
+    out = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if not _is_ember_file(code.co_filename):
+            out.append(f"{code.co_filename}({frame.f_lineno}): {code.co_name}")
+        frame = frame.f_back
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _is_ember_file(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_EMBER_DIR)

@@ -6,9 +6,9 @@ Needs PyTorch (the tests themselves never import it); run from the repository ro
 
 Measured times differ from run to run, so the tables are made from events with fixed times: each event of
 ``TREES`` (name, start and end in microseconds, parent index, input shapes, bytes allocated) is built as a
-``torch.autograd.profiler_util.FunctionEvent``, and each entry of ``TABLES`` prints the resulting ``EventList`` (its tree built from the time ranges, checked against the
-parent indices) (or its ``key_averages``) with the given ``table`` options; the
-test builds the same events as Ember's ``FunctionEvent``s and compares the text exactly. ``SCHEDULES`` are
+``torch.autograd.profiler_util.FunctionEvent``; PyTorch builds the tree from the time ranges (checked against
+the parent indices), and each entry of ``TABLES`` prints the ``EventList`` (or its ``key_averages``) with the
+given ``table`` options. The test builds the same events with Ember's recorder and compares the text exactly. ``SCHEDULES`` are
 ``torch.profiler.schedule`` options with the actions of their first steps.
 """
 import json
