@@ -110,11 +110,12 @@ def _array_of(x):
     return x._data if isinstance(x, Tensor) else x if hasattr(x, "nbytes") and hasattr(x, "shape") else None
 
 
-# PyTorch's C++ names of the scalar types, as its profiler reports them under "Input type".
-_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
-               "complex128": "c10::complex<double>"}
+# PyTorch's C++ names of the scalar types, as its profiler reports them under "Input type" (keyed by NumPy
+# dtype: a dict lookup, where str(dtype) would run NumPy's Python-level name code for every input).
+_TYPE_NAMES = {np.dtype(k): v for k, v in {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+    "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+    "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}.items()}
 
 
 def describe_inputs(inputs) -> tuple[list, list]:
@@ -126,7 +127,8 @@ def describe_inputs(inputs) -> tuple[list, list]:
         a = _array_of(x)
         if a is not None:
             shapes.append(list(a.shape))
-            dtypes.append(_TYPE_NAMES.get(str(a.dtype), str(a.dtype)))
+            name = _TYPE_NAMES.get(a.dtype)
+            dtypes.append(name if name is not None else str(a.dtype))
         elif isinstance(x, (bool, int, float, complex)):
             shapes.append([])
             dtypes.append("Scalar")
@@ -164,6 +166,8 @@ def _arrays_in(value):
 def _may_share(a, b) -> bool:
     if a is b:
         return True
+    if getattr(a, "base", None) is None:   # owns its memory: shared only with its own views
+        return getattr(b, "base", None) is a
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         return bool(np.may_share_memory(a, b))   # a bounds check, not an element comparison
     # Device arrays: a view's ``base`` is the array it looks into.
