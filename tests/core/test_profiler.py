@@ -397,3 +397,20 @@ def test_backward_ops_are_recorded_too():
         (w * 2).sum().backward()
     names = [e.name for e in prof.events()]
     assert names[:2] == ["aten::mul", "aten::sum"] and len(names) > 2   # the backward formulas' ops follow
+
+
+@pytest.mark.parametrize("name", sorted(REF["signatures"]))
+def test_parameters_are_pytorchs(name):
+    """Each parameter Ember takes is PyTorch's (name, kind, default), in PyTorch's order; PyTorch's extra
+    options (experimental_config, acc_events, ...) may be missing."""
+    import inspect
+    obj = ember
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    fn = obj.__init__ if isinstance(obj, type) else obj
+    mine = [[p.name, p.kind.name, None if p.default is inspect.Parameter.empty else repr(p.default)]
+            for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+    theirs = REF["signatures"][name]
+    positions = [theirs.index(p) if p in theirs else -1 for p in mine]
+    assert -1 not in positions, [p for p, i in zip(mine, positions) if i == -1]
+    assert positions == sorted(positions)

@@ -50,11 +50,15 @@ class profile:
             raise RuntimeError("the profiler's results are available once its block has ended")
         return self.function_events
 
-    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0) -> EventList:
-        return self._events().key_averages(group_by_input_shape, group_by_stack_n)
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
+        return self._events().key_averages(group_by_input_shape, group_by_stack_n, group_by_overload_name)
 
-    def table(self, sort_by: str | None = None, row_limit: int = 100, **options) -> str:
-        return self._events().table(sort_by=sort_by, row_limit=row_limit, **options)
+    def table(self, sort_by: str | None = None, row_limit: int = 100, max_src_column_width: int = 75,
+              max_name_column_width: int = 55, max_shapes_column_width: int = 80, header: str | None = None,
+              top_level_events_only: bool = False) -> str:
+        return self._events().table(sort_by, row_limit, max_src_column_width, max_name_column_width,
+                                    max_shapes_column_width, header, top_level_events_only)
 
     def total_average(self) -> FunctionEventAvg:
         return self._events().total_average()

@@ -152,10 +152,12 @@ class EventList(list):
     def self_cpu_time_total(self) -> float:
         return sum(e.self_cpu_time_total for e in self)
 
-    def key_averages(self, group_by_input_shapes: bool = False, group_by_stack_n: int = 0) -> EventList:
+    def key_averages(self, group_by_input_shapes: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
         """One :class:`FunctionEventAvg` per name (and per input shapes, and per the first
         ``group_by_stack_n`` stack frames, when asked), in the order the names first ran. (PyTorch spells
-        the argument ``group_by_input_shapes`` here and ``group_by_input_shape`` on ``profile``.)"""
+        the argument ``group_by_input_shapes`` here and ``group_by_input_shape`` on ``profile``.) Ember's ops
+        have no overloads, so ``group_by_overload_name`` changes nothing."""
         groups: dict = defaultdict(FunctionEventAvg)
         for e in self:
             key = (e.key,)

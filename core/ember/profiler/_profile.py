@@ -150,9 +150,10 @@ class profile:
         self._events._trace_metadata.update(self._metadata)
         return self._events
 
-    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0) -> EventList:
+    def key_averages(self, group_by_input_shape: bool = False, group_by_stack_n: int = 0,
+                     group_by_overload_name: bool = False) -> EventList:
         """The events averaged by name (and input shapes, and the first ``group_by_stack_n`` frames)."""
-        return self.events().key_averages(group_by_input_shape, group_by_stack_n)
+        return self.events().key_averages(group_by_input_shape, group_by_stack_n, group_by_overload_name)
 
     def export_chrome_trace(self, path: str) -> None:
         """Write the trace in Chrome's Trace Event Format (a ``.gz`` path is gzip-compressed)."""

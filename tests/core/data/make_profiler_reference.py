@@ -8,13 +8,17 @@ Measured times differ from run to run, so the tables are made from events with f
 ``TREES`` (name, start and end in microseconds, parent index, input shapes, bytes allocated) is built as a
 ``torch.autograd.profiler_util.FunctionEvent``; PyTorch builds the tree from the time ranges (checked against
 the parent indices), and each entry of ``TABLES`` prints the ``EventList`` (or its ``key_averages``) with the
-given ``table`` options. The test builds the same events with Ember's recorder and compares the text exactly. ``SCHEDULES`` are
+given ``table`` options. The test builds the same events with Ember's recorder and compares the text exactly.
+``SIGNATURES`` gives the parameters (name, kind, default) of the public callables Ember mirrors. ``SCHEDULES`` are
 ``torch.profiler.schedule`` options with the actions of their first steps.
 """
+import inspect
 import json
 import os
 import warnings
 
+import torch.autograd.profiler
+import torch.profiler
 from torch.autograd.profiler_util import EventList, FunctionEvent
 from torch.profiler import schedule
 
@@ -60,6 +64,26 @@ SCHEDULES = [
 ]
 STEPS = 16
 
+SIGNATURES = {
+    "profiler.profile": torch.profiler.profile.__init__,
+    "profiler.profile.key_averages": torch.profiler.profile.key_averages,
+    "profiler.profile.export_chrome_trace": torch.profiler.profile.export_chrome_trace,
+    "profiler.profile.export_stacks": torch.profiler.profile.export_stacks,
+    "profiler.record_function": torch.profiler.record_function.__init__,
+    "profiler.schedule": torch.profiler.schedule,
+    "profiler.tensorboard_trace_handler": torch.profiler.tensorboard_trace_handler,
+    "profiler.EventList.table": EventList.table,
+    "profiler.EventList.key_averages": EventList.key_averages,
+    "autograd.profiler.profile": torch.autograd.profiler.profile.__init__,
+    "autograd.profiler.profile.key_averages": torch.autograd.profiler.profile.key_averages,
+    "autograd.profiler.profile.table": torch.autograd.profiler.profile.table,
+}
+
+
+def parameters(fn):
+    return [[p.name, p.kind.name, None if p.default is inspect.Parameter.empty else repr(p.default)]
+            for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+
 
 def build(tree, profile_memory):
     events = EventList([FunctionEvent(i + 1, name, 1, start, end, input_shapes=shapes, stack=[], cpu_memory_usage=mem)
@@ -82,7 +106,8 @@ def main():
         schedules = [{"options": opts, "actions": [schedule(**opts)(step).name for step in range(STEPS)]}
                      for opts in SCHEDULES]
     with open(OUT, "w") as f:
-        json.dump({"trees": TREES, "tables": tables, "schedules": schedules}, f, indent=1)
+        json.dump({"trees": TREES, "tables": tables, "schedules": schedules,
+                   "signatures": {k: parameters(fn) for k, fn in SIGNATURES.items()}}, f, indent=1)
         f.write("\n")
 
 
