@@ -56,10 +56,10 @@ from ._determinism import (are_deterministic_algorithms_enabled, get_determinist
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 # Imported on first access: the plugin machinery (hub, plugins) and namespaces that scripts name but
-# seldom use (accelerator, backends, jit, onnx, distributed, multiprocessing, ao), and the fine-tuning workflow
-# (``ember.finetune``, a callable module), so `import ember` stays fast.
+# seldom use (accelerator, backends, jit, onnx, distributed, multiprocessing, ao, profiler), and the fine-tuning
+# workflow (``ember.finetune``, a callable module), so `import ember` stays fast.
 _LAZY_SUBMODULES = ("hub", "plugins", "accelerator", "backends", "jit", "onnx", "distributed", "multiprocessing",
-                    "ao", "finetune")
+                    "ao", "finetune", "profiler")
 
 
 def __getattr__(name: str):

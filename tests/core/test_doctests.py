@@ -14,7 +14,7 @@ from ember.testing import check_docstring_examples
 # examples are checked (see the note in ARCHITECTURE.md's "Tests and benchmarks").
 PACKAGES = ["ember.optim", "ember.plugins", "ember.testing", "ember.utils", "ember.hub", "ember.distributed",
             "ember.multiprocessing", "ember.ao", "ember.finetune", "ember.fft", "ember.ops.fft", "ember.ops.spectral",
-            "ember.ops.complex", "ember.jit", "ember.onnx"]
+            "ember.ops.complex", "ember.jit", "ember.onnx", "ember.profiler", "ember.autograd.profiler"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)

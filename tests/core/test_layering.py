@@ -31,7 +31,7 @@ LAYERS = (
                                                 "ops.complex")),
     ("spectral ops", ("ops.fft", "ops.spectral")),
     ("ops", ("ops",)),
-    ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd")),
+    ("autograd tools", ("autograd.gradcheck", "autograd.functional", "autograd", "profiler")),
     ("namespaces", ("cuda", "accelerator", "backends", "_compile", "distributed", "fft")),
     ("nn", ("nn",)),
     ("training", ("optim", "utils.data", "utils")),

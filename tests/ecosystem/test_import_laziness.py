@@ -21,13 +21,14 @@ PROBE = textwrap.dedent("""
     # Optional packages and the namespaces scripts name but seldom use load only when used.
     extras = {"tensorboard", "threadpoolctl", "onnx", "onnxruntime", "mpi4py", "cupy", "PIL", "sklearn"}
     lazy = {"ember.accelerator", "ember.backends", "ember.onnx", "ember.distributed", "ember.utils.tensorboard",
-            "ember.multiprocessing", "ember.distributed.run"}
+            "ember.multiprocessing", "ember.distributed.run", "ember.profiler", "ember.autograd.profiler"}
     assert not (extras | lazy) & set(sys.modules), sorted((extras | lazy) & set(sys.modules))
     assert ember.nn.parallel.DataParallel is ember.nn.DataParallel and callable(ember.compile)
     from ember.utils.tensorboard import SummaryWriter     # importing the module leaves tensorboard alone
     import ember.backends.cudnn, ember.onnx, ember.distributed, ember.multiprocessing   # noqa: E401
     assert ember.accelerator.is_available() in (True, False) and ember.backends.cudnn.benchmark is False
     assert not {"tensorboard", "threadpoolctl", "onnx", "mpi4py"} & set(sys.modules)
+    assert ember.autograd.profiler.record_function is ember.profiler.record_function   # lazy attributes
     hub = ember.hub                                     # lazy attribute: imports the module ...
     assert "ember.hub" in sys.modules and not os.path.exists(marker)   # ... but loads no plugin yet
     assert "lazy:thing" in hub.list_datasets()          # first use loads the plugins

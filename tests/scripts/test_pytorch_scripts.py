@@ -9,11 +9,14 @@ fresh process and working directory.
   when asked (the exported file runs in onnxruntime);
 * ``dcgan.py``: a DCGAN importing ``torch.nn.parallel`` (``data_parallel`` on several GPUs), with
   ``use_deterministic_algorithms`` and image grids saved by ``torchvision.utils``;
-* ``save_whole_model.py``: ``torch.save(model)`` and ``torch.load(weights_only=False)``.
+* ``save_whole_model.py``: ``torch.save(model)`` and ``torch.load(weights_only=False)``;
+* ``profile_resnet.py``: the ``torch.profiler`` recipe on a torchvision ResNet-18 (tables by operator and by
+  input shape, a Chrome trace, scheduled training steps written by ``tensorboard_trace_handler``).
 """
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
 import re
@@ -95,3 +98,16 @@ def test_saving_a_whole_model(tmp_path):
     proc = run("save_whole_model.py", str(tmp_path / "whole.pt"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "same outputs: True"
+
+
+def test_profiler_recipe_on_resnet18(tmp_path):
+    proc = run("profile_resnet.py", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    header = [line for line in proc.stdout.splitlines() if line.strip().startswith("Name")]
+    assert len(header) == 2 and header[1].split()[-2:] == ["Input", "Shapes"]
+    assert re.search(r"model_inference .* 100\.00% .* 1  $", proc.stdout, re.M)
+    assert re.search(r"aten::conv2d .* 20  $", proc.stdout, re.M)          # ResNet-18's 20 convolutions
+    assert "[[2, 3, 32, 32], [64, 3, 7, 7]" in proc.stdout                   # the stem's input shapes
+    trace = json.loads((tmp_path / "trace.json").read_text())
+    assert any(e.get("name") == "aten::conv2d" and e.get("ph") == "X" for e in trace["traceEvents"])
+    assert "traces: 2" in proc.stdout and "True True" in proc.stdout
