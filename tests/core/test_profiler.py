@@ -348,7 +348,10 @@ def test_op_events_in_the_chrome_trace(tmp_path):
     xs = _x_events(json.loads((tmp_path / "t.json").read_text()))
     assert [(e["name"], e["cat"]) for e in xs] == [("step", "user_annotation"), ("aten::ones", "cpu_op"),
                                                    ("aten::sum", "cpu_op")]
-    assert xs[2]["args"]["Input Dims"] == [[2, 3], []] and xs[2]["args"]["Input type"] == ["float", "Scalar"]
+    # Every argument of the op's signature, defaults included, as PyTorch records its schema's arguments
+    # (aten::sum.dim_IntList: [[2, 3], [], [], []] with types float, ScalarList, Scalar and "" for dtype=None).
+    assert xs[2]["args"]["Input Dims"] == [[2, 3], [], [], []]
+    assert xs[2]["args"]["Input type"] == ["float", "Scalar", "Scalar", ""]
     assert xs[2]["ts"] >= xs[1]["ts"] + xs[1]["dur"]
 
 

@@ -107,7 +107,8 @@ def test_profiler_recipe_on_resnet18(tmp_path):
     assert len(header) == 2 and header[1].split()[-2:] == ["Input", "Shapes"]
     assert re.search(r"model_inference .* 100\.00% .* 1  $", proc.stdout, re.M)
     assert re.search(r"aten::conv2d .* 20  $", proc.stdout, re.M)          # ResNet-18's 20 convolutions
-    assert "[[2, 3, 32, 32], [64, 3, 7, 7]" in proc.stdout                   # the stem's input shapes
+    # convolution rows grouped by input shapes (which ones make the top 10 by time depends on the machine)
+    assert re.search(r"aten::conv2d .* \[\[2, \d+, \d+, \d+\], \[\d+, \d+, [137], [137]\], \[\]", proc.stdout)
     trace = json.loads((tmp_path / "trace.json").read_text())
     assert any(e.get("name") == "aten::conv2d" and e.get("ph") == "X" for e in trace["traceEvents"])
     assert "traces: 2" in proc.stdout and "True True" in proc.stdout
