@@ -27,7 +27,9 @@ that the shipped plugins import no private name):
                                ``ember_home``, ``sha256_file``, ``builder_weights``
 ``ember.plugins.tasks``        the one task vocabulary (``TASKS``)
 ``ember.plugins.lazy``         ``lazy_submodules``: a package whose subpackages load on first use
-``ember.plugins.datasets``     ``StandardTransform`` (a sample's transforms), ``dataset_repr`` (torchvision's repr)
+``ember.plugins.datasets``     ``StandardTransform`` (a sample's transforms), ``dataset_repr`` (torchvision's repr),
+                               ``find_classes``/``make_dataset`` (a folder per class), ``DatasetNotFoundError``,
+                               ``DatasetFormatError``
 ``ember.testing``              ``assert_close``, ``make_tensor``, ``OpTest`` (the op-test harness),
                                ``NumpyAccelerator``
 =============================  ===============================================================================
