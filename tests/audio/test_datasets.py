@@ -174,11 +174,13 @@ def test_audio_folder_errors(tmp_path, folder):
         AudioFolder(tmp_path / "nowhere")
     os.makedirs(tmp_path / "flat")
     write_clip(str(tmp_path / "flat" / "a.wav"), 10)
-    with pytest.raises(DatasetNotFoundError, match="holds no class folders"):
+    no_classes = r"Couldn't find any class folder in .*flat \(expected .*flat/<class>/<clip>\.wav\)"
+    with pytest.raises(DatasetNotFoundError, match=no_classes):
         AudioFolder(tmp_path / "flat")
     os.makedirs(folder / "bird")
     (folder / "bird" / "readme.md").write_text("no clips yet")
-    with pytest.raises(FileNotFoundError, match="found no audio file .* for the classes bird"):
+    no_clips = r"Found no valid file for the classes bird\. Supported extensions are: \.wav, .*/<class>/<clip>\.wav"
+    with pytest.raises(FileNotFoundError, match=no_clips):
         AudioFolder(folder)
     assert AudioFolder(folder, allow_empty=True).classes == ["bird", "cat", "dog"]
     with pytest.raises(ValueError, match="num_frames must be a positive"):

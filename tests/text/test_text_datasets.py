@@ -91,7 +91,8 @@ def test_text_folder_recursive_extensions_and_empty_classes(tmp_path):
     assert [ds[i] for i in range(len(ds))] == [("a1", 0), ("b1", 1), ("b2", 1)]
     assert len(TextFolder(tmp_path, extensions=None, is_valid_file=lambda p: p.endswith(".md"),
                           allow_empty=True)) == 1
-    with pytest.raises(FileNotFoundError, match="found no file .* for the classes a_class"):
+    no_files = r"Found no valid file for the classes a_class\. Supported extensions are: \.md \(in .*<class>/<file>"
+    with pytest.raises(FileNotFoundError, match=no_files):
         TextFolder(tmp_path, extensions=(".md",))
     with pytest.raises(ValueError, match="Both extensions and is_valid_file"):
         TextFolder(tmp_path, extensions=(".txt",), is_valid_file=bool)

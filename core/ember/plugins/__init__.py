@@ -18,7 +18,8 @@ The plugin-author API (a plugin needs nothing else from Ember's internals; ``tes
 that the shipped plugins import no private name):
 
 =============================  ===============================================================================
-``ember.plugins``              ``hookimpl``; ``RegistrationTable`` (what a plugin registers, written once);
+``ember.plugins``              ``hookimpl``; ``RegistrationTable`` (what a plugin registers, written once;
+                               ``RegistrationTable.from_classes``: classes under their ``snake_case`` names);
                                ``Weights``/``WeightsEnum``/``DistributionWeights``; ``TASKS``/``check_task``
 ``ember.plugins.arrays``       ``array_module``, ``to_array``, ``from_array``: a tensor's device array and back
 ``ember.plugins.pickles``      ``load_pickle``: third-party pickles read without running code from them
@@ -26,7 +27,9 @@ that the shipped plugins import no private name):
                                ``ember_home``, ``sha256_file``, ``builder_weights``
 ``ember.plugins.tasks``        the one task vocabulary (``TASKS``)
 ``ember.plugins.lazy``         ``lazy_submodules``: a package whose subpackages load on first use
-``ember.plugins.datasets``     ``StandardTransform`` (a sample's transforms), ``dataset_repr`` (torchvision's repr)
+``ember.plugins.datasets``     ``StandardTransform`` (a sample's transforms), ``dataset_repr`` (torchvision's repr),
+                               ``find_classes``/``make_dataset`` (a folder per class), ``DatasetNotFoundError``,
+                               ``DatasetFormatError``
 ``ember.testing``              ``assert_close``, ``make_tensor``, ``OpTest`` (the op-test harness),
                                ``NumpyAccelerator``
 =============================  ===============================================================================
@@ -39,7 +42,7 @@ from __future__ import annotations
 from .hookspecs import hookimpl, hookspec
 from .manager import Command, CommandSet, PluginInfo, PluginManager, PluginWarning, get_manager, reset
 from .registry import (AmbiguousNameError, Entry, NotFoundError, PluginRegistry, RegistrationTable, Registry,
-                       RegistryError)
+                       RegistryError, snake_case)
 from .tasks import TASKS, UnknownTaskError, check_task
 from .weights import (ChecksumError, DistributionWeights, Weights, WeightsEnum, WeightsError, WeightsNotFoundError,
                       ember_home, is_offline)
@@ -48,7 +51,7 @@ __all__ = ["hookimpl", "hookspec", "list_plugins", "load", "register", "unregist
            "PluginInfo", "PluginManager", "PluginWarning", "Registry", "PluginRegistry", "Entry", "RegistryError",
            "NotFoundError", "AmbiguousNameError", "Weights", "WeightsEnum", "WeightsError", "WeightsNotFoundError",
            "ChecksumError", "ember_home", "get_manager", "Command", "CommandSet", "TASKS", "UnknownTaskError",
-           "check_task", "RegistrationTable", "DistributionWeights", "is_offline"]
+           "check_task", "RegistrationTable", "DistributionWeights", "is_offline", "snake_case"]
 
 
 def load(strict: bool | None = None) -> None:

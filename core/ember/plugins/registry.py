@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .tasks import check_task
 
 __all__ = ["Entry", "Registry", "PluginRegistry", "RegistrationTable", "RegistryError", "NotFoundError",
-           "AmbiguousNameError", "KINDS"]
+           "AmbiguousNameError", "KINDS", "snake_case"]
 
 KINDS = ("models", "datasets", "transforms", "metrics", "backends")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -69,6 +69,17 @@ class Entry:
     def provider(self) -> str:
         return f"{self.canonical} (plugin {self.plugin!r}" + (f", distribution {self.distribution!r})"
                                                               if self.distribution else ")")
+
+
+def snake_case(name: str) -> str:
+    """A class name as a registry name (torchvision's builder style): a capital starts a word, and a run of
+    capitals (an acronym) is one word.
+
+    >>> snake_case("RandomResizedCrop"), snake_case("PILToTensor"), snake_case("AmplitudeToDB"), snake_case("MFCC")
+    ('random_resized_crop', 'pil_to_tensor', 'amplitude_to_db', 'mfcc')
+    """
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)       # end of an acronym: "PILTo" -> "PIL_To"
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def _singular(kind: str) -> str:
@@ -284,6 +295,24 @@ class RegistrationTable:
         self.kind = kind
         self.defaults = defaults
         self._rows: dict[str, tuple[Any, dict]] = {}
+
+    @classmethod
+    def from_classes(cls, kind: str, functional: Mapping[type, Callable | None], **defaults) -> "RegistrationTable":
+        """A table of classes, each under its :func:`snake_case` name with its function form (``functional``
+        maps a class to it, or to ``None`` where it has none): how a plugin registers its transforms.
+
+        >>> class Scale:
+        ...     def __init__(self, factor): self.factor = factor
+        >>> def scale(x, factor): return x * factor
+        >>> class MuLawEncoding: pass
+        >>> table = RegistrationTable.from_classes("transforms", {Scale: scale, MuLawEncoding: None}, modality="audio")
+        >>> [(name, obj.__name__, meta["functional"], meta["modality"]) for name, obj, meta in table]
+        [('scale', 'Scale', <function scale at 0x...>, 'audio'), ('mu_law_encoding', 'MuLawEncoding', None, 'audio')]
+        """
+        table = cls(kind, **defaults)
+        for klass, fn in functional.items():
+            table.add(snake_case(klass.__name__), klass, functional=fn)
+        return table
 
     def add(self, name: str, obj: Any, **metadata) -> Any:
         """Add ``obj`` under ``name`` with ``metadata`` (over the table's defaults); returns ``obj``."""

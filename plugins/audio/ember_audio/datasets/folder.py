@@ -16,10 +16,11 @@ import os
 from typing import Any, Callable, Sequence
 
 import ember
+from ember.plugins import datasets
 from ember.plugins.datasets import StandardTransform, dataset_repr
 
 from .._io import load
-from .utils import DatasetFormatError, DatasetNotFoundError, fix_length
+from .utils import DatasetFormatError, fix_length
 
 __all__ = ["AudioFolder", "ClipFolder", "AUDIO_EXTENSIONS", "find_classes", "make_dataset", "read_clip",
            "prepare_clip"]
@@ -27,44 +28,24 @@ __all__ = ["AudioFolder", "ClipFolder", "AUDIO_EXTENSIONS", "find_classes", "mak
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au")
 
 
+# the layout the errors name, in ember.plugins.datasets' folder-per-class listing
+_EXAMPLE = "<class>/<clip>.wav"
+
+
 def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
-    """The class folders of ``directory``, sorted, and their indices; hidden folders are not classes."""
-    directory = os.fspath(directory)
-    if not os.path.isdir(directory):
-        raise DatasetNotFoundError(f"{directory}: no such directory (expected one folder per class in it)")
-    classes = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
-    if not classes:
-        raise DatasetNotFoundError(f"{directory}: holds no class folders (expected {directory}/<class>/<clip>.wav)")
-    return classes, {c: i for i, c in enumerate(classes)}
+    """The class folders of ``directory``, sorted, and their indices; hidden folders are not classes
+    (``ember.plugins.datasets.find_classes``)."""
+    return datasets.find_classes(directory, example=_EXAMPLE, skip_hidden=True)
 
 
 def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int],
                  extensions: Sequence[str] | None = AUDIO_EXTENSIONS,
                  is_valid_file: Callable[[str], bool] | None = None,
                  allow_empty: bool = False) -> list[tuple[str, int]]:
-    """``(path, class index)`` of every clip under ``directory/<class>/`` (recursively, sorted): files whose
-    name ends with one of ``extensions`` (case-insensitive) or that ``is_valid_file`` accepts. A class without
-    any clip is an error (``FileNotFoundError`` naming the classes) unless ``allow_empty``."""
-    directory = os.fspath(directory)
-    if (extensions is None) == (is_valid_file is None):
-        raise ValueError("give exactly one of extensions and is_valid_file")
-    if is_valid_file is None:
-        lowered = tuple(e.lower() for e in extensions)
-        is_valid_file = lambda name: name.lower().endswith(lowered)  # noqa: E731
-    samples, empty = [], []
-    for cls in sorted(class_to_idx, key=class_to_idx.get):
-        folder = os.path.join(directory, cls)
-        found = [os.path.join(dirpath, name)
-                 for dirpath, _, names in sorted(os.walk(folder, followlinks=True))
-                 for name in sorted(names) if is_valid_file(os.path.join(dirpath, name))]
-        if not found:
-            empty.append(cls)
-        samples += [(path, class_to_idx[cls]) for path in found]
-    if empty and not allow_empty:
-        what = f"with an extension in {tuple(extensions)}" if extensions is not None else "accepted by is_valid_file"
-        raise FileNotFoundError(f"{directory}: found no audio file {what} for the classes {', '.join(empty)} "
-                                "(pass allow_empty=True to allow empty classes)")
-    return samples
+    """``(path, class index)`` of every clip under ``directory/<class>/`` (``ember.plugins.datasets.make_dataset``
+    with audio's extensions): files whose name ends with one of ``extensions`` (case-insensitive) or that
+    ``is_valid_file`` accepts. A class without any clip is an error naming it unless ``allow_empty``."""
+    return datasets.make_dataset(directory, class_to_idx, extensions, is_valid_file, allow_empty, example=_EXAMPLE)
 
 
 def _resample(waveform: ember.Tensor, orig: int, new: int, path: str) -> ember.Tensor:

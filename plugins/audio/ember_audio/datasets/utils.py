@@ -10,6 +10,7 @@ import urllib.request
 
 import ember
 from ember.plugins import ember_home, is_offline
+from ember.plugins.datasets import DatasetFormatError, DatasetNotFoundError
 from ember.plugins.weights import sha256_file
 
 from .._io import load
@@ -18,14 +19,6 @@ __all__ = ["DatasetNotFoundError", "DatasetFormatError", "default_root", "load_w
            "download_and_extract"]
 
 _CHUNK = 1 << 20
-
-
-class DatasetNotFoundError(RuntimeError, FileNotFoundError):
-    """A dataset's files are missing (a ``RuntimeError`` like torchaudio's, and a ``FileNotFoundError``)."""
-
-
-class DatasetFormatError(ValueError):
-    """A dataset file is not what the dataset expects; the message names the file and the problem."""
 
 
 def default_root() -> str:

@@ -32,8 +32,20 @@ def _draw(shape, mask_param: int, axis_length: int, dtype):
     return start.long(), start.long() + width.long()
 
 
-def _positions(n: int, like):
-    return ember.arange(0, n, device=like.device, dtype=like.dtype)
+def _spans(x, axis: int, mask_param: int, p: float, iid: bool):
+    """``(start, end, positions)``: the masks drawn over ``x``'s ``axis`` (one per example and channel when
+    ``iid``, else one for all) and the positions along it; ``None`` when the widest mask allowed is under one
+    step (nothing is masked, and nothing is drawn)."""
+    dim = x.dim()
+    _check(dim, axis, p, *((3, "three dimensions") if iid else (2, "two dimensions (time and frequency)")))
+    length = x.shape[axis]
+    mask_param = _mask_param(mask_param, p, length)
+    if mask_param < 1:
+        return None
+    # iid: one draw per example and channel, in the input's dtype; shared: one float32 draw
+    shape, dtype = (x.shape[:dim - 2], x.dtype) if iid else ((1,), ember.float32)
+    start, end = _draw(shape, mask_param, length, dtype)
+    return start, end, ember.arange(0, length, device=x.device, dtype=x.dtype)
 
 
 def mask_along_axis_iid(specgrams, mask_param: int, mask_value: float, axis: int, p: float = 1.0):
@@ -45,14 +57,10 @@ def mask_along_axis_iid(specgrams, mask_param: int, mask_value: float, axis: int
     >>> out.shape, bool(((out == 0).sum(-1) < 5).all())
     (ember.Size([4, 1, 8, 10]), True)
     """
-    dim = specgrams.dim()
-    _check(dim, axis, p, 3, "three dimensions")
-    length = specgrams.shape[axis]
-    mask_param = _mask_param(mask_param, p, length)
-    if mask_param < 1:
+    spans = _spans(specgrams, axis, mask_param, p, iid=True)
+    if spans is None:
         return specgrams
-    start, end = _draw(specgrams.shape[:dim - 2], mask_param, length, specgrams.dtype)
-    idx = _positions(length, specgrams)
+    start, end, idx = spans
     masked = specgrams.transpose(axis, -1)
     masked = masked.masked_fill((idx >= start[..., None, None]) & (idx < end[..., None, None]), mask_value)
     return masked.transpose(axis, -1)
@@ -67,15 +75,11 @@ def mask_along_axis(specgram, mask_param: int, mask_value: float, axis: int, p: 
     >>> bool((out[0] == out[1]).all()), int((out[0, :, 0] == 0).sum()) < 4
     (True, True)
     """
-    dim = specgram.dim()
-    _check(dim, axis, p, 2, "two dimensions (time and frequency)")
-    length = specgram.shape[axis]
-    mask_param = _mask_param(mask_param, p, length)
-    if mask_param < 1:
+    spans = _spans(specgram, axis, mask_param, p, iid=False)
+    if spans is None:
         return specgram
-    start, end = _draw((1,), mask_param, length, ember.float32)
-    idx = _positions(length, specgram)
+    start, end, idx = spans
     mask = (idx >= start) & (idx < end)
-    if axis == dim - 2:
+    if axis == specgram.dim() - 2:
         mask = mask.unsqueeze(-1)
     return specgram.masked_fill(mask, mask_value)

@@ -5,8 +5,6 @@ with its functional form, when it has one, and ``modality="audio"``.
 """
 from __future__ import annotations
 
-import re
-
 from ember.plugins import RegistrationTable
 
 from .. import functional as F
@@ -29,18 +27,5 @@ _FUNCTIONAL = {
 }
 
 
-def snake_case(name: str) -> str:
-    """``AmplitudeToDB`` -> ``amplitude_to_db``; ``MFCC`` -> ``mfcc``; ``MuLawEncoding`` -> ``mu_law_encoding``."""
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def _table() -> RegistrationTable:
-    table = RegistrationTable("transforms", modality="audio")
-    for cls, fn in _FUNCTIONAL.items():
-        table.add(snake_case(cls.__name__), cls, functional=fn)
-    return table
-
-
-TRANSFORMS = _table()
+TRANSFORMS = RegistrationTable.from_classes("transforms", _FUNCTIONAL, modality="audio")
 """Every transform class under its snake_case name, with its function form."""

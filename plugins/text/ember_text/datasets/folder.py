@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
+from ember.plugins import datasets
+
 from .base import TextDataset, check_index
 from .utils import DatasetNotFoundError, _check_errors, default_root, read_text, verify_str_arg
 
@@ -18,48 +20,19 @@ TEXT_EXTENSIONS = (".txt",)
 
 
 def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
-    """The class folders of ``directory``, sorted, and their indices (torchvision's ``find_classes``).
+    """The class folders of ``directory``, sorted, and their indices (``ember.plugins.datasets.find_classes``).
     Hidden folders (``.git``, ``.ipynb_checkpoints``) are not classes."""
-    directory = os.fspath(directory)
-    if not os.path.isdir(directory):
-        raise DatasetNotFoundError(f"{directory}: no such directory (expected one folder per class in it)")
-    classes = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
-    if not classes:
-        raise DatasetNotFoundError(f"{directory}: holds no class folders (expected {directory}/<class>/<file>)")
-    return classes, {c: i for i, c in enumerate(classes)}
+    return datasets.find_classes(directory, skip_hidden=True)
 
 
 def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int],
                  extensions: Sequence[str] | None = TEXT_EXTENSIONS,
                  is_valid_file: Callable[[str], bool] | None = None,
                  allow_empty: bool = False) -> list[tuple[str, int]]:
-    """``(path, class index)`` of every file under ``directory/<class>/`` (recursively, sorted), keeping the
-    files whose name ends with one of ``extensions`` (case-insensitive) or that ``is_valid_file`` accepts.
-
-    A class folder that is missing, or (unless ``allow_empty``) holds no such file, is an error naming it.
-    """
-    directory = os.fspath(directory)
-    if (extensions is None) == (is_valid_file is None):
-        raise ValueError("give exactly one of extensions and is_valid_file")
-    if is_valid_file is None:
-        lowered = tuple(e.lower() for e in extensions)
-        is_valid_file = lambda name: name.lower().endswith(lowered)  # noqa: E731
-    samples, empty = [], []
-    for cls in sorted(class_to_idx, key=class_to_idx.get):
-        folder = os.path.join(directory, cls)
-        if not os.path.isdir(folder):
-            raise DatasetNotFoundError(f"{folder}: the folder of class {cls!r} is missing")
-        found = [os.path.join(dirpath, name)
-                 for dirpath, _, names in sorted(os.walk(folder, followlinks=True))
-                 for name in sorted(names) if is_valid_file(os.path.join(dirpath, name))]
-        if not found:
-            empty.append(cls)
-        samples += [(path, class_to_idx[cls]) for path in found]
-    if empty and not allow_empty:
-        what = f"with an extension in {tuple(extensions)}" if extensions is not None else "accepted by is_valid_file"
-        raise FileNotFoundError(f"{directory}: found no file {what} for the classes {', '.join(empty)} "
-                                "(pass allow_empty=True to allow empty classes)")
-    return samples
+    """``(path, class index)`` of every text file under ``directory/<class>/``
+    (``ember.plugins.datasets.make_dataset`` with ``.txt`` files by default). A class folder that is missing,
+    or (unless ``allow_empty``) holds no such file, is an error naming it."""
+    return datasets.make_dataset(directory, class_to_idx, extensions, is_valid_file, allow_empty)
 
 
 class TextFolder(TextDataset):

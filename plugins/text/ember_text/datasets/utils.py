@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 from ember.plugins import ember_home
+from ember.plugins.datasets import DatasetFormatError, DatasetNotFoundError
 from ember.plugins.weights import is_offline, sha256_file
 
 __all__ = ["DatasetFormatError", "DatasetNotFoundError", "ChecksumMismatch", "default_root", "read_text",
@@ -37,14 +38,6 @@ __all__ = ["DatasetFormatError", "DatasetNotFoundError", "ChecksumMismatch", "de
 DATA_PATH_ENV = "EMBER_DATA_PATH"
 _TIMEOUT = 60.0
 _CHUNK = 1 << 20
-
-
-class DatasetNotFoundError(RuntimeError, FileNotFoundError):
-    """A dataset's files are missing (a ``RuntimeError`` like torchvision's, and a ``FileNotFoundError``)."""
-
-
-class DatasetFormatError(ValueError):
-    """A dataset file is malformed; the message names the file, where in it, and the problem."""
 
 
 class ChecksumMismatch(DatasetFormatError):

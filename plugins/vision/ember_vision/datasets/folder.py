@@ -3,11 +3,16 @@
     root/dog/xxx.png
     root/dog/nested/xxy.png
     root/cat/123.png
+
+:func:`find_classes`, :func:`make_dataset` and :func:`has_file_allowed_extension` are the plugin-author API's
+(``ember.plugins.datasets``), which ember-audio's and ember-text's class folders list their files with too.
 """
 from __future__ import annotations
 
 import os
 from typing import Any, Callable
+
+from ember.plugins.datasets import find_classes, has_file_allowed_extension, make_dataset
 
 from .vision import VisionDataset
 
@@ -17,61 +22,8 @@ __all__ = ["DatasetFolder", "ImageFolder", "IMG_EXTENSIONS", "default_loader", "
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
-def has_file_allowed_extension(filename: str, extensions: str | tuple[str, ...]) -> bool:
-    """Whether ``filename`` ends with one of ``extensions`` (case-insensitive)."""
-    return filename.lower().endswith(extensions if isinstance(extensions, str) else tuple(extensions))
-
-
 def is_image_file(filename: str) -> bool:
     return has_file_allowed_extension(filename, IMG_EXTENSIONS)
-
-
-def find_classes(directory: str | os.PathLike) -> tuple[list[str], dict[str, int]]:
-    """The sorted names of the sub-directories of ``directory`` and their indices."""
-    classes = sorted(entry.name for entry in os.scandir(directory) if entry.is_dir())
-    if not classes:
-        raise FileNotFoundError(f"Couldn't find any class folder in {os.fspath(directory)}.")
-    return classes, {name: i for i, name in enumerate(classes)}
-
-
-def make_dataset(directory: str | os.PathLike, class_to_idx: dict[str, int] | None = None,
-                 extensions: str | tuple[str, ...] | None = None, is_valid_file: Callable[[str], bool] | None = None,
-                 allow_empty: bool = False) -> list[tuple[str, int]]:
-    """``(path, class_index)`` for every valid file under ``directory/<class>/`` (recursively, sorted).
-
-    Exactly one of ``extensions`` and ``is_valid_file`` must be given. A class without any valid file
-    is an error unless ``allow_empty``.
-    """
-    directory = os.path.expanduser(os.fspath(directory))
-    if class_to_idx is None:
-        _, class_to_idx = find_classes(directory)
-    elif not class_to_idx:
-        raise ValueError("'class_to_index' must have at least one entry to collect any samples.")
-    if (extensions is None) == (is_valid_file is None):
-        raise ValueError("Both extensions and is_valid_file cannot be None or not None at the same time")
-    if extensions is not None:
-        def is_valid_file(path: str) -> bool:
-            return has_file_allowed_extension(path, extensions)
-
-    instances, found = [], set()
-    for target_class in sorted(class_to_idx):
-        class_index = class_to_idx[target_class]
-        target_dir = os.path.join(directory, target_class)
-        if not os.path.isdir(target_dir):
-            continue
-        for folder, _, fnames in sorted(os.walk(target_dir, followlinks=True)):
-            for fname in sorted(fnames):
-                path = os.path.join(folder, fname)
-                if is_valid_file(path):
-                    instances.append((path, class_index))
-                    found.add(target_class)
-    empty = set(class_to_idx) - found
-    if empty and not allow_empty:
-        msg = f"Found no valid file for the classes {', '.join(sorted(empty))}. "
-        if extensions is not None:
-            msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
-        raise FileNotFoundError(msg)
-    return instances
 
 
 class DatasetFolder(VisionDataset):

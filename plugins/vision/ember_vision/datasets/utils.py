@@ -22,6 +22,8 @@ import urllib.request
 import zipfile
 from typing import Iterable, Mapping, Sequence
 
+from ember.plugins.datasets import DatasetFormatError, DatasetNotFoundError
+
 __all__ = ["DatasetNotFoundError", "DatasetFormatError", "calculate_md5", "check_md5", "check_integrity",
            "download_url", "extract_archive", "download_and_extract_archive", "verify_str_arg", "fetch_files",
            "local_search_dirs"]
@@ -30,14 +32,6 @@ __all__ = ["DatasetNotFoundError", "DatasetFormatError", "calculate_md5", "check
 DATA_PATH_ENV = "EMBER_DATA_PATH"
 _TIMEOUT = 30.0
 _CHUNK = 1 << 20
-
-
-class DatasetNotFoundError(RuntimeError, FileNotFoundError):
-    """A dataset's files are missing (a ``RuntimeError`` like torchvision's, and a ``FileNotFoundError``)."""
-
-
-class DatasetFormatError(ValueError):
-    """A dataset file is malformed; the message names the file and the problem."""
 
 
 def calculate_md5(fpath: str | os.PathLike, chunk_size: int = _CHUNK) -> str:

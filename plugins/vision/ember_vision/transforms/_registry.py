@@ -5,8 +5,6 @@ Each transform class is registered under its snake_case name (``RandomResizedCro
 """
 from __future__ import annotations
 
-import re
-
 from ember.plugins import RegistrationTable
 
 from . import autoaugment as _aa
@@ -30,18 +28,5 @@ _FUNCTIONAL = {
 }
 
 
-def snake_case(name: str) -> str:
-    """``RandomResizedCrop`` -> ``random_resized_crop``; ``PILToTensor`` -> ``pil_to_tensor``."""
-    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def _table() -> RegistrationTable:
-    table = RegistrationTable("transforms", modality="image")
-    for cls, fn in _FUNCTIONAL.items():
-        table.add(snake_case(cls.__name__), cls, functional=fn)
-    return table
-
-
-TRANSFORMS = _table()
+TRANSFORMS = RegistrationTable.from_classes("transforms", _FUNCTIONAL, modality="image")
 """Every transform class under its snake_case name, with its function form."""
