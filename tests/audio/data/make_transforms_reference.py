@@ -1,5 +1,5 @@
 """Regenerate ``transforms_reference.npz``: torchaudio's outputs for tests/audio/test_functional.py and
-test_transforms.py.
+test_audio_transforms.py.
 
 Needs torch + torchaudio (the tests never import them); run from the repository root with
 
