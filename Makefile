@@ -30,7 +30,7 @@ bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	# The references each row compares with: PyTorch 2.13 CPU, and the tokenizers package for the text rows;
 	# Ember's side of the real-model rows uses ember-vision (and Pillow, its one dependency).
-	# The audio rows run ember-audio; their torchaudio side is skipped: no torchaudio exists for torch 2.13.
+	# The audio rows run ember-audio (their torchaudio side: see .venv-bench-torchaudio below).
 	.venv-bench/bin/pip install --quiet torch==2.13.0 numpy pluggy regex tokenizers pillow
 	.venv-bench/bin/pip install --quiet --no-deps -e . -e plugins/text -e plugins/vision -e plugins/audio
 	# torchaudio has no release for torch 2.13: the audio rows' reference runs in its own venv (torch 2.11 +
