@@ -20,6 +20,7 @@ from ember_vision.models.vit import VisionTransformer
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 from ember.testing.onnx_check import check_onnx_export  # noqa: E402
+from _vision_photos import imagenet_input  # noqa: E402 (tests/vision/_vision_photos.py)
 
 
 def _random_linears(model: nn.Module) -> nn.Module:
@@ -55,17 +56,6 @@ def _require(weights):
         pytest.skip(f"{weights!r} not found; get it with: {weights.value.fetch_command()}")
 
 
-def _imagenet_input(arr: np.ndarray) -> np.ndarray:
-    """Lite0's preprocessing (shorter side 256, center crop 224, (x - 127) / 128), as in test_weights.py."""
-    from PIL import Image
-    img = Image.fromarray(arr)
-    w, h = img.size
-    img = img.resize((256 * w // min(w, h), 256 * h // min(w, h)), Image.BILINEAR)
-    left, top = round((img.size[0] - 224) / 2), round((img.size[1] - 224) / 2)
-    x = (np.asarray(img.crop((left, top, left + 224, top + 224)), np.float32) - 127) / 128
-    return x.transpose(2, 0, 1)
-
-
 def _classes(model, x: ember.Tensor, session, name: str):
     with ember.no_grad():
         ours = model(x).numpy()
@@ -79,7 +69,7 @@ def test_pretrained_efficientnet_lite0_classifies_photos_as_ember_does(tmp_path)
     _require(weights)
     data = pytest.importorskip("skimage.data", reason="scikit-image (pip install scikit-image) has the photos")
     model = M.efficientnet_lite0(weights=weights).eval()
-    x = ember.from_numpy(np.stack([_imagenet_input(data.chelsea()), _imagenet_input(data.coffee())]))
+    x = ember.from_numpy(np.stack([imagenet_input(data.chelsea()), imagenet_input(data.coffee())]))
     path = tmp_path / "lite0.onnx"
     ember.onnx.export(model, (x[:1],), str(path), input_names=["image"], dynamic_axes={"image": {0: "batch"}})
     ours, theirs = _classes(model, x, ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]), "image")

@@ -31,6 +31,7 @@ import ember_vision.models as M
 from ember import hub
 from ember_vision.models import _presets
 from ember_vision.models._meta import IMAGENET_CATEGORIES
+from _vision_photos import imagenet_input  # tests/vision/_vision_photos.py
 
 FASHION_DIRS = ("/usr/share/datasets/fashion-mnist",)
 
@@ -96,18 +97,6 @@ def test_hub_new_head_keeps_the_pretrained_body():
 LITE0 = M.EfficientNet_Lite0_Weights.IMAGENET1K_V1
 
 
-def _imagenet_input(arr: np.ndarray) -> np.ndarray:
-    """The preprocessing of the published weights, written with PIL and NumPy: shorter side to 256
-    (bilinear), center crop 224, (x * 255 - 127) / 128, CHW."""
-    from PIL import Image
-    img = Image.fromarray(arr)
-    w, h = img.size
-    img = img.resize((256 * w // min(w, h), 256 * h // min(w, h)), Image.BILINEAR)
-    left, top = round((img.size[0] - 224) / 2), round((img.size[1] - 224) / 2)
-    x = (np.asarray(img.crop((left, top, left + 224, top + 224)), np.float32) - 127) / 128
-    return x.transpose(2, 0, 1)
-
-
 @pytest.fixture(scope="module")
 def lite0():
     _require_file(LITE0)
@@ -121,7 +110,7 @@ def photos():
 
 
 def test_efficientnet_lite0_recognises_real_photos(lite0, photos):
-    x = ember.from_numpy(np.stack([_imagenet_input(photos["chelsea"]), _imagenet_input(photos["coffee"])]))
+    x = ember.from_numpy(np.stack([imagenet_input(photos["chelsea"]), imagenet_input(photos["coffee"])]))
     with ember.no_grad():
         probs = lite0(x).softmax(1).numpy()
     top5 = np.argsort(-probs, axis=1)[:, :5]
@@ -143,7 +132,7 @@ def test_efficientnet_lite0_transforms_match_reference(photos):
     from PIL import Image
     preprocess = LITE0.transforms()
     for arr in photos.values():
-        expected = _imagenet_input(arr)
+        expected = imagenet_input(arr)
         np.testing.assert_allclose(preprocess(Image.fromarray(arr)).numpy(), expected, atol=1e-6)
         from_tensor = preprocess(ember.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))).numpy()
         np.testing.assert_allclose(from_tensor, expected, atol=1.01 / 128)  # tensor resize: within one level
@@ -203,8 +192,6 @@ def test_mnist_cnn_on_real_digits():
     x = w.transforms()(ember.from_numpy(images.astype(np.uint8)))
     accuracy = _evaluate(M.mnist_cnn(weights=w), x, labels)
     assert accuracy >= 0.99 and abs(accuracy - w.meta["metrics"]["accuracy"]) <= 0.0005, accuracy
-
-
 
 
 # ---- the command line -----------------------------------------------------------------------------------
