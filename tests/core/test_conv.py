@@ -647,3 +647,12 @@ def test_lenet_style_cnn_learns_digits():
     with ember.no_grad():
         acc = (model(x[n_train:]).argmax(1) == y[n_train:]).float().mean().item()
     assert acc >= 0.97, f"test accuracy {acc:.3f}"
+
+
+def test_constant_pad_fills_every_border_element():
+    # Only the border is written with the value (the interior is copied once): a crop that leaves no input
+    # along a dim, borders on several dims and a non-contiguous input all against NumPy.
+    x = ember.arange(24.0).reshape(2, 3, 4).permute(0, 2, 1)           # (2, 4, 3), non-contiguous
+    assert F.pad(x, (-3, 2), value=7.0).tolist() == [[[7.0, 7.0]] * 4] * 2
+    want = np.pad(x.numpy(), ((0, 0), (2, 1), (1, 3)), constant_values=-1.5)
+    assert_close(F.pad(x, (1, 3, 2, 1), value=-1.5), want, rtol=0, atol=0)
