@@ -14,7 +14,7 @@
    the espeak-ng speech set), against the same run from scratch, then ``ember predict OUT CLIP`` (skipped, with
    the command that makes the set, without it).
 
-Run it with ``python examples/finetune_demo.py [--out DIR]`` (``make demo`` does); a few minutes on 2 cores.
+Run it with ``python examples/finetune_demo.py [--out DIR]`` (``make demo`` does); under a minute on 2 cores (38 s measured).
 """
 from __future__ import annotations
 
