@@ -1,11 +1,11 @@
 """Normalisation: batch_norm, layer_norm, group_norm, instance_norm, rms_norm, normalize.
 
 Training-mode batch_norm is one fused node, ``BatchNormTrain`` (statistics, standardise, scale and
-shift in one forward; closed-form backward on arrays). The others share one fused node, ``Normalize``: it standardises ``x`` over some axes in one
-pass forward and uses the closed-form backward
+shift in one forward; closed-form backward on arrays). The others share one fused node, ``Normalize``:
+it standardises ``x`` over some axes in one pass forward and uses the closed-form backward
 ``dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`` (with batch statistics) or ``g * rstd`` (with
-fixed statistics). For second derivatives the statistics are recomputed with Ember ops, so the
-backward is itself differentiable.
+fixed statistics). For second derivatives both recompute the statistics with Ember ops
+(:func:`_standardised` and :func:`_batch_stats_input_grad`), so their backwards are differentiable.
 """
 from __future__ import annotations
 
@@ -46,10 +46,7 @@ class Normalize(Op):
         axes = ctx.axes
         if STATE.enabled:  # create_graph: statistics as functions of x, so this backward is differentiable
             if ctx.batch_stats:
-                mean = x.mean(axes, keepdim=True)
-                var = ((x - mean) ** 2).mean(axes, keepdim=True)
-                rstd = (var + ctx.eps).rsqrt()
-                xhat = (x - mean) * rstd
+                xhat, rstd = _standardised(x, axes, ctx.eps)
             else:
                 rstd = _make(ctx.rstd, x._device)
                 xhat = None
@@ -58,8 +55,19 @@ class Normalize(Op):
             xhat = _make(ctx.xhat, x._device)
         if not ctx.batch_stats:
             return g * rstd, None, None, None
-        gx = (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)) * rstd
-        return gx, None, None, None
+        return _batch_stats_input_grad(g, xhat, rstd, axes), None, None, None
+
+
+def _standardised(x: Tensor, axes, eps: float):
+    """``(xhat, rstd)`` of ``x`` over ``axes`` in Ember ops (recorded under create_graph)."""
+    centred = x - x.mean(axes, keepdim=True)
+    rstd = ((centred * centred).mean(axes, keepdim=True) + eps).rsqrt()
+    return centred * rstd, rstd
+
+
+def _batch_stats_input_grad(g: Tensor, xhat: Tensor, rstd: Tensor, axes) -> Tensor:
+    """The input gradient of standardisation with batch statistics, given ``g`` at ``xhat``."""
+    return (g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)) * rstd
 
 
 def _rows(xp, a):
@@ -123,10 +131,11 @@ class BatchNormTrain(Op):
         n = d.size // d.shape[1]
         shape = _channel_shape(d.ndim)
         rstd = ctx.rstd
-        centered = d - ctx.mean
         gsum = _channel_sums(xp, gd)
-        gxhat_sum = _channel_dots(xp, gd, centered) * rstd  # sum(g * xhat) per channel
         gx = gw = gb = None
+        if need_x or need_w:
+            centered = d - ctx.mean
+            gxhat_sum = _channel_dots(xp, gd, centered) * rstd  # sum(g * xhat) per channel
         if need_x:
             k = rstd if weight is None else rstd * weight._data
             gxd = gd * k.reshape(shape)
@@ -143,15 +152,14 @@ class BatchNormTrain(Op):
 
 def _batch_norm_backward_graph(ctx, g, x, weight, need_x, need_w, need_b):
     axes = (0,) + tuple(range(2, x.dim()))
-    shape = _channel_shape(x.dim())
-    mean = x.mean(axes, keepdim=True)
-    rstd = (((x - mean) ** 2).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-    xhat = (x - mean) * rstd
-    gxhat = g if weight is None else g * weight.reshape(shape)
-    gx = (gxhat - gxhat.mean(axes, keepdim=True) - xhat * (gxhat * xhat).mean(axes, keepdim=True)) * rstd
+    xhat, rstd = _standardised(x, axes, ctx.eps)
+    gx = None
+    if need_x:
+        gxhat = g if weight is None else g * weight.reshape(_channel_shape(x.dim()))
+        gx = _batch_stats_input_grad(gxhat, xhat, rstd, axes)
     gw = (g * xhat).sum(axes) if need_w else None
     gb = g.sum(axes) if need_b else None
-    return (gx if need_x else None), gw, gb, None
+    return gx, gw, gb, None
 
 
 def _affine(y: Tensor, weight, bias, shape) -> Tensor:
