@@ -66,15 +66,15 @@ def _geometry_key(geom) -> tuple:
     return geom.size, geom.k, geom.s, geom.d, geom.lo, geom.out
 
 
-def _matrices(xp, w, geom):
-    """The (C, H*W, Ho*Wo) dense operators of the C kernels ``w`` (C, 1, kh, kw)."""
+def _matrices(xp, w, geom, dtype):
+    """The (C, H*W, Ho*Wo) dense operators of the C kernels ``w`` (C, 1, kh, kw), in ``dtype``."""
     c = w.shape[0]
-    taps = xp.concatenate([w.reshape(c, -1), xp.zeros((c, 1), w.dtype)], axis=1)
+    taps = xp.concatenate([w.reshape(c, -1).astype(dtype, copy=False), xp.zeros((c, 1), dtype)], axis=1)
     idx = _index_map(*_geometry_key(geom))
     return taps[:, idx if xp is np else xp.asarray(idx)]
 
 
-def _channel_major(xp, a):
+def _channel_major(a):
     """(N, C, *spatial) -> a (C, N, prod(spatial)) view (strided; matmul reads it as it is)."""
     return a.reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:])).transpose(1, 0, 2)
 
@@ -87,8 +87,7 @@ def _sample_major(xp, a, shape):
 def small_depthwise_conv(xp, x, w, b, geom):
     """Depthwise convolution of ``x`` (N, C, H, W) with ``w`` (C, 1, kh, kw), bias (C,) or None."""
     n = x.shape[0]
-    out = xp.matmul(_channel_major(xp, x), _matrices(xp, w.astype(np.result_type(x.dtype, w.dtype), copy=False),
-                                                     geom))
+    out = xp.matmul(_channel_major(x), _matrices(xp, w, geom, np.result_type(x.dtype, w.dtype)))
     if b is not None:
         out += b.reshape(-1, 1, 1)
     return _sample_major(xp, out, (n, geom.C) + geom.out)
@@ -96,14 +95,14 @@ def small_depthwise_conv(xp, x, w, b, geom):
 
 def small_depthwise_conv_input_grad(xp, g, w, geom):
     """Adjoint in the input: a fresh (N, C, H, W) array from ``g`` (N, C, Ho, Wo)."""
-    m = _matrices(xp, w.astype(np.result_type(g.dtype, w.dtype), copy=False), geom)
-    return _sample_major(xp, xp.matmul(_channel_major(xp, g), m.transpose(0, 2, 1)), (g.shape[0], geom.C) + geom.size)
+    m = _matrices(xp, w, geom, np.result_type(g.dtype, w.dtype))
+    return _sample_major(xp, xp.matmul(_channel_major(g), m.transpose(0, 2, 1)), (g.shape[0], geom.C) + geom.size)
 
 
 def small_depthwise_conv_weight_grad(xp, x, g, geom):
     """Weight gradient: a fresh (C, 1, kh, kw) array."""
     dtype = np.result_type(x.dtype, g.dtype)
-    dm = xp.matmul(_channel_major(xp, x).transpose(0, 2, 1), _channel_major(xp, g))  # (C, H*W, Ho*Wo)
+    dm = xp.matmul(_channel_major(x).transpose(0, 2, 1), _channel_major(g))  # (C, H*W, Ho*Wo)
     hot = _one_hot(*_geometry_key(geom), np.dtype(dtype))
     dw = xp.matmul(dm.reshape(geom.C, -1), hot if xp is np else xp.asarray(hot))
     return dw.reshape((geom.C, 1) + geom.k)

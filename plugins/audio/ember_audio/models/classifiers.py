@@ -89,8 +89,9 @@ class MFCCFrontend(nn.Module):
 
 
 class KeywordSpottingCNN(nn.Module):
-    """A small CNN for keyword spotting over MFCC features: three 3x3 conv -> BatchNorm -> ReLU blocks (the
-    first two followed by 2x2 max-pooling), global average pooling, dropout and a linear ``classifier``.
+    """A small CNN for keyword spotting over MFCC features: one 3x3 conv -> BatchNorm -> ReLU block per entry of
+    ``channels`` (each but the last followed by 2x2 max-pooling), global average pooling, dropout and a linear
+    ``classifier``.
 
     Without ``frontend`` it takes features: ``[batch, 1, n_mfcc, frames]`` or ``[batch, n_mfcc, frames]`` (any
     ``n_mfcc`` and length of at least 4), e.g. ``ember_audio.transforms.MFCC(sample_rate=16000,
@@ -103,7 +104,7 @@ class KeywordSpottingCNN(nn.Module):
 
     classifier_head = "classifier"
 
-    def __init__(self, num_classes: int = 35, channels: tuple[int, int, int] = (32, 64, 64), dropout: float = 0.2,
+    def __init__(self, num_classes: int = 35, channels: tuple[int, ...] = (32, 64, 64), dropout: float = 0.2,
                  frontend: nn.Module | None = None):
         super().__init__()
         self.frontend = frontend
