@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["Weights", "WeightsEnum", "DistributionWeights", "WeightsError", "WeightsNotFoundError", "ChecksumError",
-           "ember_home", "is_offline", "sha256_file", "file_status", "rename_keys", "builder_weights"]
+           "ember_home", "is_offline", "sha256_file", "file_status", "rename_keys", "builder_weights",
+           "ovewrite_named_param"]
 
 _REMOTE = ("http", "https", "ftp")
 
@@ -568,6 +569,37 @@ def file_status(weights: Weights | WeightsEnum) -> str:
     if not all(path.is_file() for path in paths):   # the file, or one of its companions
         return "missing"
     return "downloaded" if w.is_remote else "installed"
+
+
+def ovewrite_named_param(kwargs: dict, param: str, new_value, model: str | None = None, *,
+                         reset_classifier: bool = False) -> None:
+    """Set ``kwargs[param]`` to what the weights need, refusing a conflicting user value (torchvision's rule,
+    under its name). For ``num_classes`` the error points to the way to a new head:
+    ``ember.hub.get_model(model, weights=..., num_classes=k)`` keeps the pretrained body and re-initialises the
+    head (``model``: the canonical name); ``reset_classifier`` adds that the model has that method too.
+
+    >>> kwargs = {"num_classes": None}
+    >>> ovewrite_named_param(kwargs, "num_classes", 10, "toy:mlp")
+    >>> kwargs
+    {'num_classes': 10}
+    >>> ovewrite_named_param({"num_classes": 5}, "num_classes", 10, "toy:mlp")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The parameter 'num_classes' expected value 10 but got 5 instead. ... ember.hub.get_model('toy:mlp', ...
+    """
+    if param in kwargs and kwargs[param] is not None:
+        if kwargs[param] != new_value:
+            msg = f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead."
+            if param == "num_classes":
+                k = kwargs[param]
+                msg += (f" These weights come with a {new_value}-class head; for a new {k}-class head on the "
+                        f"pretrained body use ember.hub.get_model({model or '<model>'!r}, weights=..., "
+                        f"num_classes={k})")
+                msg += (f", or build the model with the weights and call model.reset_classifier({k})."
+                        if reset_classifier else ".")
+            raise ValueError(msg)
+    else:
+        kwargs[param] = new_value
 
 
 def builder_weights(builder: Callable) -> type[WeightsEnum] | None:

@@ -18,6 +18,7 @@ from ember import nn
 from ember.nn import functional as F
 
 from ember.plugins import Weights, WeightsEnum
+from ember.plugins.weights import ovewrite_named_param
 
 from ._registry import register_model
 
@@ -190,14 +191,12 @@ def kws_cnn(*, weights: KeywordSpottingCNN_Weights | str | None = None, progress
     10
     """
     weights = KeywordSpottingCNN_Weights.verify(weights)
+    options = {"num_classes": num_classes}
     if weights is not None:
-        categories = len(weights.meta["categories"])
-        if num_classes is not None and num_classes != categories:
-            raise ValueError(f"kws_cnn: the parameter 'num_classes' expected value {categories} with these weights, "
-                             f"got {num_classes} (use ember.hub.get_model(..., num_classes=N) for a new head)")
-        num_classes = categories
-    model = KeywordSpottingCNN(num_classes=35 if num_classes is None else num_classes, channels=channels,
-                               dropout=dropout, frontend=MFCCFrontend(sample_rate))
+        ovewrite_named_param(options, "num_classes", len(weights.meta["categories"]), "audio:kws_cnn")
+    num_classes = 35 if options["num_classes"] is None else options["num_classes"]
+    model = KeywordSpottingCNN(num_classes=num_classes, channels=channels, dropout=dropout,
+                               frontend=MFCCFrontend(sample_rate))
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress))
     return model

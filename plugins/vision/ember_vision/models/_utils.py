@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ember import nn
-from ember.plugins.weights import WeightsEnum
+from ember.plugins.weights import WeightsEnum, ovewrite_named_param  # noqa: F401 (the builders' import)
 
 __all__ = ["make_divisible", "init_weights", "ovewrite_named_param", "handle_legacy_weights", "load_weights"]
 
@@ -41,25 +41,6 @@ def init_weights(model: nn.Module, linear: str = "normal") -> None:
             else:
                 nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
-
-
-def ovewrite_named_param(kwargs: dict, param: str, new_value, model: str | None = None) -> None:
-    """Set ``kwargs[param]`` to what the weights need, refusing a conflicting user value (torchvision's rule).
-
-    For ``num_classes`` the error points to the way to a new head: ``ember.hub.get_model(model, weights=...,
-    num_classes=k)`` keeps the pretrained body and re-initialises the head (``model`` names the builder).
-    """
-    if param in kwargs and kwargs[param] is not None:
-        if kwargs[param] != new_value:
-            msg = f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead."
-            if param == "num_classes":
-                k, name = kwargs[param], f"vision:{model}" if model else "<model>"
-                msg += (f" These weights come with a {new_value}-class head; for a new {k}-class head on the "
-                        f"pretrained body use ember.hub.get_model({name!r}, weights=..., num_classes={k}), or build "
-                        f"the model with the weights and call model.reset_classifier({k}).")
-            raise ValueError(msg)
-    else:
-        kwargs[param] = new_value
 
 
 def handle_legacy_weights(enum_cls: type[WeightsEnum] | None, weights, builder: str):

@@ -225,7 +225,8 @@ def efficientnet_lite0(*, weights: EfficientNet_Lite0_Weights | str | None = Non
     """
     weights = handle_legacy_weights(EfficientNet_Lite0_Weights, weights, "efficientnet_lite0")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "efficientnet_lite0")
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "vision:efficientnet_lite0",
+                             reset_classifier=True)
     kwargs.setdefault("norm_layer", partial(nn.BatchNorm2d, eps=1e-3))
     model = EfficientNet(_lite0_setting(), kwargs.pop("dropout", 0.2), activation_layer=nn.ReLU6,
                          conv_layer=Conv2dSame, **kwargs)

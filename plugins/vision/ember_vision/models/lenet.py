@@ -99,5 +99,6 @@ def lenet5(*, weights: LeNet5_Weights | str | None = None, progress: bool = True
     pretrained weights (``"DEFAULT"`` = Fashion-MNIST)."""
     weights = handle_legacy_weights(LeNet5_Weights, weights, "lenet5")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "lenet5")
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "vision:lenet5",
+                             reset_classifier=True)
     return load_weights(LeNet5(**kwargs), weights, progress)

@@ -73,5 +73,6 @@ def mnist_cnn(*, weights: MnistCNN_Weights | str | None = None, progress: bool =
     """The digit-recognizer CNN (390k parameters); ``weights="DEFAULT"`` loads its MNIST weights."""
     weights = handle_legacy_weights(MnistCNN_Weights, weights, "mnist_cnn")
     if weights is not None:
-        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "mnist_cnn")
+        ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]), "vision:mnist_cnn",
+                             reset_classifier=True)
     return load_weights(MnistCNN(**kwargs), weights, progress)
