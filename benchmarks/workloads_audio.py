@@ -54,10 +54,9 @@ def resample_44k_16k(lib):
 
 
 def _rows() -> list:
-    """The rows, where ember-audio is installed or where this is the reference env's worker (which has torch and
-    torchaudio only: it must know the rows to run their torch side)."""
-    reference_worker = os.path.basename(sys.argv[0]) == "_worker.py" and REFERENCE_ENV in sys.executable
-    if importlib.util.find_spec("ember_audio") is None and not reference_worker:
+    """The rows, where either side can run them: ember-audio's environment, or the reference env (torch and
+    torchaudio only, whose worker must know the rows to run their torch side)."""
+    if importlib.util.find_spec("ember_audio") is None and importlib.util.find_spec("torchaudio") is None:
         if os.path.basename(sys.argv[0]) == "run.py":
             print("note: the audio rows need ember-audio (plugins/audio) in this environment: skipped", file=sys.stderr)
         return []

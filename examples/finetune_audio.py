@@ -36,11 +36,11 @@ def keyword_folders(root: Path, per_word: int = 6) -> tuple[Path, Path]:
     train, val = root / "train", root / "val"
     for subset, folder, limit in (("training", train, per_word), ("validation", val, None), ("testing", val, None)):
         ds = EspeakCommands(subset=subset)
+        clips = [ds.get_metadata(i) for i in range(len(ds))]   # (path relative to ds.root, rate, label, ...)
         for word in NEW_WORDS:
-            paths = sorted(ds.get_metadata(i)[0] for i in range(len(ds)) if ds.get_metadata(i)[2] == word)
             (folder / word).mkdir(parents=True, exist_ok=True)
-            for path in paths[:limit]:
-                src = Path(ds._archive) / path if not Path(path).is_absolute() else Path(path)
+            for path in sorted(c[0] for c in clips if c[2] == word)[:limit]:
+                src = Path(ds.root) / path
                 shutil.copy(src, folder / word / f"{subset}_{src.name}")
     return train, val
 
