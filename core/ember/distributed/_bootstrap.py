@@ -64,8 +64,11 @@ def main(argv: list[str]) -> None:
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) or e.code is None else 1
         if code:
-            if not isinstance(e.code, int):
-                print(e.code, file=sys.stderr)
+            # As for an exception below: the reason in one write before the abort, since MPICH's own
+            # "Abort(N)" line can be lost when the job is torn down.
+            reason = f"exit status {code}" if isinstance(e.code, int) else e.code
+            print(f"ember run: rank {os.environ['RANK']} exited ({reason}); stopping the job: Abort({code})",
+                  file=sys.stderr)
             _abort_job(code)
         raise
     except BaseException as e:
