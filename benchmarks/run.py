@@ -1,11 +1,11 @@
 """Ember vs PyTorch (CPU) benchmarks: the same workload code runs on both libraries, each library in
 its own process.
 
-Run with `make bench` (PyTorch lives in .venv-bench). For every workload the runner starts nothing
-new: two long-lived worker processes (benchmarks/_worker.py), one importing only Ember and one only
-PyTorch, each with its BLAS/OpenMP threads fixed before start-up, build the step, warm it up and
-calibrate how many calls make one sample. Then the runner asks them for samples in alternating order,
-round after round, with a pause before each sample so that the idle library's threads have parked.
+Run with `make bench` (PyTorch lives in .venv-bench). For every workload the runner starts a fresh pair
+of worker processes (benchmarks/_worker.py), one importing only Ember and one only PyTorch, each with
+its BLAS/OpenMP threads fixed before start-up; each builds the step, warms it up and calibrates how
+many calls make one sample. Then the runner asks them for samples in alternating order, round after
+round, with a pause before each sample so that the idle library's threads have parked.
 A row reports the median over rounds and the spread (min-max) of each library, and the ratio of the
 medians. Results are printed and written into BENCHMARKS.md between the generated-table markers.
 
@@ -88,18 +88,16 @@ def _available(lib: str) -> bool:
     return probe.returncode == 0
 
 
-def _workers_for(wl, workers: dict, reference_workers: dict, threads: int) -> dict:
-    """The workers of one row: its ``reference_env``'s Python runs the torch side when that env exists."""
-    if wl.reference_env is None or "torch" not in workers:
-        return workers
+def _worker_python(wl, lib: str) -> str:
+    """The interpreter of one side of a row: the row's ``reference_env`` runs the torch side when it exists."""
+    if lib != "torch" or wl.reference_env is None:
+        return sys.executable
     python = os.path.join(ROOT, wl.reference_env, "bin", "python")
     if not os.path.exists(python):
         print(f"note: {wl.name}: {wl.reference_env} does not exist (`make bench` creates it); the torch side runs "
               f"in {sys.executable}")
-        return workers
-    if wl.reference_env not in reference_workers:
-        reference_workers[wl.reference_env] = Worker("torch", threads, python=python)
-    return {**workers, "torch": reference_workers[wl.reference_env]}
+        return sys.executable
+    return python
 
 
 def measure(workers: dict, name: str, rounds: int) -> dict:
@@ -128,18 +126,25 @@ def main() -> int:
     for lib in set(args.libs) - set(libs):
         print(f"{lib} is not installed in this environment: skipped (run `make bench` for ratios)")
     workloads = [wl for wl in all_workloads() if not args.only or any(s in wl.name for s in args.only)]
-    workers = {lib: Worker(lib, args.threads) for lib in libs}
-    reference_workers: dict = {}   # reference_env -> its torch worker, started when a row first needs it
+    reference_pythons: dict = {}   # reference_env -> the interpreter that ran a row's torch side there
     rows = []
-    try:
-        for wl in workloads:
-            times = measure(_workers_for(wl, workers, reference_workers, args.threads), wl.name, args.rounds)
-            rows.append((wl, times))
-            _print_row(wl, times)
-    finally:
-        for w in list(workers.values()) + list(reference_workers.values()):
-            w.close()
-    table = _markdown(rows, args.threads, args.rounds, reference_workers)
+    for wl in workloads:
+        # Fresh processes for every row: a library's speed depends on its process's history (glibc's
+        # malloc adapts its mmap threshold to the blocks freed before; PyTorch's MobileNetV2 inference ran
+        # 2.3x faster after a training row than in a fresh process), so a row's number must not depend on
+        # which rows ran before it. A row measures what a process running only that workload sees.
+        pythons = {lib: _worker_python(wl, lib) for lib in libs}
+        workers = {lib: Worker(lib, args.threads, python=python) for lib, python in pythons.items()}
+        try:
+            times = measure(workers, wl.name, args.rounds)
+        finally:
+            for w in workers.values():
+                w.close()
+        if pythons.get("torch", sys.executable) != sys.executable:
+            reference_pythons[wl.reference_env] = pythons["torch"]
+        rows.append((wl, times))
+        _print_row(wl, times)
+    table = _markdown(rows, args.threads, args.rounds, reference_pythons)
     if not args.no_write:
         _write_benchmarks_md(table)
     return 0
@@ -176,7 +181,7 @@ def _peak_rate(rows) -> float | None:
     return None
 
 
-def _markdown(rows, threads: int, rounds: int, reference_workers: dict | None = None) -> str:
+def _markdown(rows, threads: int, rounds: int, reference_pythons: dict | None = None) -> str:
     import platform
 
     peak = _peak_rate(rows)
@@ -197,9 +202,9 @@ def _markdown(rows, threads: int, rounds: int, reference_workers: dict | None = 
                  f"<= {wl.target}" if wl.target else "", _fmt(floor) if floor else "",
                  f"{ember[0] / floor:.1f}" if floor and ember else ""]
         lines.append("| " + " | ".join(cells) + " |")
-    for env, worker in (reference_workers or {}).items():
+    for env, python in (reference_pythons or {}).items():
         code = "import importlib.metadata as m; print(', '.join(f'{d} {m.version(d)}' for d in ('torch', 'torchaudio')))"
-        res = subprocess.run([worker.python, "-c", code], capture_output=True, text=True)
+        res = subprocess.run([python, "-c", code], capture_output=True, text=True)
         names = ", ".join(wl.name for wl, _ in rows if wl.reference_env == env)
         lines += ["", f"The PyTorch side of {names} ran in `{env}` ({res.stdout.strip() or '?'}): the reference "
                       "library has no release for the PyTorch above."]
