@@ -8,7 +8,7 @@ import pytest
 import ember
 from ember.autograd import gradcheck, gradgradcheck
 from ember.nn import functional as F
-from ember.nn._functional import _depthwise_gemm
+from ember.nn._functional import _conv_kernels
 from ember.nn._functional import conv as conv_impl
 from ember.nn._functional._conv_kernels import kernels_for
 from ember.testing import assert_close
@@ -66,28 +66,33 @@ def _call(xs, ws, kw, dtype, seed=0):
     return rnd(*xs, seed=seed, dtype=dtype), rnd(*ws, seed=seed + 1, dtype=dtype), b, kw
 
 
-@pytest.fixture(params=["dense_small_maps", "shifted_views"])
+DEPTHWISE_FAMILIES = {family.name: family for family in _conv_kernels.DEPTHWISE_FAMILIES}
+
+
+@pytest.fixture(params=sorted(DEPTHWISE_FAMILIES))
 def depthwise_lowering(request, monkeypatch):
-    """Run a depthwise test through each of the two depthwise lowerings, whatever the cost bound picks for its
-    (small) maps; test_small_map_routing checks the bound itself."""
-    monkeypatch.setattr(_depthwise_gemm, "_FACTOR", 0 if request.param == "shifted_views" else 1e9)
+    """Run a depthwise test through each of the three depthwise lowerings, whatever the cost estimates pick
+    for its (small) maps; test_depthwise_routing checks the estimates themselves."""
+    monkeypatch.setattr(_conv_kernels, "DEPTHWISE_FAMILIES", (DEPTHWISE_FAMILIES[request.param],))
     return request.param
 
 
 @pytest.mark.parametrize("xs,ws,kw,expected", CASES)
 def test_routing(xs, ws, kw, expected, depthwise_lowering):
     kw = {k: v for k, v in kw.items() if k != "bias"}
-    if expected == "depthwise" and depthwise_lowering == "dense_small_maps":
-        expected = "depthwise_small"
+    if expected == "depthwise":
+        expected = depthwise_lowering
     assert routed(xs, ws, **kw) == expected
 
 
 @pytest.mark.parametrize("size,k,stride,expected", [
     (2, 5, 1, "depthwise_small"), (4, 5, 2, "depthwise_small"), (8, 5, 1, "depthwise_small"),
-    (10, 5, 2, "depthwise_small"), (16, 5, 2, "depthwise"), (10, 3, 1, "depthwise"), (16, 3, 1, "depthwise"),
-    (32, 3, 2, "depthwise"), (28, 5, 1, "depthwise")])
-def test_small_map_routing(size, k, stride, expected):
-    # Mobile networks' late stages (small maps, 5x5 kernels) go to the dense GEMMs; early stages keep the views.
+    (10, 5, 2, "depthwise_small"), (16, 5, 2, "depthwise_rows"), (10, 3, 1, "depthwise_rows"),
+    (16, 3, 1, "depthwise_rows"), (32, 3, 2, "depthwise_rows"), (28, 5, 1, "depthwise_rows"),
+    (56, 5, 2, "depthwise_rows"), (56, 3, 1, "depthwise"), (112, 3, 1, "depthwise"), (112, 3, 2, "depthwise")])
+def test_depthwise_routing(size, k, stride, expected):
+    # Mobile networks' late stages (small maps, 5x5 kernels) go to the dense GEMMs, the middle ones (and 5x5
+    # kernels up to 56x56 at stride 2) to the banded rows; the large early maps keep the views.
     assert routed((32, 240, size, size), (240, 1, k, k), stride=stride, padding=k // 2, groups=240) == expected
 
 

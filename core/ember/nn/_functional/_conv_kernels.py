@@ -9,8 +9,10 @@ the convolution, its adjoint in the input, and the weight gradient.
   on the (C, H*W) view of each sample: no columns and no transposes, the GEMM reads and writes NCHW
   directly. (On 5x5 maps the per-sample GEMMs are too small and one channels-last GEMM is faster:
   16x320->1280 at 5x5, 4.8 ms vs 8.9 ms.)
-- depthwise: see ``_depthwise.py``; on small maps (the late stages of a mobile network, where most
-  kernel taps fall on padding) ``_depthwise_gemm.py``'s dense per-channel GEMMs.
+- depthwise: three lowerings, picked by their cost estimates (``DEPTHWISE_FAMILIES``): shifted views
+  (``_depthwise.py``, large maps), one GEMM per kernel row with banded matrices (``_depthwise_rows.py``,
+  mid-sized maps and 5x5 kernels) and dense per-channel GEMMs (``_depthwise_gemm.py``, small maps: the
+  late stages of a mobile network, where most kernel taps fall on padding).
 """
 from __future__ import annotations
 
@@ -18,9 +20,12 @@ import math
 
 import numpy as np
 
-from ._depthwise import depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad, is_depthwise
-from ._depthwise_gemm import (is_small_map, small_depthwise_conv, small_depthwise_conv_input_grad,
+from ._depthwise import (depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad, is_depthwise,
+                         views_cost)
+from ._depthwise_gemm import (dense_cost, small_depthwise_conv, small_depthwise_conv_input_grad,
                               small_depthwise_conv_weight_grad)
+from ._depthwise_rows import (rows_cost, rows_depthwise_conv, rows_depthwise_conv_input_grad,
+                              rows_depthwise_conv_weight_grad)
 
 __all__ = ["kernels_for"]
 
@@ -63,25 +68,30 @@ def pointwise_conv_weight_grad(xp, x, g, geom):
 
 
 class ConvKernels:
-    """The three array functions of one kernel family."""
+    """The three array functions of one kernel family, and (depthwise families) its cost estimate."""
 
-    __slots__ = ("name", "forward", "input_grad", "weight_grad")
+    __slots__ = ("name", "forward", "input_grad", "weight_grad", "cost")
 
-    def __init__(self, name, forward, input_grad, weight_grad):
+    def __init__(self, name, forward, input_grad, weight_grad, cost=None):
         self.name, self.forward, self.input_grad, self.weight_grad = name, forward, input_grad, weight_grad
+        self.cost = cost
 
 
 POINTWISE = ConvKernels("pointwise", pointwise_conv, pointwise_conv_input_grad, pointwise_conv_weight_grad)
-DEPTHWISE = ConvKernels("depthwise", depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad)
+DEPTHWISE = ConvKernels("depthwise", depthwise_conv, depthwise_conv_input_grad, depthwise_conv_weight_grad,
+                        views_cost)
 SMALL_DEPTHWISE = ConvKernels("depthwise_small", small_depthwise_conv, small_depthwise_conv_input_grad,
-                              small_depthwise_conv_weight_grad)
+                              small_depthwise_conv_weight_grad, dense_cost)
+ROWS_DEPTHWISE = ConvKernels("depthwise_rows", rows_depthwise_conv, rows_depthwise_conv_input_grad,
+                             rows_depthwise_conv_weight_grad, rows_cost)
+DEPTHWISE_FAMILIES = (DEPTHWISE, SMALL_DEPTHWISE, ROWS_DEPTHWISE)  # the first wins ties
 
 
 def kernels_for(geom) -> ConvKernels | None:
     """The specialised kernels for a convolution geometry, or None for the general lowering.
 
     >>> from ember.nn._functional.conv import ConvGeometry
-    >>> kernels_for(ConvGeometry(8, 8, 8, (32, 32), (3, 3), (1, 1), (1, 1), (1, 1), (32, 32), (1, 1))).name
+    >>> kernels_for(ConvGeometry(8, 8, 8, (64, 64), (3, 3), (1, 1), (1, 1), (1, 1), (64, 64), (1, 1))).name
     'depthwise'
     """
     if math.prod(geom.out) == 0 or math.prod(geom.size) == 0:
@@ -89,5 +99,5 @@ def kernels_for(geom) -> ConvKernels | None:
     if _is_pointwise(geom):
         return POINTWISE
     if is_depthwise(geom):
-        return SMALL_DEPTHWISE if is_small_map(geom) else DEPTHWISE
+        return min(DEPTHWISE_FAMILIES, key=lambda family: family.cost(geom))
     return None

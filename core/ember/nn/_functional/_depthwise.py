@@ -26,7 +26,7 @@ import numpy as np
 
 from ._scratch import scratch
 
-__all__ = ["is_depthwise", "depthwise_conv", "depthwise_conv_input_grad", "depthwise_conv_weight_grad"]
+__all__ = ["is_depthwise", "views_cost", "depthwise_conv", "depthwise_conv_input_grad", "depthwise_conv_weight_grad"]
 
 _BLOCK_BYTES = 1 << 18  # planes per block: about this many bytes of wide grid
 
@@ -34,6 +34,13 @@ _BLOCK_BYTES = 1 << 18  # planes per block: about this many bytes of wide grid
 def is_depthwise(geom) -> bool:
     """True for the geometries these kernels handle: 2-D, one input and one output channel per group."""
     return geom.nd == 2 and geom.G == geom.C == geom.Co
+
+
+def views_cost(geom) -> float:
+    """Estimated cost of this lowering per plane (one sample's channel), the unit the other depthwise
+    lowerings' estimates use: k*k passes over the Ho x Wq wide grid, counted twice as dear per output at
+    stride 2 (whose phase planes the views pay for)."""
+    return math.prod(geom.k) * geom.out[0] * -(-geom.padded[1] // geom.s[1]) * math.sqrt(math.prod(geom.s))
 
 
 class _Planes:

@@ -6,10 +6,10 @@ outputs). Here each channel's convolution is a dense (H*W, Ho*Wo) matrix ``M_c``
 kernel by one gather through a per-geometry index map, and the convolution of every sample is
 ``x_c @ M_c`` for all channels at once (C GEMMs of (N, H*W) x (H*W, Ho*Wo)). The matrix has
 H*W*Ho*Wo entries against k*k*Ho*Wo multiply-adds of the direct form, so it wins only on small maps:
-:func:`is_small_map` bounds the ratio. Measured (float32, one thread, batch 32): 5x5 on 8x8 with 240
+:func:`dense_cost` estimates where it wins. Measured (float32, one thread, batch 32): 5x5 on 8x8 with 240
 channels 22 -> 4.2 ms, 5x5 on 2x2 with 1152 channels 28 -> 1.0 ms, 5x5 on 4x4 with 672 channels 35 -> 2.8 ms;
-3x3 on 10x10 and larger maps stay with the shifted views (480 channels at 10x10, batch 16: 11 ms there, 29 ms
-here).
+3x3 on 10x10 and larger maps go to the shifted views or the banded rows of ``_depthwise_rows.py`` (480
+channels at 10x10, batch 16: 11 ms with the views, 29 ms here).
 
 The adjoints are GEMMs too: the input gradient is ``g_c @ M_c^T``; the weight gradient is
 ``dM_c = x_c^T @ g_c`` summed back onto the kernel taps, a GEMM with the index map's one-hot matrix.
@@ -21,22 +21,23 @@ import math
 
 import numpy as np
 
-__all__ = ["is_small_map", "small_depthwise_conv", "small_depthwise_conv_input_grad",
+__all__ = ["dense_cost", "small_depthwise_conv", "small_depthwise_conv_input_grad",
            "small_depthwise_conv_weight_grad"]
 
-# Use the dense form when H*W*Ho*Wo <= _FACTOR * (the shifted views' work: k*k passes over the Ho x Wq wide
-# grid, counted twice as dear per output at stride 2, whose phase planes the views pay for). Fitted on
-# Lite0/MobileNetV2 layers (float32, one thread, batch 16-32; dense time / views time): 5x5 on 5x5 0.24,
-# 5x5 on 10x10 stride 2 0.38, 5x5 on 10x10 0.98 (the bound), 3x3 on 7x7 1.7, 3x3 on 10x10 2.6, 5x5 on 20x20 9.6.
+# The dense form's cost per plane is H*W*Ho*Wo / _FACTOR in the shifted views' unit (_depthwise.views_cost).
+# Fitted on Lite0/MobileNetV2 layers (float32, one thread, batch 16-32; dense time / views time): 5x5 on 5x5
+# 0.24, 5x5 on 10x10 stride 2 0.38, 5x5 on 10x10 0.98, 3x3 on 7x7 1.7, 3x3 on 10x10 2.6, 5x5 on 20x20 9.6.
 _FACTOR = 3
 _MAX_MATRIX_BYTES = 32 << 20  # never build more than this for the C dense matrices
 
 
-def is_small_map(geom, itemsize: int = 4) -> bool:
-    """True when the dense per-channel form is the cheaper lowering of this depthwise geometry."""
+def dense_cost(geom, itemsize: int = 4) -> float:
+    """Estimated cost of the dense per-channel form per plane (see ``_FACTOR``); infinite where the C
+    matrices would be too large."""
     hw, howo = math.prod(geom.size), math.prod(geom.out)
-    taps_work = math.prod(geom.k) * geom.out[0] * -(-geom.padded[1] // geom.s[1]) * math.sqrt(math.prod(geom.s))
-    return hw * howo <= _FACTOR * taps_work and geom.C * hw * howo * itemsize <= _MAX_MATRIX_BYTES
+    if geom.C * hw * howo * itemsize > _MAX_MATRIX_BYTES:
+        return math.inf
+    return hw * howo / _FACTOR
 
 
 @functools.lru_cache(maxsize=64)
