@@ -656,3 +656,48 @@ def test_constant_pad_fills_every_border_element():
     assert F.pad(x, (-3, 2), value=7.0).tolist() == [[[7.0, 7.0]] * 4] * 2
     want = np.pad(x.numpy(), ((0, 0), (2, 1), (1, 3)), constant_values=-1.5)
     assert_close(F.pad(x, (1, 3, 2, 1), value=-1.5), want, rtol=0, atol=0)
+
+
+# ---- Ember's extension: (before, after) padding pairs (PyTorch needs an F.pad copy first) ----
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
+@pytest.mark.parametrize("fn,x_shape,w_shape,pairs,kw", [
+    (F.conv1d, (2, 3, 9), (4, 3, 3), ((0, 1),), dict(stride=2)),
+    (F.conv2d, (2, 3, 8, 8), (4, 3, 3, 3), ((0, 1), (0, 1)), dict(stride=2)),          # TF "same", stride 2
+    (F.conv2d, (2, 4, 10, 9), (4, 1, 5, 5), ((1, 2), (2, 1)), dict(stride=2, groups=4)),  # depthwise
+    (F.conv2d, (1, 2, 7, 6), (3, 2, 2, 3), ((3, 0), (1, 2)), dict(dilation=(2, 1))),
+    (F.conv3d, (1, 2, 5, 6, 4), (2, 2, 3, 3, 3), ((0, 1), (1, 1), (2, 0)), dict()),
+])
+def test_padding_pairs_equal_f_pad_then_convolution(fn, x_shape, w_shape, pairs, kw, dtype):
+    x = ember.randn(*x_shape[:-1], 2 * x_shape[-1], dtype=dtype)[..., ::2].requires_grad_()  # not contiguous
+    assert not x.is_contiguous()
+    x2 = x.detach().clone().requires_grad_()
+    w = ember.randn(*w_shape, dtype=dtype, requires_grad=True)
+    w2 = w.detach().clone().requires_grad_()
+    y = fn(x, w, padding=pairs, **kw)
+    flat = [v for pair in reversed(pairs) for v in pair]  # F.pad lists the last dim first
+    ref = fn(F.pad(x2, flat), w2, padding=0, **kw)
+    assert y.shape == ref.shape
+    g = ember.randn(*y.shape, dtype=dtype)
+    (y * g).sum().backward()
+    (ref * g).sum().backward()
+    tol = 1e-5 if dtype == ember.float32 else 1e-12
+    for got, want in [(y, ref), (x.grad, x2.grad), (w.grad, w2.grad)]:
+        assert_close(got.detach(), want.detach(), rtol=tol, atol=tol)
+
+
+def test_padding_pairs_gradcheck():
+    x = ember.randn(1, 2, 6, 5, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(3, 2, 3, 3, dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda a, b: F.conv2d(a, b, stride=2, padding=((0, 1), (2, 1))), (x, w))
+
+
+@pytest.mark.parametrize("padding,match", [
+    (((0, 1),), r"one pair of ints per spatial dimension \(2\)"),
+    (((0, 1), (1,)), "one pair of ints per spatial dimension"),
+    (((0, 1), 1), "one pair of ints per spatial dimension"),
+    (((0, 1), (0.5, 1)), "one pair of ints per spatial dimension"),
+    (((0, -1), (0, 1)), "negative padding is not supported"),
+])
+def test_padding_pairs_errors(padding, match):
+    with pytest.raises(RuntimeError, match=match):
+        F.conv2d(ember.randn(1, 3, 8, 8), ember.randn(4, 3, 3, 3), padding=padding)

@@ -36,9 +36,10 @@ def routed(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1):
     """The kernel family ``conv2d`` picks for this call (None: the general lowering)."""
     c, co = x_shape[1], w_shape[0]
     size, k = x_shape[2:], w_shape[2:]
-    s, p, d = (conv_impl._pair(v, "argument") for v in (stride, padding, dilation))
-    out = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
-    kern = kernels_for(conv_impl.ConvGeometry(c, co, groups, size, k, s, d, p, out, p))
+    s, d = (conv_impl._pair(v, "argument") for v in (stride, dilation))
+    lo, hi = conv_impl._conv_padding(padding, 2, k, d, s)
+    out = tuple((size[i] + lo[i] + hi[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+    kern = kernels_for(conv_impl.ConvGeometry(c, co, groups, size, k, s, d, lo, out, hi))
     return None if kern is None else kern.name
 
 
@@ -51,6 +52,8 @@ CASES = [  # (x shape, w shape, conv2d keywords, expected kernel)
     ((1, 3, 9, 9), (3, 1, 3, 3), {"padding": 2, "groups": 3, "dilation": 2}, "depthwise"),
     ((2, 3, 8, 7), (3, 1, 3, 3), {"groups": 3}, "depthwise"),
     ((2, 3, 8, 7), (3, 1, 2, 4), {"groups": 3, "stride": (1, 2), "padding": (1, 0)}, "depthwise"),
+    ((2, 4, 9, 8), (4, 1, 3, 3), {"groups": 4, "stride": 2, "padding": ((0, 1), (1, 0))}, "depthwise"),
+    ((2, 3, 10, 11), (3, 1, 5, 5), {"groups": 3, "stride": 2, "padding": ((1, 2), (2, 1))}, "depthwise"),
     # routed away: strided or padded 1x1, grouped 1x1, 1x1 on few pixels, depthwise with a channel multiplier
     ((2, 6, 5, 5), (4, 6, 1, 1), {}, None),
     ((2, 6, 7, 5), (4, 6, 1, 1), {"stride": 2}, None),

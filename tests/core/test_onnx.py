@@ -178,3 +178,23 @@ def test_more_ops_of_the_table():
     proto, _ = export_and_compare(m, examples, ["x", "ids"])
     used = {n.op_type for n in proto.graph.node}
     assert {"Conv", "BatchNormalization", "AveragePool", "MaxPool", "Split", "Where", "Gather", "LogSoftmax"} <= used
+
+
+class _AsymmetricConv(nn.Module):
+    """A strided convolution with (before, after) padding pairs (TensorFlow's "same"), as Conv2dSame calls it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, bias=True)
+
+    def forward(self, x):
+        return ember.nn.functional.conv2d(x, self.conv.weight, self.conv.bias, 2, ((0, 1), (1, 2)))
+
+
+def test_padding_pairs_export_as_asymmetric_conv_pads():
+    ember.manual_seed(7)
+    m = _AsymmetricConv().eval()
+    proto, _ = export_and_compare(m, [(ember.randn(2, 3, 8, 9),), (ember.randn(1, 3, 8, 9),)], ["x"])
+    conv = next(n for n in proto.graph.node if n.op_type == "Conv")
+    assert [a.ints for a in conv.attribute if a.name == "pads"] == [[0, 1, 1, 2]]
+    assert not any(n.op_type == "Pad" for n in proto.graph.node)

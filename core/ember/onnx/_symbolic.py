@@ -212,6 +212,8 @@ def _conv_pads(padding, k: int, kernel, dilation) -> list:
             return [0] * (2 * k)
         total = [d * (kk - 1) for d, kk in zip(dilation, kernel)]
         return [t // 2 for t in total] + [t - t // 2 for t in total]
+    if not isinstance(padding, int) and any(isinstance(p, (tuple, list)) for p in padding):
+        return [int(p[0]) for p in padding] + [int(p[1]) for p in padding]  # (before, after) per dim
     p = _ntuple(padding, k)
     return list(p) + list(p)
 

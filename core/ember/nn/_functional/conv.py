@@ -553,10 +553,26 @@ def _conv_padding(padding, nd: int, k: tuple, d: tuple, stride: tuple):
             total = [d[i] * (k[i] - 1) for i in range(nd)]
             return tuple(t // 2 for t in total), tuple(t - t // 2 for t in total)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
-    p = _pair(padding, "padding", nd)
-    if any(v < 0 for v in p):
+    if _is_padding_pairs(padding, nd):
+        # Ember's extension: (before, after) per spatial dim, e.g. TensorFlow's "same" for a strided layer
+        # (PyTorch rejects this form; it needs an F.pad copy of the whole input first).
+        lo, hi = (tuple(int(pair[i]) for pair in padding) for i in (0, 1))
+    else:
+        lo = hi = _pair(padding, "padding", nd)
+    if any(v < 0 for v in lo + hi):
         raise RuntimeError("negative padding is not supported")
-    return p, p
+    return lo, hi
+
+
+def _is_padding_pairs(padding, nd: int) -> bool:
+    """True for ``nd`` (before, after) pairs of ints; a malformed nesting raises naming the argument."""
+    if isinstance(padding, (int, np.integer)) or not any(isinstance(p, (tuple, list)) for p in padding):
+        return False
+    if len(padding) != nd or not all(isinstance(p, (tuple, list)) and len(p) == 2
+                                     and all(isinstance(v, (int, np.integer)) for v in p) for p in padding):
+        raise RuntimeError(f"padding as (before, after) pairs needs one pair of ints per spatial dimension "
+                           f"({nd}), got padding={padding!r}")
+    return True
 
 
 def _conv_nd(name: str, nd: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups):
@@ -591,7 +607,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input with (Cout, C/groups, k) weight.
 
-    ``padding``: an int, a 1-tuple, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more on the right).
+    ``padding``: an int, a 1-tuple, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more on the right),
+    or (Ember's extension) ``((before, after),)``.
     """
     return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
@@ -599,7 +616,12 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of (N, C, H, W) or (C, H, W) input with (Cout, C/groups, kh, kw)
-    weight. ``padding``: an int, a pair, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more at the end).
+    weight. ``padding``: an int, a pair, ``'valid'`` or ``'same'`` (stride 1; even kernels pad more at the end),
+    or (Ember's extension, for asymmetric padding without an ``F.pad`` copy) ``((top, bottom), (left, right))``.
+
+    >>> x = ember.randn(1, 2, 8, 8)
+    >>> F.conv2d(x, ember.randn(4, 2, 3, 3), stride=2, padding=((0, 1), (0, 1))).shape
+    ember.Size([1, 4, 4, 4])
     """
     return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
@@ -607,7 +629,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input with
-    (Cout, C/groups, kd, kh, kw) weight. ``padding``: an int, a triple, ``'valid'`` or ``'same'``.
+    (Cout, C/groups, kd, kh, kw) weight. ``padding``: an int, a triple, ``'valid'`` or ``'same'``, or (Ember's
+    extension) three (before, after) pairs.
 
     >>> x = ember.randn(1, 2, 5, 6, 7)
     >>> F.conv3d(x, ember.randn(4, 2, 3, 3, 3), padding=1).shape

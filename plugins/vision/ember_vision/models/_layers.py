@@ -36,10 +36,8 @@ class Conv2dSame(nn.Conv2d):
         # Overriding _conv_forward (not forward) keeps eval-mode BatchNorm folding available (nn.Sequential).
         (top, bottom), (left, right) = (self._same_pads(n, k, s, d) for n, k, s, d in
                                         zip(input.shape[-2:], self.kernel_size, self.stride, self.dilation))
-        if top == bottom and left == right:  # symmetric: let the convolution pad (no copy)
-            return F.conv2d(input, weight, bias, self.stride, (top, left), self.dilation, self.groups)
-        input = F.pad(input, (left, right, top, bottom))
-        return F.conv2d(input, weight, bias, self.stride, 0, self.dilation, self.groups)
+        # (before, after) pairs: the convolution pads as it copies its input (no F.pad copy first)
+        return F.conv2d(input, weight, bias, self.stride, ((top, bottom), (left, right)), self.dilation, self.groups)
 
 
 class Conv2dNormActivation(nn.Sequential):
