@@ -187,3 +187,27 @@ def test_large_depthwise_spans_several_blocks(monkeypatch):
     ref = conv_and_grads(x, w, None, padding=1, groups=40, stride=2)
     for got, want in zip(fast, ref):
         assert_close(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 1 << 21])  # one sample per chunk, and all samples in one
+@pytest.mark.parametrize("c,co,g,k,d,lo,hi", [
+    (6, 16, 1, (5, 5), (1, 1), (0, 0), (0, 0)),      # LeNet's second convolution
+    (1, 6, 1, (3, 2), (2, 1), (1, 0), (2, 1)),      # dilated, asymmetric padding
+    (4, 6, 2, (3, 3), (1, 1), (1, 1), (1, 1)),      # groups
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_wide_rows_col2im_matches_the_offset_by_offset_scatter(monkeypatch, chunk_bytes, c, co, g, k, d, lo, hi, dtype):
+    # The stride-1 channel-major input gradient adds each offset's columns on the padded width in sample
+    # chunks; the reference adds them window by window.
+    monkeypatch.setattr(conv_impl, "_COL2IM_CHUNK_BYTES", chunk_bytes)
+    size = (7, 6)
+    out = tuple(size[i] + lo[i] + hi[i] - d[i] * (k[i] - 1) for i in range(2))
+    geom = conv_impl.ConvGeometry(c, co, g, size, k, (1, 1), d, lo, out, hi)
+    assert not geom.channels_last
+    grad, w = rnd(3, co, *out, seed=4, dtype=dtype), rnd(co, c // g, *k, seed=5, dtype=dtype)
+    wm = conv_impl._weight_matrix(w, geom).transpose(0, 2, 1)
+    want = conv_impl._col2im(np, grad, wm, geom, conv_impl._grad_matrix(np, grad, geom)).copy()
+    stepped = np.repeat(grad, 2, axis=3)[..., ::2]  # the same values through a non-contiguous view
+    got = conv_impl._col2im_wide_rows(np, stepped, wm, geom)
+    assert got.dtype == dtype
+    assert_close(got, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5 if dtype == np.float32 else 1e-12)

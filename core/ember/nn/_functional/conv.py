@@ -154,6 +154,7 @@ def _spatial(nd: int, first: int = 2) -> tuple:
 # Convolution geometry and array kernels
 # ---------------------------------------------------------------------------------------------
 _CHANNELS_LAST_MIN = 16   # channels per group from which the channels-last lowering pays
+_COL2IM_CHUNK_BYTES = 1 << 21  # columns per sample chunk of _col2im_wide_rows (about the L2 cache)
 _KEEP_COLUMNS_BYTES = 1 << 28  # forward columns kept for weight gradients, at most this many bytes at a time
 
 
@@ -362,13 +363,53 @@ def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
         nhwc = gmat.reshape((g.shape[0],) + geom.out + (geom.Co,)) if (
             gmat is not None and geom.G == 1 and geom.channels_last and gt.channels_last) else None
         return _conv_array(xp, g, _flipped_kernel(w, geom.G), b, gt, nhwc=nhwc)
+    nd = geom.nd
+    wm = _weight_matrix(w, geom).transpose(0, 2, 1)
+    if not geom.channels_last and nd == 2 and geom.s == (1, 1):
+        out = _col2im_wide_rows(xp, g, wm, geom)
+    else:
+        out = _col2im(xp, g, wm, geom, _grad_matrix(xp, g, geom) if gmat is None else gmat)
+    if b is not None:
+        out += b.reshape((-1,) + (1,) * nd)
+    return out
+
+
+def _col2im_wide_rows(xp, g, wm, geom: ConvGeometry):
+    """The input gradient of a 2-D stride-1 channel-major convolution on the padded width: with ``g``
+    zero-extended to (Co, N, Ho, Wp), the columns of each kernel offset land on one contiguous run of
+    Ho*Wp values per (channel, sample) plane of a (C, N, Hp*Wp) buffer (the run's extra values are the
+    zeros), so each offset is one add with long inner loops instead of Ho short rows per plane. Samples
+    go in chunks whose columns stay in the L2 cache while their k*k adds read them."""
+    n, (ho, wo), (hp, wp) = g.shape[0], geom.out, geom.padded
+    (kh, kw), (dh, dw) = geom.k, geom.d
+    dtype = np.result_type(g.dtype, wm.dtype)
+    wide = _scratch(xp, "gwide", (geom.Co, n, ho, wp), dtype)  # not "gmat": the caller may still need that
+    wide[..., :wo] = g.transpose(1, 0, 2, 3)
+    wide[..., wo:] = 0
+    wide = wide.reshape(geom.G, geom.Co // geom.G, n, ho * wp)
+    buf = _scratch(xp, "pad", (geom.C, n, hp * wp + (kw - 1) * dw), dtype)
+    buf.fill(0)
+    chunk = max(1, _COL2IM_CHUNK_BYTES // (wm.shape[1] * ho * wp * np.dtype(dtype).itemsize))
+    for n0 in range(0, n, chunk):
+        n1 = min(n, n0 + chunk)
+        part = wide[:, :, n0:n1].reshape(geom.G, geom.Co // geom.G, (n1 - n0) * ho * wp)
+        dc = _matmul(xp, wm, part, "cols").reshape(geom.C, kh * kw, n1 - n0, ho * wp)  # (G, Cg*K, .) as (C, K, .)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                buf[:, n0:n1, start:start + ho * wp] += dc[:, i * kw + j]
+    planes = buf[:, :, :hp * wp].reshape(geom.C, n, hp, wp)
+    out = xp.empty((n, geom.C) + geom.size, dtype)
+    out[...] = planes[(_ALL, _ALL) + geom.crop()].transpose(1, 0, 2, 3)
+    return out
+
+
+def _col2im(xp, g, wm, geom: ConvGeometry, gmat):
+    """The input gradient of the general lowering: columns ``g @ W`` added back into a padded buffer."""
     n, nd = g.shape[0], geom.nd
     G, C = geom.G, geom.C
     cg, kk = C // G, geom.kernel_volume
-    if gmat is None:
-        gmat = _grad_matrix(xp, g, geom)
-    wm = _weight_matrix(w, geom).transpose(0, 2, 1)
-    out = xp.empty((n, C) + geom.size, np.result_type(g.dtype, w.dtype))
+    out = xp.empty((n, C) + geom.size, np.result_type(g.dtype, wm.dtype))
     crop = geom.crop()
     if geom.channels_last:
         dcols = _matmul(xp, gmat, wm, "cols")  # (G, M, K*Cg)
@@ -388,8 +429,6 @@ def _conv_transpose_array(xp, g, w, b, geom: ConvGeometry, gmat=None):
         for idx, sl in geom.offsets():
             buf[_NC + sl] += dc[:, idx].transpose(batch_first)
         out[...] = buf[_NC + crop]
-    if b is not None:
-        out += b.reshape((-1,) + (1,) * nd)
     return out
 
 
