@@ -85,11 +85,15 @@ class _Tall:
         buf[:, :, geom.out[0]:] = 0
         return buf.reshape(geom.C, self.rows, geom.out[1])
 
-    def outputs(self, xp, acc, dtype):
-        """(C, R, Wo) rows -> a fresh (N, C, Ho, Wo) array."""
+    def outputs(self, xp, acc, bias, dtype):
+        """(C, R, Wo) rows plus ``bias`` (C,) or None -> a fresh (N, C, Ho, Wo) array (one pass)."""
         geom = self.geom
         out = xp.empty((self.n, geom.C) + geom.out, dtype)
-        out[...] = acc.reshape(geom.C, self.n, self.per, geom.out[1])[:, :, :geom.out[0]].transpose(1, 0, 2, 3)
+        rows = acc.reshape(geom.C, self.n, self.per, geom.out[1])[:, :, :geom.out[0]].transpose(1, 0, 2, 3)
+        if bias is None:
+            out[...] = rows
+        else:
+            xp.add(rows, bias.reshape(-1, 1, 1), out=out)
         return out
 
 
@@ -139,10 +143,7 @@ def rows_depthwise_conv(xp, x, w, b, geom):
         xp.matmul(t.row_view(xp, tall, i), bands[i], out=acc if i == 0 else part)
         if i:
             acc += part
-    out = t.outputs(xp, acc, dtype)
-    if b is not None:
-        out += b.reshape(-1, 1, 1)
-    return out
+    return t.outputs(xp, acc, b, dtype)
 
 
 def rows_depthwise_conv_input_grad(xp, g, w, geom):
