@@ -3,7 +3,8 @@ its own process.
 
 Run with `make bench` (PyTorch lives in .venv-bench). For every workload the runner starts a fresh pair
 of worker processes (benchmarks/_worker.py), one importing only Ember and one only PyTorch, each with
-its BLAS/OpenMP threads fixed before start-up; each builds the step, warms it up and calibrates how
+its BLAS/OpenMP threads fixed before start-up and its malloc set to reuse freed memory (see
+MALLOC_REUSE); each builds the step, warms it up and calibrates how
 many calls make one sample. Then the runner asks them for samples in alternating order, round after
 round, with a pause before each sample so that the idle library's threads have parked.
 A row reports the median over rounds and the spread (min-max) of each library, and the ratio of the
@@ -13,7 +14,7 @@ Compute-bound rows carry their FLOP count; the "floor" column is the time those 
 machine's peak GEMM rate measured in the same run (the faster library's matmul row), and
 "Ember/floor" says how far Ember is from what the hardware allows.
 
-    python benchmarks/run.py [--only NAME ...] [--threads N] [--rounds R] [--no-write]
+    python benchmarks/run.py [--only NAME ...] [--threads N] [--rounds R] [--no-write] [--default-malloc]
 """
 from __future__ import annotations
 
@@ -45,14 +46,25 @@ def _parse():
     p.add_argument("--rounds", type=int, default=9, help="samples per library per workload (median taken)")
     p.add_argument("--libs", nargs="*", default=["ember", "torch"])
     p.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    p.add_argument("--default-malloc", action="store_true",
+                   help="leave glibc's malloc at its defaults (freed memory returned and page-faulted again)")
     return p.parse_args()
+
+
+# Both workers keep freed memory for reuse instead of glibc's default of unmapping large blocks and trimming
+# the heap, which page-faults them in again on the next step: with the defaults a library's time depends on
+# the sizes its process freed before (PyTorch's MobileNetV2 inference: 800 ms fresh, 515 ms after a training
+# row, 320 ms with reuse; Ember's MLP step 9.7 ms fresh, 6.3 ms with reuse). Reuse is what the jemalloc or
+# TCMalloc that PyTorch's CPU tuning guide recommends gives, and the stricter comparison (BENCHMARKS.md,
+# "Process history"). The variables reach only the worker processes.
+MALLOC_REUSE = {"MALLOC_MMAP_THRESHOLD_": "4294967296", "MALLOC_TRIM_THRESHOLD_": "17179869184"}
 
 
 class Worker:
     """One library's benchmark process (see _worker.py for the protocol)."""
 
-    def __init__(self, lib: str, threads: int, python: str = sys.executable):
-        env = dict(os.environ)
+    def __init__(self, lib: str, threads: int, python: str = sys.executable, malloc_env: dict | None = None):
+        env = {**os.environ, **(malloc_env or {})}
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
         # Installed packages run with bytecode caches; this sandbox may disable writing them.
@@ -134,7 +146,8 @@ def main() -> int:
         # 2.3x faster after a training row than in a fresh process), so a row's number must not depend on
         # which rows ran before it. A row measures what a process running only that workload sees.
         pythons = {lib: _worker_python(wl, lib) for lib in libs}
-        workers = {lib: Worker(lib, args.threads, python=python) for lib, python in pythons.items()}
+        malloc_env = None if args.default_malloc else MALLOC_REUSE
+        workers = {lib: Worker(lib, args.threads, python, malloc_env) for lib, python in pythons.items()}
         try:
             times = measure(workers, wl.name, args.rounds)
         finally:
@@ -144,7 +157,7 @@ def main() -> int:
             reference_pythons[wl.reference_env] = pythons["torch"]
         rows.append((wl, times))
         _print_row(wl, times)
-    table = _markdown(rows, args.threads, args.rounds, reference_pythons)
+    table = _markdown(rows, args.threads, args.rounds, reference_pythons, default_malloc=args.default_malloc)
     if not args.no_write:
         _write_benchmarks_md(table)
     return 0
@@ -181,13 +194,15 @@ def _peak_rate(rows) -> float | None:
     return None
 
 
-def _markdown(rows, threads: int, rounds: int, reference_pythons: dict | None = None) -> str:
+def _markdown(rows, threads: int, rounds: int, reference_pythons: dict | None = None,
+              default_malloc: bool = False) -> str:
     import platform
 
     peak = _peak_rate(rows)
     versions = ", ".join(f"{lib} {v}" for lib, v in _versions(rows).items())
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, threads fixed to {threads} per library process; "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, threads fixed to {threads} per library process "
+        f"(a fresh pair per row; malloc {'at glibc defaults' if default_malloc else 'reusing freed memory'}); "
         f"Python {platform.python_version()}; {versions}. Each cell: median of {rounds} samples "
         "(spread min/max around it)."
         + (f" Peak GEMM rate this run: {peak / 1e9:.0f} GFLOP/s (the matmul row)." if peak else ""),
