@@ -1132,3 +1132,23 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
     counts = xp.diff(xp.concatenate([starts, xp.asarray([n], dtype=starts.dtype)]))
     out = rows[starts] if dim is None else xp.moveaxis(rows[starts], 0, dim).copy()
     return _unique_outputs(input, out, inverse, counts, return_inverse, return_counts)
+
+
+def _pad_index(mode: str, size: int, lo: int, hi: int):
+    """Source positions of a padded dim for the index-based padding modes of ``F.pad`` and ``stft``
+    (negative amounts crop).
+
+    Reflect and replicate mirror or repeat around the ends of the whole input. Circular padding, as in
+    PyTorch, wraps around the *cropped* input: with ``(-1, 2)`` on ``[0 1 2 3 4]`` the kept part is
+    ``[1 2 3 4]`` and the result ``[1 2 3 4 1 2]``.
+    """
+    if mode == "circular":
+        start = max(-lo, 0)
+        kept = size - start - max(-hi, 0)
+        return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
+    i = np.arange(-lo, size + hi)
+    if mode == "reflect":
+        period = 2 * (size - 1) if size > 1 else 1
+        i = np.abs(i) % period
+        return np.where(i >= size, period - i, i)
+    return np.clip(i, 0, size - 1)  # replicate

@@ -13,12 +13,13 @@ import warnings
 import numpy as np
 
 from .. import _dtype as dt
-from .._tensor import Tensor, _make
+from .._tensor import Tensor
 from ..autograd.function import Op
 from . import fft as _fft
 from ._registry import Registry
 from .complex import view_as_real
 from .creation import ones, tensor
+from .indexing import _pad_index
 from .shape import cat
 
 registry = Registry(globals())
@@ -163,15 +164,7 @@ def _pad_signal(x: Tensor, pad: int, mode: str) -> Tensor:
     if mode != "replicate" and pad >= length + (mode == "circular"):
         raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                            f"but got: padding ({pad}, {pad}) at dimension 2 of input [1, {x.shape[0]}, {length}]")
-    i = np.arange(-pad, length + pad)
-    if mode == "reflect":
-        i = np.abs(i)
-        i = np.where(i >= length, 2 * (length - 1) - i, i)
-    elif mode == "replicate":
-        i = np.clip(i, 0, length - 1)
-    else:
-        i = i % length
-    return x[:, _make(i if x._device.type == "cpu" else x._device.backend.from_host(i, x._device.index), x._device)]
+    return x.index_select(-1, tensor(_pad_index(mode, length, pad, pad), device=x.device))
 
 
 _NO_WINDOW = {

@@ -785,25 +785,6 @@ def _flat(pads):
     return out
 
 
-def _pad_index(mode: str, size: int, lo: int, hi: int):
-    """Source positions of the padded dim for the index-based modes (negative amounts crop).
-
-    Reflect and replicate mirror or repeat around the ends of the whole input. Circular padding, as in
-    PyTorch, wraps around the *cropped* input: with ``(-1, 2)`` on ``[0 1 2 3 4]`` the kept part is
-    ``[1 2 3 4]`` and the result ``[1 2 3 4 1 2]``.
-    """
-    if mode == "circular":
-        start = max(-lo, 0)
-        kept = size - start - max(-hi, 0)
-        return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
-    i = np.arange(-lo, size + hi)
-    if mode == "reflect":
-        period = 2 * (size - 1) if size > 1 else 1
-        i = np.abs(i) % period
-        return np.where(i >= size, period - i, i)
-    return np.clip(i, 0, size - 1)  # replicate
-
-
 def _check_pad_amounts(mode: str, shape, dim: int, lo: int, hi: int, argument: int) -> None:
     """PyTorch's errors for the amounts ``(lo, hi)`` of one dim in the non-constant modes."""
     size, out = shape[dim], shape[dim] + lo + hi
@@ -863,6 +844,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     for i in reversed(range(npad)):  # PyTorch reports the last dim first
         _check_pad_amounts(mode, tuple(input.shape), first + i, *pads[i], argument=4 + 2 * (npad - 1 - i))
     from ...ops.creation import tensor as _tensor
+    from ...ops.indexing import _pad_index
     out = input
     for i, (lo, hi) in enumerate(pads):
         if lo == 0 and hi == 0:
