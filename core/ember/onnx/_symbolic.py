@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..jit._graph import Value
+from ..nn._functional.conv import _conv_padding
 
 __all__ = ["SYMBOLIC", "UnsupportedArgument"]
 
@@ -206,26 +207,17 @@ def _linear(ctx, node, a):
     return y if b is None else ctx.node("Add", [y, ctx.name(b)])
 
 
-def _conv_pads(padding, k: int, kernel, dilation) -> list:
-    if isinstance(padding, str):
-        if padding == "valid":
-            return [0] * (2 * k)
-        total = [d * (kk - 1) for d, kk in zip(dilation, kernel)]
-        return [t // 2 for t in total] + [t - t // 2 for t in total]
-    if not isinstance(padding, int) and any(isinstance(p, (tuple, list)) for p in padding):
-        return [int(p[0]) for p in padding] + [int(p[1]) for p in padding]  # (before, after) per dim
-    p = _ntuple(padding, k)
-    return list(p) + list(p)
-
-
 @register("conv1d", "conv2d", "conv3d")
 def _conv(ctx, node, a):
     w = a["weight"]
     k = len(w.shape) - 2
     stride, dilation = _ntuple(a["stride"], k), _ntuple(a["dilation"], k)
     inputs = [ctx.name(a["input"]), ctx.name(w)] + ([ctx.name(a["bias"])] if a.get("bias") is not None else [])
+    # The convolution's own reading of ``padding`` (ints, 'same'/'valid', (before, after) pairs): ONNX's
+    # pads list every dim's start, then every dim's end.
+    lo, hi = _conv_padding(a["padding"], k, tuple(w.shape[2:]), dilation, stride)
     return ctx.node("Conv", inputs, strides=list(stride), dilations=list(dilation), group=int(a["groups"]),
-                    kernel_shape=list(w.shape[2:]), pads=_conv_pads(a["padding"], k, w.shape[2:], dilation))
+                    kernel_shape=list(w.shape[2:]), pads=list(lo) + list(hi))
 
 
 def _pool_args(a, k: int):
