@@ -62,10 +62,15 @@ class _Tall:
         (top, left), (h, w) = self.geom.lo, self.geom.size
         return self.samples(tall)[:, :, top:top + h, left:left + w]
 
-    def fill(self, xp, x, dtype):
-        """``x`` (N, C, H, W), any strides, as a zero-padded tall image (scratch memory)."""
+    def zeros(self, xp, dtype):
+        """A zero tall image (scratch memory)."""
         tall = scratch(xp, "dwr_tall", self.shape, dtype)
         tall.fill(0)
+        return tall
+
+    def fill(self, xp, x, dtype):
+        """``x`` (N, C, H, W), any strides, as a zero-padded tall image (scratch memory)."""
+        tall = self.zeros(xp, dtype)
         self.inputs(tall)[...] = x.transpose(1, 0, 2, 3)
         return tall
 
@@ -97,10 +102,13 @@ class _Tall:
         return out
 
 
-def _band_columns(geom):
-    """(kw, Wo) input column ``o*sw + j*dw`` read by kernel column ``j`` for output column ``o``."""
+def _band_index(xp, geom):
+    """``(cols, o)``: the (kw, Wo) input column ``o*sw + j*dw`` that kernel column ``j`` reads for output
+    column ``o``, and the output columns ``0 .. Wo-1``: where the taps sit in each banded matrix."""
     wo, sw, dw = geom.out[1], geom.s[1], geom.d[1]
-    return np.arange(geom.k[1])[:, None] * dw + np.arange(wo)[None, :] * sw
+    o = np.arange(wo)
+    cols = np.arange(geom.k[1])[:, None] * dw + o[None, :] * sw
+    return (cols, o) if xp is np else (xp.asarray(cols), xp.asarray(o))
 
 
 def _bands(xp, w, geom, dtype):
@@ -108,10 +116,7 @@ def _bands(xp, w, geom, dtype):
     (kh, kw), wo = geom.k, geom.out[1]
     bands = scratch(xp, "dwr_bands", (kh, geom.C, geom.padded[1], wo), dtype)
     bands.fill(0)
-    cols = _band_columns(geom)
-    o = np.arange(wo)
-    if xp is not np:
-        cols, o = xp.asarray(cols), xp.asarray(o)
+    cols, o = _band_index(xp, geom)
     taps = w.reshape(geom.C, kh, kw).transpose(1, 0, 2).astype(dtype, copy=False)  # (kh, C, kw)
     for j in range(kw):
         bands[:, :, cols[j], o] = taps[:, :, j, None]
@@ -152,8 +157,7 @@ def rows_depthwise_conv_input_grad(xp, g, w, geom):
     t = _Tall(geom, g.shape[0])
     grad = t.grad_rows(xp, g, dtype)
     bands = _bands(xp, w, geom, dtype)
-    tall = scratch(xp, "dwr_tall", t.shape, dtype)
-    tall.fill(0)
+    tall = t.zeros(xp, dtype)
     part = scratch(xp, "dwr_part", (geom.C, t.rows, geom.padded[1]), dtype)
     for i in range(geom.k[0]):
         xp.matmul(grad, bands[i].transpose(0, 2, 1), out=part)
@@ -170,10 +174,7 @@ def rows_depthwise_conv_weight_grad(xp, x, g, geom):
     t = _Tall(geom, x.shape[0])
     tall = t.fill(xp, x, dtype)
     grad = t.grad_rows(xp, g, dtype)
-    cols = _band_columns(geom)
-    o = np.arange(geom.out[1])
-    if xp is not np:
-        cols, o = xp.asarray(cols), xp.asarray(o)
+    cols, o = _band_index(xp, geom)
     out = xp.empty((geom.C, 1) + geom.k, dtype)
     for i in range(geom.k[0]):
         full = xp.matmul(t.row_view(xp, tall, i).transpose(0, 2, 1), grad)  # (C, Wp, Wo)
