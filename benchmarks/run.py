@@ -70,7 +70,6 @@ class Worker:
         # Installed packages run with bytecode caches; this sandbox may disable writing them.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.lib = lib
-        self.python = python
         self.proc = subprocess.Popen([python, os.path.join(HERE, "_worker.py"), lib, str(threads),
                                       str(SAMPLE_SECONDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1, env=env, cwd=HERE)
